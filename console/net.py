@@ -1,0 +1,45 @@
+"""The client's address, decided in one place.
+
+The connecting address (REMOTE_ADDR) counts. ``X-Forwarded-For`` is trusted
+only when the connection itself comes from a proxy listed in the
+``TRUSTED_PROXIES`` setting (a CIDR list); then the right-most address that is
+not itself a trusted proxy is the client.
+"""
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, ...]:
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in spec if item.strip())
+
+
+def _parse(value: str) -> ipaddress._BaseAddress | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(addr: ipaddress._BaseAddress, networks) -> bool:
+    return any(addr.version == net.version and addr in net for net in networks)
+
+
+def client_ip(request) -> str | None:
+    remote = _parse(request.META.get("REMOTE_ADDR", ""))
+    if remote is None:
+        return None
+    networks = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    if not networks or not _trusted(remote, networks):
+        return str(remote)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed([h for h in forwarded.split(",") if h.strip()]):
+        addr = _parse(hop)
+        if addr is None:
+            break
+        if not _trusted(addr, networks):
+            return str(addr)
+    return str(remote)

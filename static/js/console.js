@@ -1,0 +1,46 @@
+// PG Console behaviour. Loaded as a file: the Content-Security-Policy allows no inline script.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Fallback for plain-http hosts other than localhost.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "position-absolute top-0 start-0 opacity-0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = document.execCommand("copy");
+      document.body.removeChild(area);
+      ok ? resolve() : reject(new Error("copy failed"));
+    });
+  }
+
+  // <button data-copy="value" [data-copied-label="Copied"]>Copy</button>
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var original = button.dataset.label || button.textContent;
+    button.dataset.label = original;
+    copyText(button.dataset.copy).then(function () {
+      button.classList.add("copied");
+      button.textContent = button.dataset.copiedLabel || (document.documentElement.lang === "ko" ? "복사됨" : "Copied");
+      setTimeout(function () {
+        button.classList.remove("copied");
+        button.textContent = original;
+      }, 1500);
+    });
+  });
+
+  // <form data-confirm="Are you sure?">: ask before a destructive action.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+})();
