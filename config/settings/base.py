@@ -201,13 +201,26 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 
 # --- Email ------------------------------------------------------------------
+# Django 6.1 mailers. EMAIL_URL (e.g. smtp+tls://user:pass@smtp.example.com:587)
+# configures SMTP; local settings print mail to the console instead.
 
-EMAIL_BACKEND = env(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
-)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="PG Console <noreply@localhost>")
-if env("EMAIL_URL", default=""):
-    vars().update(env.email("EMAIL_URL"))
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+MAILERS = {
+    "default": {
+        "BACKEND": env("DJANGO_EMAIL_BACKEND", default=_email["EMAIL_BACKEND"]),
+        "OPTIONS": {
+            "host": _email["EMAIL_HOST"],
+            "port": _email["EMAIL_PORT"],
+            "username": _email["EMAIL_HOST_USER"],
+            "password": _email["EMAIL_HOST_PASSWORD"],
+            "use_tls": _email.get("EMAIL_USE_TLS", False),
+            "use_ssl": _email.get("EMAIL_USE_SSL", False),
+            "timeout": 10,
+        },
+    }
+}
 
 # --- Celery -----------------------------------------------------------------
 # Redis when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise the filesystem

@@ -1,0 +1,91 @@
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+
+from console.selectors import members_of, merchant_access_get, operator_merchants
+
+from .factories import OperatorFactory, make_member, make_merchant, make_sub_merchant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree(agency):
+    return {
+        "agency": agency,
+        "seoul": make_sub_merchant(agency, "SEL"),
+        "busan": make_sub_merchant(agency, "BSN"),
+        "other": make_merchant("Other"),
+    }
+
+
+def test_agency_membership_reaches_its_sub_merchants(tree):
+    op = make_member(tree["agency"], "developer")
+    for key in ("agency", "seoul", "busan"):
+        access = merchant_access_get(operator=op, code=tree[key].code)
+        assert access.role == "developer"
+    with pytest.raises(Http404):
+        merchant_access_get(operator=op, code=tree["other"].code)
+
+
+def test_sub_merchant_membership_reaches_only_that_sub_merchant(tree):
+    op = make_member(tree["seoul"], "manager")
+    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "manager"
+    for key in ("agency", "busan", "other"):
+        with pytest.raises(Http404):
+            merchant_access_get(operator=op, code=tree[key].code)
+
+
+def test_stronger_of_two_memberships_counts(tree):
+    op = make_member(tree["agency"], "viewer")
+    make_member(tree["seoul"], "admin", operator=op)
+    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "admin"
+    assert merchant_access_get(operator=op, code=tree["busan"].code).role == "viewer"
+    assert merchant_access_get(operator=op, code=tree["agency"].code).role == "viewer"
+
+
+def test_unknown_code_inactive_and_anonymous_are_404(tree):
+    op = make_member(tree["agency"], "owner")
+    with pytest.raises(Http404):
+        merchant_access_get(operator=op, code="imp00000000")
+    with pytest.raises(Http404):
+        merchant_access_get(operator=AnonymousUser(), code=tree["agency"].code)
+    op.is_active = False
+    op.save()
+    with pytest.raises(Http404):
+        merchant_access_get(operator=op, code=tree["agency"].code)
+
+
+def test_operator_of_several_merchants_sees_each_tree(tree):
+    op = make_member(tree["agency"], "viewer")
+    make_member(tree["other"], "owner", operator=op)
+    entries = operator_merchants(operator=op)
+    names = [(e.merchant.name, e.role, e.is_sub_merchant) for e in entries]
+    assert names == [
+        ("Acme Agency", "viewer", False),
+        (tree["busan"].name, "viewer", True),
+        (tree["seoul"].name, "viewer", True),
+        ("Other", "owner", False),
+    ]
+
+
+def test_switcher_for_a_sub_merchant_operator_lists_only_it(tree):
+    op = make_member(tree["seoul"], "manager")
+    assert [e.merchant for e in operator_merchants(operator=op)] == [tree["seoul"]]
+
+
+def test_operator_with_no_membership_sees_nothing(db):
+    assert operator_merchants(operator=OperatorFactory()) == []
+
+
+def test_members_of_sub_merchant_include_agency_members(tree):
+    agency_owner = make_member(tree["agency"], "owner")
+    tier_manager = make_member(tree["seoul"], "manager")
+    access = merchant_access_get(operator=agency_owner, code=tree["seoul"].code)
+    rows = members_of(access=access)
+    assert [(r.membership.operator, r.inherited) for r in rows] == [
+        (agency_owner, True),
+        (tier_manager, False),
+    ]
+    busan_access = merchant_access_get(operator=agency_owner, code=tree["busan"].code)
+    assert tier_manager not in [r.membership.operator for r in members_of(access=busan_access)]

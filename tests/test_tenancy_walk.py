@@ -1,0 +1,142 @@
+"""Walk every console URL in the URL configuration and prove tenant scoping.
+
+For each URL that names a merchant:
+- another merchant's code answers 404 (for GET and POST alike), whatever the role;
+- an object of another merchant, reached through one's own merchant, answers 404;
+- a role without the view's permission answers 403; a role with it does not;
+- an anonymous visitor is sent to the login page.
+
+A new page is covered as soon as it is routed. If it takes a URL parameter this
+test does not know, the test fails and asks for a factory in ``PARAMETERS``.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from console.roles import Role, role_allows
+
+from .factories import make_member, make_merchant, make_sub_merchant
+
+pytestmark = pytest.mark.django_db
+
+# Namespaces whose pages belong to a merchant's console.
+CONSOLE_NAMESPACES = {"console", "channels", "webhooks", "settings", "accounts_console"}
+# Console pages that name no merchant, on purpose.
+MERCHANT_FREE = {"console:home"}
+# How to make a value for each URL parameter other than merchant_code, as an
+# object of ``merchant``. Add an entry when a page takes a new parameter.
+PARAMETERS: dict[str, callable] = {}
+
+
+def _walk(patterns, prefix_ns=()):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = prefix_ns + ((entry.namespace,) if entry.namespace else ())
+            yield from _walk(entry.url_patterns, ns)
+        elif isinstance(entry, URLPattern):
+            yield prefix_ns, entry
+
+
+def console_routes():
+    routes = []
+    for ns, pattern in _walk(get_resolver().url_patterns):
+        if not ns or ns[0] not in CONSOLE_NAMESPACES or not pattern.name:
+            continue
+        name = ":".join(ns) + ":" + pattern.name
+        params = sorted(pattern.pattern.converters)
+        routes.append((name, params, pattern.callback))
+    return routes
+
+
+ROUTES = console_routes()
+MERCHANT_ROUTES = [r for r in ROUTES if "merchant_code" in r[1]]
+
+
+def test_the_walk_finds_the_console():
+    names = {name for name, _, _ in ROUTES}
+    assert {"console:home", "console:overview", "console:audit_log"} <= names
+    assert len(MERCHANT_ROUTES) >= 2
+
+
+@pytest.mark.parametrize(("name", "params", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_every_console_route_is_scoped(name, params, callback):
+    if name in MERCHANT_FREE:
+        return
+    assert "merchant_code" in params, f"{name} names no merchant: scope it or list it in MERCHANT_FREE"
+    assert hasattr(callback, "required_perm"), (
+        f"{name} is not wrapped in console.access.merchant_view(perm)"
+    )
+    unknown = set(params) - {"merchant_code"} - set(PARAMETERS)
+    assert not unknown, f"{name}: add a factory for {sorted(unknown)} to PARAMETERS"
+
+
+@pytest.fixture
+def world(db):
+    mine = make_merchant("Mine")
+    mine_sub = make_sub_merchant(mine, "M01")
+    theirs = make_merchant("Theirs")
+    theirs_sub = make_sub_merchant(theirs, "T01")
+    return {"mine": mine, "mine_sub": mine_sub, "theirs": theirs, "theirs_sub": theirs_sub}
+
+
+def _kwargs(params, merchant_code, owner_merchant):
+    kwargs = {"merchant_code": merchant_code}
+    for param in params:
+        if param != "merchant_code":
+            kwargs[param] = PARAMETERS[param](owner_merchant)
+    return kwargs
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(
+    ("name", "params", "callback"), MERCHANT_ROUTES, ids=[r[0] for r in MERCHANT_ROUTES]
+)
+def test_route_by_role_and_tenant(client, world, role, name, params, callback):
+    operator = make_member(world["mine"], role)
+    client.force_login(operator)
+    allowed = role_allows(role, callback.required_perm)
+
+    for target in ("mine", "mine_sub"):
+        url = reverse(name, kwargs=_kwargs(params, world[target].code, world[target]))
+        response = client.get(url)
+        if allowed:
+            assert response.status_code in (200, 405), (url, response.status_code)
+        else:
+            assert response.status_code == 403, (url, response.status_code)
+
+    for target in ("theirs", "theirs_sub"):
+        url = reverse(name, kwargs=_kwargs(params, world[target].code, world[target]))
+        assert client.get(url).status_code == 404, url
+        assert client.post(url).status_code == 404, url
+
+    extra = [p for p in params if p != "merchant_code"]
+    if extra:
+        # My merchant in the URL, their object in the rest of it.
+        url = reverse(name, kwargs={"merchant_code": world["mine"].code,
+                                    **{p: PARAMETERS[p](world["theirs"]) for p in extra}})
+        assert client.get(url).status_code == 404, url
+        assert client.post(url).status_code == 404, url
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "callback"), MERCHANT_ROUTES, ids=[r[0] for r in MERCHANT_ROUTES]
+)
+def test_sub_merchant_operator_cannot_reach_agency_or_siblings(client, world, name, params, callback):
+    sibling = make_sub_merchant(world["mine"], "M02")
+    operator = make_member(world["mine_sub"], "owner")
+    client.force_login(operator)
+    ok = client.get(reverse(name, kwargs=_kwargs(params, world["mine_sub"].code, world["mine_sub"])))
+    assert ok.status_code in (200, 405)
+    for target in (world["mine"], sibling, world["theirs"]):
+        url = reverse(name, kwargs=_kwargs(params, target.code, target))
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "callback"), MERCHANT_ROUTES, ids=[r[0] for r in MERCHANT_ROUTES]
+)
+def test_anonymous_is_sent_to_login(client, world, name, params, callback):
+    url = reverse(name, kwargs=_kwargs(params, world["mine"].code, world["mine"]))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
