@@ -4,6 +4,7 @@ Writes made here go through the same services as the console, so every change
 is validated the same way and leaves an audit row.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -80,8 +81,18 @@ class SubMerchantInline(admin.TabularInline):
         return False
 
 
+class MerchantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ["name", "parent", "tier_code"]
+
+    def clean_tier_code(self):
+        return (self.cleaned_data.get("tier_code") or "").strip().upper()
+
+
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
+    form = MerchantAdminForm
     list_display = ["name", "code", "tier_code", "parent", "created_at"]
     list_select_related = ["parent"]
     list_filter = [("parent", admin.EmptyFieldListFilter), "created_at"]
@@ -90,6 +101,9 @@ class MerchantAdmin(admin.ModelAdmin):
     readonly_fields = ["code", "created_at", "updated_at"]
     fields = ["code", "name", "parent", "tier_code", "created_at", "updated_at"]
     inlines = [SubMerchantInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None and obj.pk and obj.parent_id is None else []
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -35,3 +35,6 @@ def owner(agency):
 def operator_factory(db):
     return OperatorFactory
 
+
+
+from .browser import browser, page  # noqa: E402,F401  (fixtures)

@@ -226,7 +226,7 @@ MAILERS = {
 # Redis when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise the filesystem
 # transport, which a separate worker process consumes just the same.
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     for _d in ("queue", "processed", "results"):
@@ -237,14 +237,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_processed": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
-    CELERY_RESULT_BACKEND = env(
-        "CELERY_RESULT_BACKEND", default=f"file://{VAR_DIR / 'celery' / 'results'}"
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or (
+        f"file://{VAR_DIR / 'celery' / 'results'}"
     )
 else:
     # Tasks are short; retries of webhooks are scheduled in the database, so no
     # countdown ever comes near this timeout.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or CELERY_BROKER_URL
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"

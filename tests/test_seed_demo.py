@@ -1,0 +1,62 @@
+import pytest
+from django.core.management import call_command
+
+from console.models import AuditEvent, Membership, Merchant, Operator
+
+pytestmark = pytest.mark.django_db
+
+LOGINS = {
+    "owner@demo.test": "owner",
+    "admin@demo.test": "admin",
+    "manager@demo.test": "manager",
+    "developer@demo.test": "developer",
+    "viewer@demo.test": "viewer",
+}
+
+
+def counts():
+    return (Merchant.objects.count(), Operator.objects.count(), Membership.objects.count(),
+            AuditEvent.objects.count())
+
+
+def test_seed_creates_the_demo_and_is_idempotent(capsys, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-passphrase-1")
+    call_command("seed_demo")
+    first = counts()
+    call_command("seed_demo")
+    assert counts() == first
+
+    agency = Merchant.objects.get(name="Demo Agency", parent=None)
+    subs = list(agency.sub_merchants.order_by("id"))
+    assert len(subs) == 2
+    for email, role in LOGINS.items():
+        user = Operator.objects.get(email=email)
+        assert user.check_password("demo-passphrase-1")
+        assert Membership.objects.get(operator=user).merchant == agency
+        assert Membership.objects.get(operator=user).role == role
+    tier_manager = Membership.objects.get(operator__email="tier-manager@demo.test")
+    assert (tier_manager.merchant, tier_manager.role) == (subs[0], "manager")
+    staff = Operator.objects.get(email="staff@demo.test")
+    assert staff.is_staff and staff.is_superuser and not staff.memberships.exists()
+    out = capsys.readouterr().out
+    assert "demo-passphrase-1" not in out
+
+
+def test_generated_password_is_printed_once(capsys, monkeypatch):
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    line = next(li for li in out.splitlines() if "Generated demo password" in li)
+    password = line.rsplit(" ", 1)[1]
+    assert Operator.objects.get(email="owner@demo.test").check_password(password)
+    call_command("seed_demo")
+    again = capsys.readouterr().out
+    assert password not in again
+    assert "passwords are unchanged" in again
+    assert Operator.objects.get(email="owner@demo.test").check_password(password)
+
+
+def test_if_empty_leaves_an_existing_database_alone(capsys, agency):
+    call_command("seed_demo", "--if-empty")
+    assert not Merchant.objects.filter(name="Demo Agency").exists()
+    assert "not seeded" in capsys.readouterr().out

@@ -1,0 +1,78 @@
+"""A real Celery worker process for tests, on the configured broker.
+
+Each worker consumes its own queue, so a developer's `make run` worker on the
+same broker never steals a test's task.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """The URL of the database the test run uses (pytest-django's test_ database)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dict | None = None):
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    log = open(Path(settings.VAR_DIR) / f"worker-{queue}.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+         "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        yield WorkerHandle(proc=proc, queue=queue, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+class WorkerHandle:
+    def __init__(self, *, proc, queue, log):
+        self.proc, self.queue, self.log = proc, queue, log
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.output()}")
+            if " ready." in self.output():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"worker not ready after {timeout}s:\n{self.output()}")
