@@ -39,7 +39,9 @@ def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dic
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    log = open(Path(settings.VAR_DIR) / f"worker-{queue}.log", "w+")
+    log_dir = Path(settings.VAR_DIR) / "test-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / f"worker-{queue}.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
          "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
