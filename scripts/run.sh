@@ -22,7 +22,8 @@ stop() {
   wait "$web" "$worker" 2>/dev/null || true
   echo "Stopped."
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 for _ in $(seq 1 100); do
   if "$PY" - "$HOST" "$PORT" <<'PYEOF' 2>/dev/null; then break; fi
@@ -45,4 +46,8 @@ cat <<MSG
   Press Ctrl-C to stop the console and the worker.
 
 MSG
+# If either process dies, stop the other and report the failure.
 wait -n "$web" "$worker"
+status=$?
+echo "A process stopped unexpectedly (exit $status)." >&2
+exit "$status"
