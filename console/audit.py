@@ -31,7 +31,7 @@ class Actor:
 SYSTEM = Actor()
 
 
-def audit_record(
+def audit_event(
     *,
     actor: Actor,
     merchant: Merchant | None,
@@ -39,9 +39,8 @@ def audit_record(
     target: models.Model,
     changed_fields: Iterable[str] = (),
 ) -> AuditEvent:
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit_record must run inside the transaction of the change it records")
-    return AuditEvent.objects.create(
+    """An unsaved event; ``audit_record`` saves one, ``audit_record_many`` several."""
+    return AuditEvent(
         actor=actor.user,
         actor_email=actor.user.email if actor.user else "",
         merchant=merchant,
@@ -52,6 +51,32 @@ def audit_record(
         changed_fields=sorted(set(changed_fields)),
         ip_address=actor.ip,
     )
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit rows must be written inside the transaction of the change")
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    merchant: Merchant | None,
+    action: str,
+    target: models.Model,
+    changed_fields: Iterable[str] = (),
+) -> AuditEvent:
+    _require_transaction()
+    event = audit_event(
+        actor=actor, merchant=merchant, action=action, target=target, changed_fields=changed_fields
+    )
+    event.save()
+    return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> None:
+    _require_transaction()
+    AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def changed_fields(instance: models.Model, before: dict, fields: Iterable[str]) -> list[str]:

@@ -42,6 +42,13 @@ def _merchant_insert(merchant: Merchant) -> Merchant:
     raise RuntimeError("could not draw an unused merchant code")
 
 
+def _provision_test_channels(actor: Actor, merchant: Merchant) -> None:
+    """Every merchant starts with a test channel per shared test credential."""
+    from channels.services import test_channels_provision
+
+    test_channels_provision(actor=actor, merchant_ids=[merchant.pk])
+
+
 @transaction.atomic
 def merchant_create(*, actor: Actor, name: str) -> Merchant:
     merchant = _merchant_insert(Merchant(name=name))
@@ -49,6 +56,7 @@ def merchant_create(*, actor: Actor, name: str) -> Merchant:
         actor=actor, merchant=merchant, action="merchant.create", target=merchant,
         changed_fields=["name"],
     )
+    _provision_test_channels(actor, merchant)
     return merchant
 
 
@@ -59,6 +67,7 @@ def sub_merchant_create(*, actor: Actor, agency: Merchant, name: str, tier_code:
         actor=actor, merchant=agency, action="sub_merchant.create", target=sub,
         changed_fields=["name", "tier_code"],
     )
+    _provision_test_channels(actor, sub)
     return sub
 
 

@@ -16,13 +16,14 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "console.example.com",
     "DATABASE_URL": "postgres://pgconsole@db.internal:5432/pgconsole",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "PGCONSOLE_ENCRYPTION_KEYS": "PmqHEJKk3HEXux-nx6LElaQZ19ZrdmrVJujpBNpALO0=",
 }
 
 
 def run(code: str, env: dict, *, check=True) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in {
         "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY",
-        "DJANGO_ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
+        "DJANGO_ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "PGCONSOLE_ENCRYPTION_KEYS"}}
     return subprocess.run(
         [sys.executable, "-c", code], env={**base, **env}, cwd=ROOT,
         capture_output=True, text=True, check=check, timeout=60,
@@ -63,7 +64,9 @@ def test_celery_broker_url_wins_over_redis_url(tmp_path):
     assert json.loads(out.stdout)["broker"] == "redis://127.0.0.1:6379/5"
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "PGCONSOLE_ENCRYPTION_KEYS"]
+)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     out = run("import django; django.setup()", env, check=False)

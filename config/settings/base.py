@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "console",
+    "channels",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
+
+# --- Encryption at rest -------------------------------------------------------
+# Fernet keys, newest first (see console/crypto.py). Production requires them;
+# local settings make one in var/ on first use.
+
+PGCONSOLE_ENCRYPTION_KEYS = env.list("PGCONSOLE_ENCRYPTION_KEYS", default=[])
 
 # --- Email ------------------------------------------------------------------
 # Django 6.1 mailers. EMAIL_URL (e.g. smtp+tls://user:pass@smtp.example.com:587)

@@ -15,6 +15,9 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set the DJANGO_ALLOWED_HOSTS environment variable.")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
+PGCONSOLE_ENCRYPTION_KEYS = env.list("PGCONSOLE_ENCRYPTION_KEYS")
+if not PGCONSOLE_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set PGCONSOLE_ENCRYPTION_KEYS (one or more Fernet keys).")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,6 +5,11 @@ from .base import VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"
+# Fixed test-only Fernet keys: the first encrypts, both decrypt.
+PGCONSOLE_ENCRYPTION_KEYS = [
+    "dGVzdC1vbmx5LWtleS1udW1iZXItb25lLTMyLWJ5dGU=",
+    "dGVzdC1vbmx5LWtleS1udW1iZXItdHdvLTMyLWJ5dGU=",
+]
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

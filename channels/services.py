@@ -1,0 +1,355 @@
+"""Writes to PG channels and shared test credentials.
+
+Every write validates against the PG catalog, encrypts credentials, and records its
+audit event in the same transaction. The console views, the Django admin and
+``seed_demo`` all come through here.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from console.audit import Actor, audit_event, audit_record, audit_record_many
+from console.crypto import decrypt_json, encrypt_json
+from console.models import Merchant
+
+from . import catalog
+from .catalog import PAYMENT_METHODS, Module
+from .models import Channel, Mode, SharedTestCredential, TaxType
+
+CREDENTIAL_PREFIX = "cred_"  # error keys for credential fields: cred_<key>
+NAME_MAX_LENGTH = 60
+EDITABLE = ("name", "mid", "pg_provider", "tax_type", "payment_methods")
+
+
+@dataclass
+class ChannelInput:
+    """What an operator submits for a channel. Blank secret values keep the stored ones."""
+
+    mode: str
+    provider: str
+    module: str
+    mid: str
+    pg_provider: str = ""
+    name: str = ""
+    tax_type: str = TaxType.UNSET
+    payment_methods: list[str] = field(default_factory=list)
+    credentials: dict[str, str] = field(default_factory=dict)
+
+
+def _clean(
+    *, merchant: Merchant, data: ChannelInput, stored: dict, exclude_pk: int | None = None
+) -> tuple[ChannelInput, dict]:
+    """Validate ``data`` against the catalog. Returns the cleaned input and credentials."""
+    errors: dict[str, str] = {}
+    provider = catalog.get(data.provider)
+    mid = (data.mid or "").strip()
+    name = (data.name or "").strip()
+
+    if data.mode not in Mode.values:
+        errors["mode"] = _("Choose live or test.")
+    if provider is None:
+        errors["provider"] = _("Choose a PG from the list.")
+        raise ValidationError(errors)
+    if data.module not in provider.modules:
+        offered = ", ".join(str(Module(m).label) for m in provider.modules)
+        errors["module"] = _("%(pg)s does not offer this module. It offers: %(offered)s.") % {
+            "pg": provider.name, "offered": offered,
+        }
+        raise ValidationError(errors)
+    pg_code = (data.pg_provider or "").strip() or provider.default_code(data.module)
+    if pg_code not in [c.code for c in provider.codes_for(data.module)]:
+        errors["pg_provider"] = _("This PG code does not go with the chosen module.")
+
+    if not mid:
+        errors["mid"] = _("%(label)s is required.") % {"label": provider.mid_label}
+    elif len(mid) > provider.mid_max_length:
+        errors["mid"] = _("%(label)s is too long: at most %(max)d characters (it has %(n)d).") % {
+            "label": provider.mid_label, "max": provider.mid_max_length, "n": len(mid),
+        }
+    elif not re.fullmatch(provider.mid_pattern, mid):
+        errors["mid"] = _(
+            "%(label)s is not in the expected format (letters, digits and _ - . @ only, "
+            "as the PG issued it)."
+        ) % {"label": provider.mid_label}
+        if provider.mid_max_length <= 10:
+            errors["mid"] = _(
+                "%(label)s is not in the expected format: %(pg)s issues it as exactly %(n)d "
+                "letters or digits."
+            ) % {"label": provider.mid_label, "pg": provider.name, "n": provider.mid_max_length}
+
+    if len(name) > NAME_MAX_LENGTH:
+        errors["name"] = _("The channel name is too long: at most %(max)d characters.") % {
+            "max": NAME_MAX_LENGTH
+        }
+    if data.tax_type not in TaxType.values:
+        errors["tax_type"] = _("Choose a tax type from the list.")
+    known_methods = {code for code, _label in PAYMENT_METHODS}
+    methods = list(dict.fromkeys(data.payment_methods or []))
+    if not set(methods) <= known_methods:
+        errors["payment_methods"] = _("Choose payment methods from the list.")
+
+    fields = provider.fields_for(data.module, pg_code or "")
+    allowed = {f.key for f in fields}
+    unknown = set(k for k, v in data.credentials.items() if v) - allowed
+    if unknown:
+        errors["__all__"] = _("%(pg)s has no field named %(fields)s.") % {
+            "pg": provider.name, "fields": ", ".join(sorted(unknown)),
+        }
+    credentials: dict[str, str] = {}
+    for f in fields:
+        value = (data.credentials.get(f.key) or "").strip()
+        if not value and f.secret and stored.get(f.key):
+            credentials[f.key] = stored[f.key]  # blank secret: keep what is stored
+            continue
+        if not value:
+            if f.required:
+                errors[CREDENTIAL_PREFIX + f.key] = _("%(label)s is required.") % {"label": f.label}
+            continue
+        problem = f.check(value)
+        if problem:
+            errors[CREDENTIAL_PREFIX + f.key] = problem
+        else:
+            credentials[f.key] = value
+
+    if "mid" not in errors and data.mode in Mode.values:
+        duplicate = Channel.objects.filter(
+            merchant=merchant, mode=data.mode, provider=provider.key, module=data.module, mid=mid
+        )
+        if exclude_pk:
+            duplicate = duplicate.exclude(pk=exclude_pk)
+        if duplicate.exists():
+            errors["mid"] = _(
+                "This merchant already has a %(mode)s channel for %(pg)s with this module and "
+                "%(label)s."
+            ) % {"mode": Mode(data.mode).label.lower(), "pg": provider.name, "label": provider.mid_label}
+
+    if errors:
+        raise ValidationError(errors)
+    cleaned = ChannelInput(
+        mode=data.mode, provider=provider.key, module=data.module, mid=mid, pg_provider=pg_code,
+        name=name, tax_type=data.tax_type, payment_methods=methods, credentials=credentials,
+    )
+    return cleaned, credentials
+
+
+def _duplicate_error() -> ValidationError:
+    return ValidationError({"mid": _("This merchant already has a channel with this PG, module and MID in this mode.")})
+
+
+def _check_assignable(merchant: Merchant, sub_merchant: Merchant | None) -> None:
+    if sub_merchant is not None and sub_merchant.parent_id != merchant.pk:
+        raise ValidationError(
+            {"assigned_to": _("A channel can be assigned only to a sub-merchant of its own merchant.")}
+        )
+
+
+@transaction.atomic
+def channel_create(
+    *, actor: Actor, merchant: Merchant, data: ChannelInput, assigned_to: Merchant | None = None
+) -> Channel:
+    _check_assignable(merchant, assigned_to)
+    cleaned, credentials = _clean(merchant=merchant, data=data, stored={})
+    channel = Channel(
+        merchant=merchant, assigned_to=assigned_to, mode=cleaned.mode, provider=cleaned.provider,
+        pg_provider=cleaned.pg_provider, module=cleaned.module, mid=cleaned.mid, name=cleaned.name,
+        tax_type=cleaned.tax_type, payment_methods=cleaned.payment_methods,
+        credentials_encrypted=encrypt_json(credentials), created_by=actor.user, updated_by=actor.user,
+    )
+    try:
+        with transaction.atomic():
+            channel.save(force_insert=True)
+    except IntegrityError as exc:
+        raise _duplicate_error() from exc
+    changed = ["mode", "provider", "module", "mid", "pg_provider"]
+    changed += [f for f in ("name", "tax_type", "payment_methods", "assigned_to")
+                if getattr(channel, f) not in ("", None, [], TaxType.UNSET)]
+    changed += [f"credentials.{key}" for key in credentials]
+    audit_record(actor=actor, merchant=merchant, action="channel.create", target=channel,
+                 changed_fields=changed)
+    return channel
+
+
+def channel_credentials(channel: Channel) -> dict[str, str]:
+    """Decrypt one channel's credentials: only for the channel being edited."""
+    if channel.shared_credential_id:
+        return decrypt_json(channel.shared_credential.credentials_encrypted)
+    return decrypt_json(channel.credentials_encrypted)
+
+
+def _locked(channel: Channel) -> Channel:
+    return Channel.objects.select_for_update().select_related("merchant").get(pk=channel.pk)
+
+
+@transaction.atomic
+def channel_update(*, actor: Actor, channel: Channel, data: ChannelInput) -> Channel:
+    channel = _locked(channel)
+    if channel.shared_credential_id:
+        raise ValidationError(_("A shared test channel uses the platform's credentials and cannot be edited."))
+    if (data.mode, data.provider, data.module) != (channel.mode, channel.provider, channel.module):
+        raise ValidationError(
+            _("Mode, PG and module are fixed once a channel exists. Add a new channel instead.")
+        )
+    stored = decrypt_json(channel.credentials_encrypted)
+    cleaned, credentials = _clean(merchant=channel.merchant, data=data, stored=stored,
+                                  exclude_pk=channel.pk)
+    changed = [f for f in EDITABLE if getattr(channel, f) != getattr(cleaned, f)]
+    changed += [f"credentials.{k}" for k in sorted(set(stored) | set(credentials))
+                if stored.get(k) != credentials.get(k)]
+    if not changed:
+        return channel
+    for f in EDITABLE:
+        setattr(channel, f, getattr(cleaned, f))
+    channel.credentials_encrypted = encrypt_json(credentials)
+    channel.updated_by = actor.user
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError as exc:
+        raise _duplicate_error() from exc
+    audit_record(actor=actor, merchant=channel.merchant, action="channel.update", target=channel,
+                 changed_fields=changed)
+    return channel
+
+
+@transaction.atomic
+def channel_set_enabled(*, actor: Actor, channel: Channel, enabled: bool) -> Channel:
+    channel = _locked(channel)
+    if channel.enabled != enabled:
+        channel.enabled = enabled
+        channel.updated_by = actor.user
+        channel.save(update_fields=["enabled", "updated_by", "updated_at"])
+        audit_record(actor=actor, merchant=channel.merchant,
+                     action="channel.enable" if enabled else "channel.disable",
+                     target=channel, changed_fields=["enabled"])
+    return channel
+
+
+@transaction.atomic
+def channel_make_default(*, actor: Actor, channel: Channel) -> Channel:
+    channel = _locked(channel)
+    if channel.is_default:
+        return channel
+    previous = list(
+        Channel.objects.select_for_update().filter(merchant_id=channel.merchant_id, is_default=True)
+    )
+    for old in previous:
+        old.is_default = False
+        old.save(update_fields=["is_default", "updated_at"])
+        audit_record(actor=actor, merchant=channel.merchant, action="channel.default_unset",
+                     target=old, changed_fields=["is_default"])
+    channel.is_default = True
+    channel.updated_by = actor.user
+    channel.save(update_fields=["is_default", "updated_by", "updated_at"])
+    audit_record(actor=actor, merchant=channel.merchant, action="channel.default_set",
+                 target=channel, changed_fields=["is_default"])
+    return channel
+
+
+@transaction.atomic
+def channel_assign(*, actor: Actor, channel: Channel, sub_merchant: Merchant | None) -> Channel:
+    channel = _locked(channel)
+    _check_assignable(channel.merchant, sub_merchant)
+    new_id = sub_merchant.pk if sub_merchant else None
+    if channel.assigned_to_id != new_id:
+        channel.assigned_to = sub_merchant
+        channel.updated_by = actor.user
+        channel.save(update_fields=["assigned_to", "updated_by", "updated_at"])
+        audit_record(actor=actor, merchant=channel.merchant,
+                     action="channel.assign" if sub_merchant else "channel.unassign",
+                     target=channel, changed_fields=["assigned_to"])
+    return channel
+
+
+@transaction.atomic
+def channel_delete(*, actor: Actor, channel: Channel) -> None:
+    channel = _locked(channel)
+    audit_record(actor=actor, merchant=channel.merchant, action="channel.delete", target=channel,
+                 changed_fields=["mode", "provider", "module", "mid"])
+    channel.delete()
+
+
+# --- Shared test credentials -------------------------------------------------
+
+
+def test_channels_provision(
+    *, actor: Actor, merchant_ids: Iterable[int] | None = None,
+    credentials: Iterable[SharedTestCredential] | None = None,
+) -> int:
+    """Give merchants a test channel for each shared test credential they lack.
+
+    Called when a merchant is created and when staff add a shared credential.
+    Returns the number of channels created.
+    """
+    creds = list(credentials if credentials is not None else SharedTestCredential.objects.all())
+    if not creds:
+        return 0
+    ids = list(merchant_ids) if merchant_ids is not None else list(
+        Merchant.objects.values_list("id", flat=True)
+    )
+    created = 0
+    with transaction.atomic():
+        for start in range(0, len(ids), 200):
+            batch = ids[start:start + 200]
+            taken = set(
+                Channel.objects.filter(merchant_id__in=batch, mode=Mode.TEST)
+                .values_list("merchant_id", "provider", "module", "mid")
+            )
+            merchants = {m.pk: m for m in Merchant.objects.filter(pk__in=batch)}
+            new = [
+                Channel(merchant_id=mid_, mode=Mode.TEST, provider=c.provider,
+                        pg_provider=c.pg_provider, module=c.module, mid=c.mid,
+                        shared_credential=c, created_by=actor.user, updated_by=actor.user)
+                for mid_ in batch if mid_ in merchants
+                for c in creds if (mid_, c.provider, c.module, c.mid) not in taken
+            ]
+            Channel.objects.bulk_create(new, batch_size=500)
+            audit_record_many([
+                audit_event(actor=actor, merchant=merchants[ch.merchant_id],
+                            action="channel.create_shared_test", target=ch,
+                            changed_fields=["mode", "provider", "module", "mid"])
+                for ch in new
+            ])
+            created += len(new)
+    return created
+
+
+@transaction.atomic
+def shared_test_credential_save(
+    *, actor: Actor, credential: SharedTestCredential, credentials: dict[str, str] | None = None
+) -> SharedTestCredential:
+    """Create or change a shared test credential (staff, in the admin)."""
+    provider = catalog.get(credential.provider)
+    if provider is None:
+        raise ValidationError({"provider": _("Choose a PG from the list.")})
+    if credential.module not in provider.modules:
+        raise ValidationError({"module": _("%(pg)s does not offer this module.") % {"pg": provider.name}})
+    credential.pg_provider = credential.pg_provider or provider.default_code(credential.module)
+    if credential.pg_provider not in [c.code for c in provider.codes_for(credential.module)]:
+        raise ValidationError({"pg_provider": _("This PG code does not go with the chosen module.")})
+    creating = credential.pk is None
+    changed = []
+    if credentials is not None:
+        allowed = {f.key for f in provider.fields_for(credential.module, credential.pg_provider)}
+        unknown = set(credentials) - allowed
+        if unknown:
+            raise ValidationError({"credentials": _("%(pg)s has no field named %(fields)s.") % {
+                "pg": provider.name, "fields": ", ".join(sorted(unknown))}})
+        before = decrypt_json(credential.credentials_encrypted)
+        merged = {**before, **{k: v for k, v in credentials.items() if v}}
+        changed = [f"credentials.{k}" for k in sorted(set(before) | set(merged))
+                   if before.get(k) != merged.get(k)]
+        credential.credentials_encrypted = encrypt_json(merged)
+    credential.full_clean(exclude=["credentials_encrypted"])
+    credential.save()
+    audit_record(actor=actor, merchant=None,
+                 action="shared_test_credential.create" if creating else "shared_test_credential.update",
+                 target=credential, changed_fields=["provider", "module", "mid", *changed]
+                 if creating else changed or ["note"])
+    if creating:
+        test_channels_provision(actor=actor, credentials=[credential])
+    return credential
