@@ -97,5 +97,39 @@ def seed_demo(*, password: str | None = None) -> SeedResult:
     member(operator(email, full_name), subs[0], role)
     operator(*STAFF, staff=True)
 
+    _seed_channels(agency, subs)
     result.password = new_password or generated
     return result
+
+
+# (provider, module, MID, name, credentials, assigned sub-merchant index or None)
+DEMO_LIVE_CHANNELS = [
+    ("kcp", "window_general", "A52Q7", "KCP card", {"site_key": "demo-kcp-site-key-0001"}, None),
+    ("html5_inicis", "window_general", "demoinicis", "INICIS general",
+     {"signkey": "demo-inicis-signkey-0002"}, 0),
+    ("tosspayments", "window_general", "demo_toss01", "Toss Payments",
+     {"client_key": "live_ck_demo0003", "secret_key": "live_sk_demo0003secret"}, 1),
+    ("kakaopay", "window_simple", "CDEMO00001", "Kakao Pay", {}, None),
+    ("nice", "api_keyin", "demonice1m", "NICE key-in",
+     {"merchant_key": "demo-nice-merchant-key-0004", "cancel_password": "123456"}, 0),
+]
+
+
+def _seed_channels(agency: Merchant, subs: list[Merchant]) -> None:
+    from channels.models import Channel
+    from channels.services import ChannelInput, channel_assign, channel_create, channel_make_default
+
+    for provider, module, mid, name, credentials, sub_index in DEMO_LIVE_CHANNELS:
+        if Channel.objects.filter(merchant=agency, mode="live", provider=provider, mid=mid).exists():
+            continue
+        channel = channel_create(
+            actor=SYSTEM, merchant=agency,
+            data=ChannelInput(mode="live", provider=provider, module=module, mid=mid, name=name,
+                              credentials=credentials),
+        )
+        if sub_index is not None:
+            channel_assign(actor=SYSTEM, channel=channel, sub_merchant=subs[sub_index])
+    if not Channel.objects.filter(merchant=agency, is_default=True).exists():
+        first = Channel.objects.filter(merchant=agency, mode="live").order_by("id").first()
+        if first:
+            channel_make_default(actor=SYSTEM, channel=first)

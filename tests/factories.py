@@ -46,3 +46,19 @@ __all__ = [
     "make_merchant",
     "make_sub_merchant",
 ]
+
+
+def make_channel(merchant, *, mode="live", provider="kcp", module="window_general", mid=None,
+                 credentials=None, name="", actor=None, **extra):
+    from channels.services import ChannelInput, channel_create
+
+    if mid is None:
+        make_channel.counter = getattr(make_channel, "counter", 0) + 1
+        mid = f"M{make_channel.counter:04d}"[:5] if provider == "kcp" else f"MID{make_channel.counter:05d}"
+    if credentials is None:
+        credentials = {"site_key": "kcp-site-key-secret-0001"} if provider == "kcp" else {}
+    return channel_create(
+        actor=actor or SYSTEM, merchant=merchant,
+        data=ChannelInput(mode=mode, provider=provider, module=module, mid=mid, name=name,
+                          credentials=credentials, **extra),
+    )

@@ -1,0 +1,145 @@
+"""Forms for the Channels pages. They collect input; channels/services.py validates it."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import catalog
+from .catalog import PAYMENT_METHODS, Kind, Module
+from .models import Mode, TaxType
+from .services import CREDENTIAL_PREFIX, ChannelInput
+
+
+def _provider_choices():
+    groups = []
+    for kind in Kind:
+        options = [(p.key, str(p.name)) for p in catalog.PROVIDERS if p.kind == kind]
+        groups.append((kind.label, options))
+    return [("", _("Choose a PG"))] + groups
+
+
+class ChannelStartForm(forms.Form):
+    """Step 1 and 2 of "Add channel": mode, PG, then module. Submitted by htmx on change."""
+
+    mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.LIVE,
+                             widget=forms.Select(attrs={"class": "form-select"}))
+    provider = forms.ChoiceField(label=_("PG"), choices=_provider_choices, required=False,
+                                 widget=forms.Select(attrs={"class": "form-select"}))
+    module = forms.ChoiceField(label=_("Module"), choices=[("", "—")], required=False,
+                               widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        provider = catalog.get(self.data.get("provider") or self.initial.get("provider") or "")
+        if provider:
+            self.fields["module"].choices = [("", _("Choose a module"))] + provider.module_choices()
+
+    def selection(self) -> tuple[str, catalog.Provider | None, str | None]:
+        """The mode, provider and module chosen so far (invalid choices read as not chosen)."""
+        mode = self.data.get("mode") if self.data.get("mode") in Mode.values else Mode.LIVE
+        provider = catalog.get(self.data.get("provider") or "")
+        module = self.data.get("module") or None
+        if provider is None or module not in provider.modules:
+            module = None
+        return mode, provider, module
+
+
+def mask(value: str) -> str:
+    """How a stored secret is shown: its last 4 characters, only when it is long enough
+    that they give little away (12 or more); otherwise just that one is set."""
+    if len(value) >= 12:
+        return f"•••• {value[-4:]}"
+    return "••••"
+
+
+class ChannelForm(forms.Form):
+    """The PG's own form: fields and labels come from the catalog entry."""
+
+    pg_provider = forms.ChoiceField(label=_("PG code"), required=False)
+    name = forms.CharField(label=_("Channel name"), required=False, strip=True)
+    mid = forms.CharField(label=_("MID"), required=False, strip=True)
+    tax_type = forms.ChoiceField(label=_("Tax type"), choices=TaxType.choices, initial=TaxType.UNSET)
+    payment_methods = forms.MultipleChoiceField(
+        label=_("Payment methods"), choices=PAYMENT_METHODS, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Optional: when the PG issued this MID for particular payment methods."),
+    )
+
+    def __init__(self, *args, provider: catalog.Provider, module: str, mode: str,
+                 stored: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider, self.module, self.mode = provider, module, mode
+        self.stored = stored or {}
+        codes = provider.codes_for(module)
+        self.fields["pg_provider"].choices = [(c.code, str(c.label)) for c in codes]
+        if len(codes) == 1:
+            self.fields["pg_provider"].widget = forms.HiddenInput()
+            self.fields["pg_provider"].initial = codes[0].code
+        self.fields["mid"].label = f"{provider.mid_label} *"
+        self.fields["mid"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        pg_code = self.data.get("pg_provider") or self.initial.get("pg_provider") or codes[0].code
+        self.credential_fields = []
+        for spec in provider.fields:
+            if not spec.applies(module, pg_code) and not any(spec.applies(module, c.code) for c in codes):
+                continue
+            name = CREDENTIAL_PREFIX + spec.key
+            help_text = ""
+            if spec.secret:
+                stored_value = self.stored.get(spec.key, "")
+                widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+                if stored_value:
+                    widget.attrs["placeholder"] = mask(stored_value)
+                    help_text = _("Stored. Leave blank to keep it; type a new value to replace it.")
+                field = forms.CharField(label=str(spec.label), required=False, widget=widget,
+                                        help_text=help_text, strip=True)
+            else:
+                field = forms.CharField(label=str(spec.label), required=False, strip=True,
+                                        initial=self.stored.get(spec.key, ""))
+                field.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+            if spec.codes is not None and len(codes) > 1:
+                codes_text = ", ".join(sorted(spec.codes))
+                field.help_text = (f"{field.help_text} " if field.help_text else "") + str(
+                    _("Only for %(codes)s.") % {"codes": codes_text}
+                )
+            if spec.required and not (spec.secret and self.stored.get(spec.key)):
+                field.label = f"{field.label} *"
+            self.fields[name] = field
+            self.credential_fields.append(name)
+
+    def to_input(self) -> ChannelInput:
+        data = self.cleaned_data
+        pg_code = data.get("pg_provider") or self.provider.default_code(self.module) or ""
+        applies = {CREDENTIAL_PREFIX + f.key for f in self.provider.fields_for(self.module, pg_code)}
+        return ChannelInput(
+            mode=self.mode,
+            provider=self.provider.key,
+            module=self.module,
+            mid=data.get("mid", ""),
+            pg_provider=data.get("pg_provider", ""),
+            name=data.get("name", ""),
+            tax_type=data.get("tax_type") or TaxType.UNSET,
+            payment_methods=list(data.get("payment_methods") or []),
+            credentials={
+                name[len(CREDENTIAL_PREFIX):]: data.get(name, "")
+                for name in self.credential_fields if name in applies
+            },
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Put the service's messages next to the fields they concern."""
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                target = field if field in self.fields else None
+                for e in errors:
+                    self.add_error(target, e)
+        else:
+            for e in error.error_list:
+                self.add_error(None, e)
+
+    @property
+    def module_label(self) -> str:
+        return Module(self.module).label
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.CharField(required=False)

@@ -1,0 +1,111 @@
+"""Reads of PG channels, scoped to what the operator's merchant may see.
+
+A merchant sees the channels it owns and, for a sub-merchant, the channels its
+agency assigned to it. Only the owner's operators change a channel.
+Lists never decrypt credentials (the column is deferred).
+"""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from console.selectors import MerchantAccess
+
+from . import catalog
+from .models import Channel, Mode, SharedTestCredential
+
+LIVE_PER_PAGE = 24
+
+
+def _visible(access: MerchantAccess) -> QuerySet[Channel]:
+    merchant = access.merchant
+    return (
+        Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+        .select_related("merchant", "assigned_to")
+        .defer("credentials_encrypted")
+    )
+
+
+def channel_get(*, access: MerchantAccess, channel_key: str, owned: bool = True) -> Channel:
+    """One channel by its key, or 404. ``owned``: only channels this merchant owns."""
+    qs = _visible(access)
+    if owned:
+        qs = qs.filter(merchant=access.merchant)
+    channel = qs.filter(channel_key=channel_key).first()
+    if channel is None:
+        raise Http404
+    return channel
+
+
+def channel_get_for_edit(*, access: MerchantAccess, channel_key: str) -> Channel:
+    """The channel with its credentials column, for the one edit form that decrypts it."""
+    channel = (
+        Channel.objects.filter(merchant=access.merchant, channel_key=channel_key)
+        .select_related("merchant", "assigned_to", "shared_credential")
+        .first()
+    )
+    if channel is None:
+        raise Http404
+    return channel
+
+
+@dataclass
+class TestCard:
+    provider: catalog.Provider
+    channels: list[Channel]
+    has_shared: bool  # staff entered shared credentials for this provider
+
+    @property
+    def needs_own_mid(self) -> bool:
+        return not self.provider.shared_test
+
+
+@dataclass
+class ChannelsPage:
+    test_cards: list[TestCard]
+    live_page: Page
+    live_total: int
+    sub_merchants: list
+    providers_in_use: list[catalog.Provider]
+
+
+def channels_page(
+    *, access: MerchantAccess, page: str | None, provider: str | None = None, q: str | None = None
+) -> ChannelsPage:
+    """Everything the Channels page shows, in a fixed number of queries."""
+    visible = _visible(access)
+
+    tests = list(visible.filter(mode=Mode.TEST).order_by("provider", "module", "mid"))
+    by_provider: dict[str, list[Channel]] = {}
+    for channel in tests:
+        by_provider.setdefault(channel.provider, []).append(channel)
+    shared_providers = set(SharedTestCredential.objects.values_list("provider", flat=True).distinct())
+    test_cards = [
+        TestCard(provider=p, channels=by_provider.get(p.key, []), has_shared=p.key in shared_providers)
+        for p in catalog.PROVIDERS
+    ]
+
+    live = visible.filter(mode=Mode.LIVE)
+    if provider and catalog.get(provider):
+        live = live.filter(provider=provider)
+    if q:
+        q = q.strip()[:80]
+        live = live.filter(Q(name__icontains=q) | Q(mid__icontains=q) | Q(channel_key__icontains=q))
+    live = live.order_by("-is_default", "-created_at", "-id")
+    paginator = Paginator(live, LIVE_PER_PAGE)
+    live_page = paginator.get_page(page)
+
+    in_use = set(visible.filter(mode=Mode.LIVE).values_list("provider", flat=True).distinct())
+    sub_merchants = (
+        [] if access.merchant.is_sub_merchant
+        else list(access.merchant.sub_merchants.order_by("tier_code").only("id", "name", "tier_code", "code", "parent_id"))
+    )
+    return ChannelsPage(
+        test_cards=test_cards,
+        live_page=live_page,
+        live_total=paginator.count,
+        sub_merchants=sub_merchants,
+        providers_in_use=[p for p in catalog.PROVIDERS if p.key in in_use],
+    )

@@ -1,0 +1,156 @@
+"""The Channels page (채널 관리) and its card actions. Thin: forms collect, services decide.
+
+Card actions look the channel up before checking the method, so another
+merchant's channel is a 404 whatever the method.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from console.access import merchant_view
+from console.audit import Actor
+from console.roles import Perm
+
+from . import catalog, selectors, services
+from .forms import ChannelForm, ChannelStartForm
+
+
+def _list_url(access, channel=None) -> str:
+    url = reverse("channels:list", kwargs={"merchant_code": access.merchant.code})
+    return f"{url}#{channel.channel_key}" if channel is not None else url
+
+
+@merchant_view(Perm.VIEW_INTEGRATION)
+def channel_list(request, access):
+    data = selectors.channels_page(
+        access=access, page=request.GET.get("page"), provider=request.GET.get("provider"),
+        q=request.GET.get("q"),
+    )
+    return render(request, "channels/list.html", {
+        "access": access, "nav": "channels", "data": data,
+        "can_edit": access.can(Perm.EDIT_INTEGRATION),
+        "filter_provider": request.GET.get("provider", ""), "q": request.GET.get("q", ""),
+    })
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_new(request, access):
+    """Add channel: mode, PG, module, then that PG's own form. The steps update in place (htmx)."""
+    source = request.POST if request.method == "POST" else request.GET
+    start = ChannelStartForm(source)
+    mode, provider, module = start.selection()
+    form = None
+    status = 200
+    if provider and module:
+        form = ChannelForm(request.POST or None, provider=provider, module=module, mode=mode)
+        if request.method == "POST" and form.is_valid():
+            try:
+                channel = services.channel_create(
+                    actor=Actor.from_request(request), merchant=access.merchant, data=form.to_input()
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Channel added: %(pg)s") % {"pg": channel.pg_string})
+                return HttpResponseRedirect(_list_url(access, channel))
+        if request.method == "POST":
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    template = "channels/_new_steps.html" if request.htmx and request.method == "GET" else "channels/new.html"
+    return render(request, template, {
+        "access": access, "nav": "channels", "start": start, "form": form,
+        "mode": mode, "provider": provider, "module": module,
+    }, status=status)
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_edit(request, access, channel_key):
+    """Edit information: the stored secrets are shown masked and kept when left blank."""
+    channel = selectors.channel_get_for_edit(access=access, channel_key=channel_key)
+    provider = catalog.get(channel.provider)
+    if channel.is_shared_test or provider is None:
+        status = 409 if request.method == "POST" else 200
+        return render(request, "channels/shared_readonly.html",
+                      {"access": access, "nav": "channels", "channel": channel}, status=status)
+    stored = services.channel_credentials(channel)
+    initial = {"pg_provider": channel.pg_provider, "name": channel.name, "mid": channel.mid,
+               "tax_type": channel.tax_type, "payment_methods": channel.payment_methods}
+    form = ChannelForm(request.POST or None, initial=initial, provider=provider,
+                       module=channel.module, mode=channel.mode, stored=stored)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.channel_update(actor=Actor.from_request(request), channel=channel,
+                                        data=form.to_input())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Channel saved."))
+                return HttpResponseRedirect(_list_url(access, channel))
+        status = 400
+    del stored  # the page renders masks, never the values
+    return render(request, "channels/edit.html", {
+        "access": access, "nav": "channels", "form": form, "channel": channel, "provider": provider,
+    }, status=status)
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_set_enabled(request, access, channel_key):
+    channel = selectors.channel_get(access=access, channel_key=channel_key)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    enabled = request.POST.get("enabled") == "1"
+    services.channel_set_enabled(actor=Actor.from_request(request), channel=channel, enabled=enabled)
+    messages.success(request, _("Channel enabled.") if enabled else _("Channel disabled."))
+    return HttpResponseRedirect(_list_url(access, channel))
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_make_default(request, access, channel_key):
+    channel = selectors.channel_get(access=access, channel_key=channel_key)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    services.channel_make_default(actor=Actor.from_request(request), channel=channel)
+    messages.success(request, _("%(pg)s is now the default channel.") % {"pg": channel.pg_string})
+    return HttpResponseRedirect(_list_url(access, channel))
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_assign(request, access, channel_key):
+    channel = selectors.channel_get(access=access, channel_key=channel_key)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    code = (request.POST.get("assigned_to") or "").strip()
+    sub = access.merchant.sub_merchants.filter(code=code).first() if code else None
+    if code and sub is None:
+        messages.error(request, _("Choose one of this merchant's sub-merchants."))
+        return HttpResponseRedirect(_list_url(access, channel))
+    try:
+        services.channel_assign(actor=Actor.from_request(request), channel=channel, sub_merchant=sub)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if sub:
+            messages.success(request, _("Assigned to %(sub)s.") % {"sub": sub})
+        else:
+            messages.success(request, _("The channel is no longer assigned to a sub-merchant."))
+    return HttpResponseRedirect(_list_url(access, channel))
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_delete(request, access, channel_key):
+    """GET asks for confirmation; POST deletes."""
+    channel = selectors.channel_get(access=access, channel_key=channel_key)
+    if request.method == "POST":
+        services.channel_delete(actor=Actor.from_request(request), channel=channel)
+        messages.success(request, _("Channel deleted: %(pg)s") % {"pg": channel.pg_string})
+        return HttpResponseRedirect(_list_url(access))
+    return render(request, "channels/delete_confirm.html",
+                  {"access": access, "nav": "channels", "channel": channel})
+
