@@ -30,6 +30,8 @@ class Module(models.TextChoices):
     CERTIFICATION = "certification", _("Identity verification")
 
 
+MODULE_LABELS = dict(Module.choices)
+
 # The `type` that /users/pg reports for a module.
 MODULE_TYPE = {
     Module.WINDOW_GENERAL: "payment",

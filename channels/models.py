@@ -150,5 +150,10 @@ class Channel(models.Model):
         return self.shared_credential_id is not None
 
     @property
+    def module_label(self) -> str:
+        """Like get_module_display(), without rebuilding the choices on every call (cards repeat it)."""
+        return catalog.MODULE_LABELS.get(self.module, self.module)
+
+    @property
     def api_type(self) -> str:
         return catalog.MODULE_TYPE[Module(self.module)]

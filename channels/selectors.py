@@ -14,9 +14,12 @@ from django.http import Http404
 from console.selectors import MerchantAccess
 
 from . import catalog
-from .models import Channel, Mode, SharedTestCredential
+from .models import Channel, Mode
 
-LIVE_PER_PAGE = 24
+LIVE_PER_PAGE = 12
+# What a test card shows; nothing else is loaded for the (up to ~20) test channels.
+TEST_CARD_FIELDS = ("id", "merchant_id", "mode", "provider", "pg_provider", "module", "mid", "name",
+                    "channel_key", "enabled", "is_default", "shared_credential_id")
 
 
 def _visible(access: MerchantAccess) -> QuerySet[Channel]:
@@ -68,7 +71,7 @@ class ChannelsPage:
     live_page: Page
     live_total: int
     sub_merchants: list
-    providers_in_use: list[catalog.Provider]
+    providers: list[catalog.Provider]
 
 
 def channels_page(
@@ -77,11 +80,16 @@ def channels_page(
     """Everything the Channels page shows, in a fixed number of queries."""
     visible = _visible(access)
 
-    tests = list(visible.filter(mode=Mode.TEST).order_by("provider", "module", "mid"))
+    tests = list(
+        visible.filter(mode=Mode.TEST).select_related(None)
+        .only(*TEST_CARD_FIELDS).order_by("provider", "module", "mid")
+    )
     by_provider: dict[str, list[Channel]] = {}
     for channel in tests:
         by_provider.setdefault(channel.provider, []).append(channel)
-    shared_providers = set(SharedTestCredential.objects.values_list("provider", flat=True).distinct())
+    # Every merchant holds a test channel per shared test credential (they are provisioned
+    # when either is created, and cannot be deleted), so its own rows tell which PGs have one.
+    shared_providers = {c.provider for c in tests if c.shared_credential_id}
     test_cards = [
         TestCard(provider=p, channels=by_provider.get(p.key, []), has_shared=p.key in shared_providers)
         for p in catalog.PROVIDERS
@@ -97,7 +105,6 @@ def channels_page(
     paginator = Paginator(live, LIVE_PER_PAGE)
     live_page = paginator.get_page(page)
 
-    in_use = set(visible.filter(mode=Mode.LIVE).values_list("provider", flat=True).distinct())
     sub_merchants = (
         [] if access.merchant.is_sub_merchant
         else list(access.merchant.sub_merchants.order_by("tier_code").only("id", "name", "tier_code", "code", "parent_id"))
@@ -107,5 +114,5 @@ def channels_page(
         live_page=live_page,
         live_total=paginator.count,
         sub_merchants=sub_merchants,
-        providers_in_use=[p for p in catalog.PROVIDERS if p.key in in_use],
+        providers=list(catalog.PROVIDERS),
     )

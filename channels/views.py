@@ -10,6 +10,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from console.access import merchant_view
 from console.audit import Actor
@@ -17,6 +18,25 @@ from console.roles import Perm
 
 from . import catalog, selectors, services
 from .forms import ChannelForm, ChannelStartForm
+
+
+# The words on every card, translated once per page instead of once per card.
+CARD_WORDS = {
+    "no_name": gettext_lazy("(no name)"), "enabled": gettext_lazy("Enabled"),
+    "disabled": gettext_lazy("Disabled"), "default": gettext_lazy("Default"),
+    "tax_type": gettext_lazy("Tax type"), "payment_methods": gettext_lazy("Payment methods"),
+    "sub_merchant": gettext_lazy("Sub-merchant"), "owner": gettext_lazy("Owner"),
+    "assigned_by": gettext_lazy("Assigned by"), "copy": gettext_lazy("Copy"),
+    "channel_key": gettext_lazy("Channel key"), "edit": gettext_lazy("Edit information"),
+    "disable": gettext_lazy("Disable"), "enable": gettext_lazy("Enable"),
+    "make_default": gettext_lazy("Make default"), "assign_to": gettext_lazy("Assign to a sub-merchant"),
+    "not_assigned": gettext_lazy("Not assigned"), "assign": gettext_lazy("Assign"),
+    "delete": gettext_lazy("Delete"), "test_integration": gettext_lazy("Test integration"),
+    "guide": gettext_lazy("Guide"), "shared_test_mid": gettext_lazy("Shared test MID"),
+    "no_shared_yet": gettext_lazy(
+        "No shared test MID yet: platform staff have not entered one for this PG."),
+    "no_test_channel": gettext_lazy("No test channel."),
+}
 
 
 def _list_url(access, channel=None) -> str:
@@ -31,7 +51,8 @@ def channel_list(request, access):
         q=request.GET.get("q"),
     )
     return render(request, "channels/list.html", {
-        "access": access, "nav": "channels", "data": data,
+        "access": access, "nav": "channels", "data": data, "t": {key: str(word) for key, word in CARD_WORDS.items()},
+        "base_url": reverse("channels:list", kwargs={"merchant_code": access.merchant.code}),
         "can_edit": access.can(Perm.EDIT_INTEGRATION),
         "filter_provider": request.GET.get("provider", ""), "q": request.GET.get("q", ""),
     })

@@ -187,9 +187,9 @@ def test_list_query_count_is_flat_with_200_channels(owner_client, agency, django
     with django_assert_max_num_queries(12):
         response = owner_client.get(url("list", agency))
     assert response.status_code == 200
-    assert "Page 1 of 9" in response.content.decode()
+    assert "Page 1 of 17" in response.content.decode()
     with django_assert_max_num_queries(12):
-        assert owner_client.get(url("list", agency) + "?page=9&provider=kcp&q=channel").status_code == 200
+        assert owner_client.get(url("list", agency) + "?page=17&provider=kcp&q=channel").status_code == 200
     assert owner_client.get(url("list", agency) + "?page=zzz").status_code == 200
 
 

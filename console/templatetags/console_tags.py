@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 from console.roles import Perm
 
@@ -17,3 +18,16 @@ def minutes(delta) -> int:
     if delta is None:
         return 0
     return max(1, -(-int(delta.total_seconds()) // 60))
+
+
+@register.simple_tag
+def copy_field(label, value, copy_label="Copy"):
+    """A read-only value with a copy button (rendered in Python: it repeats on every card)."""
+    return format_html(
+        '<div class="input-group input-group-sm copy-group mb-1">'
+        '<span class="input-group-text">{0}</span>'
+        '<input type="text" class="form-control font-monospace" value="{1}" readonly aria-label="{0}">'
+        '<button class="btn btn-outline-secondary" type="button" data-copy="{1}" '
+        'aria-label="{2} {0}">{2}</button></div>',
+        label, value, copy_label,
+    )

@@ -1,0 +1,22 @@
+"""make bench: every benchmark in bench/, with ratios against a baseline in the same run."""
+
+import sys
+
+from .harness import scratch_database, setup
+
+
+def main() -> int:
+    setup()
+    from django.db import connection
+
+    from . import channels_page
+
+    print(f"database: {connection.vendor}")
+    with scratch_database():
+        for line in channels_page.run():
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
