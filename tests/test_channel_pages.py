@@ -261,3 +261,28 @@ def test_pages_have_no_inline_script(owner_client, agency):
         for attrs, body in re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S):
             assert "src=" in attrs and not body.strip()
         assert not re.search(r"\sstyle=", html)
+
+
+def test_no_secret_in_any_console_page_after_saving(owner_client, agency):
+    """Walk every console URL (as the tenancy walk finds them) and the admin after saving."""
+    from .test_tenancy_walk import ROUTES
+
+    assert new_kcp(owner_client, agency).status_code == 302
+    channel = Channel.objects.get(mid="A52Q7")
+    sub = make_sub_merchant(agency, "A01")
+    owner_client.post(url("assign", agency, channel_key=channel.channel_key), {"assigned_to": sub.code})
+    seen = 0
+    for name, params, _callback in ROUTES:
+        kwargs = {"merchant_code": agency.code, "channel_key": channel.channel_key}
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+        for path in {reverse(name, kwargs=kwargs), reverse(name, kwargs={**kwargs, "merchant_code": sub.code})
+                     if "merchant_code" in params else reverse(name, kwargs=kwargs)}:
+            response = owner_client.get(path, follow=True)
+            assert SECRET not in response.content.decode(), path
+            seen += 1
+    assert seen >= 10
+    staff = OperatorFactory(is_staff=True, is_superuser=True)
+    owner_client.force_login(staff)
+    for path in (reverse("admin:pgchannels_channel_change", args=[channel.pk]),
+                 reverse("admin:console_auditevent_changelist")):
+        assert SECRET not in owner_client.get(path).content.decode()

@@ -60,3 +60,18 @@ def test_if_empty_leaves_an_existing_database_alone(capsys, agency):
     call_command("seed_demo", "--if-empty")
     assert not Merchant.objects.filter(name="Demo Agency").exists()
     assert "not seeded" in capsys.readouterr().out
+
+
+def test_seed_adds_live_channels_some_assigned(monkeypatch):
+    from channels.models import Channel
+
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-passphrase-1")
+    call_command("seed_demo")
+    agency = Merchant.objects.get(name="Demo Agency", parent=None)
+    live = Channel.objects.filter(merchant=agency, mode="live")
+    assert live.values("provider").distinct().count() >= 4
+    assert live.filter(assigned_to__isnull=False).exists()
+    assert live.filter(is_default=True).count() == 1
+    count = live.count()
+    call_command("seed_demo")
+    assert live.count() == count

@@ -97,3 +97,15 @@ def test_production_cookies_hsts_and_csp():
     assert secure_session and secure_csrf and redirect and not debug
     assert hsts >= 31536000
     assert script_src == ["'self'"]
+
+
+def test_a_bad_encryption_key_fails_the_system_check():
+    env = {**PRODUCTION_ENV, "PGCONSOLE_ENCRYPTION_KEYS": "not-a-fernet-key"}
+    out = run(
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check'])",
+        env,
+        check=False,
+    )
+    assert out.returncode != 0
+    assert "pgconsole.E002" in out.stderr
