@@ -16,4 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("console.urls")),
     path("", include("channels.urls")),
+    path("", include("webhooks.urls")),
 ]

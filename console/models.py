@@ -113,6 +113,11 @@ class Merchant(models.Model):
         validators=[tier_code_validator],
         help_text=_("Sub-merchants only: exactly 3 uppercase letters or digits."),
     )
+    webhook_same_as_agency = models.BooleanField(
+        _("webhook same as the agency"),
+        default=True,
+        help_text=_("Sub-merchants only: notify the agency's webhook endpoint instead of an own one."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -265,7 +265,7 @@ def test_pages_have_no_inline_script(owner_client, agency):
 
 def test_no_secret_in_any_console_page_after_saving(owner_client, agency):
     """Walk every console URL (as the tenancy walk finds them) and the admin after saving."""
-    from .test_tenancy_walk import ROUTES
+    from .test_tenancy_walk import PARAMETERS, ROUTES, VALUES
 
     assert new_kcp(owner_client, agency).status_code == 302
     channel = Channel.objects.get(mid="A52Q7")
@@ -273,10 +273,15 @@ def test_no_secret_in_any_console_page_after_saving(owner_client, agency):
     owner_client.post(url("assign", agency, channel_key=channel.channel_key), {"assigned_to": sub.code})
     seen = 0
     for name, params, _callback in ROUTES:
-        kwargs = {"merchant_code": agency.code, "channel_key": channel.channel_key}
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-        for path in {reverse(name, kwargs=kwargs), reverse(name, kwargs={**kwargs, "merchant_code": sub.code})
-                     if "merchant_code" in params else reverse(name, kwargs=kwargs)}:
+        paths = set()
+        for merchant in (agency, sub):
+            kwargs = {p: {**PARAMETERS, **VALUES}[p](merchant) for p in params if p != "merchant_code"}
+            if "channel_key" in params and merchant == agency:
+                kwargs["channel_key"] = channel.channel_key
+            if "merchant_code" in params:
+                kwargs["merchant_code"] = merchant.code
+            paths.add(reverse(name, kwargs=kwargs))
+        for path in paths:
             response = owner_client.get(path, follow=True)
             assert SECRET not in response.content.decode(), path
             seen += 1

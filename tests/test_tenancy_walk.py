@@ -29,7 +29,31 @@ def _channel_key(merchant):
     return make_channel(merchant).channel_key
 
 
-PARAMETERS: dict[str, callable] = {"channel_key": _channel_key}
+def _secret_id(merchant):
+    from webhooks.services import endpoint_ensure
+
+    return endpoint_ensure(merchant=merchant, mode="live").secrets.first().pk
+
+
+def _message_id(merchant):
+    from webhooks.models import Delivery
+    from webhooks.services import endpoint_ensure
+
+    endpoint = endpoint_ensure(merchant=merchant, mode="live")
+    return Delivery.objects.create(
+        merchant=merchant, endpoint=endpoint, mode="live", trigger="test", event="paid",
+        url="https://example.com/hook", content_type="json", version="v1", body="{}",
+        status="succeeded",
+    ).message_id
+
+
+PARAMETERS: dict[str, callable] = {
+    "channel_key": _channel_key,
+    "secret_id": _secret_id,
+    "message_id": _message_id,
+}
+# Parameters that are values, not another merchant's objects.
+VALUES: dict[str, callable] = {"mode": lambda merchant: "live"}
 
 
 def _walk(patterns, prefix_ns=()):
@@ -70,7 +94,7 @@ def test_every_console_route_is_scoped(name, params, callback):
     assert hasattr(callback, "required_perm"), (
         f"{name} is not wrapped in console.access.merchant_view(perm)"
     )
-    unknown = set(params) - {"merchant_code"} - set(PARAMETERS)
+    unknown = set(params) - {"merchant_code"} - set(PARAMETERS) - set(VALUES)
     assert not unknown, f"{name}: add a factory for {sorted(unknown)} to PARAMETERS"
 
 
@@ -80,6 +104,10 @@ def world(db):
     mine_sub = make_sub_merchant(mine, "M01")
     theirs = make_merchant("Theirs")
     theirs_sub = make_sub_merchant(theirs, "T01")
+    from webhooks.services import endpoint_ensure
+
+    for merchant in (mine, mine_sub, theirs, theirs_sub):  # pages about "the live endpoint"
+        endpoint_ensure(merchant=merchant, mode="live")
     return {"mine": mine, "mine_sub": mine_sub, "theirs": theirs, "theirs_sub": theirs_sub}
 
 
@@ -87,7 +115,7 @@ def _kwargs(params, merchant_code, owner_merchant):
     kwargs = {"merchant_code": merchant_code}
     for param in params:
         if param != "merchant_code":
-            kwargs[param] = PARAMETERS[param](owner_merchant)
+            kwargs[param] = {**PARAMETERS, **VALUES}[param](owner_merchant)
     return kwargs
 
 
@@ -113,11 +141,12 @@ def test_route_by_role_and_tenant(client, world, role, name, params, callback):
         assert client.get(url).status_code == 404, url
         assert client.post(url).status_code == 404, url
 
-    extra = [p for p in params if p != "merchant_code"]
+    extra = [p for p in params if p in PARAMETERS]
     if extra:
         # My merchant in the URL, their object in the rest of it: 404 when my role may
         # use the page, otherwise the same 403 as for my own objects (no existence oracle).
         url = reverse(name, kwargs={"merchant_code": world["mine"].code,
+                                    **{p: VALUES[p](world["mine"]) for p in params if p in VALUES},
                                     **{p: PARAMETERS[p](world["theirs"]) for p in extra}})
         expected = 404 if allowed else 403
         assert client.get(url).status_code == expected, url

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "console",
     "channels",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -266,7 +267,34 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="pgconsole")
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+
+# --- Webhooks -----------------------------------------------------------------
+# Addresses a webhook may go to: public ones, plus these CIDR ranges. Production
+# opens nothing; local settings open loopback so an operator can test against a
+# receiver on their own machine.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=15.0)
+WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
+# Retries of real notifications, in units (minutes by default), with ±20 % jitter.
+WEBHOOK_RETRY_SCHEDULE = [int(x) for x in env.list("WEBHOOK_RETRY_SCHEDULE", default=["1", "4", "16", "64", "256"])]
+WEBHOOK_RETRY_UNIT_SECONDS = env.int("WEBHOOK_RETRY_UNIT_SECONDS", default=60)
+WEBHOOK_RETRY_AFTER_MAX_SECONDS = 6 * 60 * 60
+# How long one worker holds a delivery: longer than any single send can take.
+WEBHOOK_LEASE_SECONDS = env.int(
+    "WEBHOOK_LEASE_SECONDS", default=int(WEBHOOK_CONNECT_TIMEOUT + WEBHOOK_READ_TIMEOUT) + 30
+)
+WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=10.0)
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
+WEBHOOK_USER_AGENT = "PG-Console-Webhooks/0.1 (+https://github.com/pg-console/pg-console)"
+
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-dispatch-due": {
+        "task": "webhooks.dispatch_due",
+        "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS,
+        "options": {"expires": WEBHOOK_DISPATCH_INTERVAL_SECONDS * 3},
+    },
+}
 
 # --- Logging ----------------------------------------------------------------
 

@@ -29,3 +29,6 @@ def _local_encryption_key() -> str:
 
 if not PGCONSOLE_ENCRYPTION_KEYS:
     PGCONSOLE_ENCRYPTION_KEYS = [_local_encryption_key()]
+
+# Loopback is open here, so webhooks can go to a receiver on this machine.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])

@@ -1,0 +1,24 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ContentType, PayloadVersion
+
+
+class EndpointForm(forms.Form):
+    """One mode's settings. webhooks/services.py validates the URL (safety) and the combination."""
+
+    url = forms.CharField(
+        label=_("Endpoint URL"), required=False, max_length=2000,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/portone-webhook",
+                                     "autocomplete": "off", "spellcheck": "false"}),
+    )
+    content_type = forms.ChoiceField(label=_("Content type"), choices=ContentType.choices,
+                                     widget=forms.Select(attrs={"class": "form-select"}))
+    version = forms.ChoiceField(label=_("Payload version"), choices=PayloadVersion.choices,
+                                widget=forms.Select(attrs={"class": "form-select"}))
+    enabled = forms.BooleanField(label=_("Send notifications"), required=False, initial=True)
+
+    def add_service_errors(self, error) -> None:
+        for field, errors in getattr(error, "error_dict", {"__all__": error.error_list}).items():
+            for e in errors:
+                self.add_error(field if field in self.fields else None, e)

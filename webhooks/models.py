@@ -1,0 +1,189 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from console.models import Merchant
+
+
+class Mode(models.TextChoices):
+    LIVE = "live", _("Live")
+    TEST = "test", _("Test")
+
+
+class ContentType(models.TextChoices):
+    JSON = "json", "application/json"
+    FORM = "form", "application/x-www-form-urlencoded"
+
+
+class PayloadVersion(models.TextChoices):
+    V1 = "v1", _("V1 (i'mport)")
+    V2 = "v2", _("V2 (PortOne, 2024-04-25)")
+
+
+class WebhookEndpoint(models.Model):
+    """Where a merchant receives notifications, one per mode."""
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    url = models.URLField(_("Endpoint URL"), max_length=2000, blank=True)
+    content_type = models.CharField(
+        _("Content type"), max_length=8, choices=ContentType.choices, default=ContentType.JSON
+    )
+    version = models.CharField(
+        _("Payload version"), max_length=4, choices=PayloadVersion.choices, default=PayloadVersion.V1
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    disabled_reason = models.CharField(_("why disabled"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["merchant_id", "mode"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "mode"], name="webhook_endpoint_one_per_mode")
+        ]
+
+    def __str__(self):
+        return f"{self.merchant} · {self.get_mode_display()} · {self.url or '—'}"
+
+    @property
+    def content_type_header(self) -> str:
+        return ContentType(self.content_type).label
+
+
+class WebhookSecret(models.Model):
+    """A signing secret (whsec_…), stored encrypted. At most two are active per endpoint."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.CASCADE, related_name="secrets"
+    )
+    secret_encrypted = models.TextField(_("secret (encrypted)"), editable=False)
+    hint = models.CharField(_("hint"), max_length=16, editable=False,
+                            help_text=_("The first characters after whsec_, to tell secrets apart."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook signing secret")
+        verbose_name_plural = _("webhook signing secrets")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"whsec_{self.hint}…"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.expires_at is None or self.expires_at > now
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+class Delivery(models.Model):
+    """One message to one endpoint: its payload, status and schedule. Attempts hang off it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RETRYING = "retrying", _("Retrying")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        TEST = "test", _("Test")
+        EVENT = "event", _("Event")
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="webhook_deliveries",
+        help_text=_("The merchant the event belongs to (the endpoint may be its agency's)."),
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message_id = models.CharField(_("webhook-id"), max_length=40, unique=True, default=new_message_id,
+                                  editable=False)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    trigger = models.CharField(_("trigger"), max_length=8, choices=Trigger.choices)
+    event = models.CharField(_("event"), max_length=64)
+    url = models.CharField(_("URL"), max_length=2000)
+    content_type = models.CharField(_("content type"), max_length=8, choices=ContentType.choices)
+    version = models.CharField(_("payload version"), max_length=4, choices=PayloadVersion.choices)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=6)
+    attempt_count = models.PositiveSmallIntegerField(_("attempts made"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lock_token = models.CharField(max_length=32, blank=True, editable=False)
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"], name="delivery_merchant_time"),
+            models.Index(fields=["next_attempt_at"], name="delivery_due",
+                         condition=Q(status__in=["pending", "retrying"])),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class Attempt(models.Model):
+    """One HTTP request of a delivery, and what came back."""
+
+    class ErrorKind(models.TextChoices):
+        NONE = "", _("None")
+        TIMEOUT = "timeout", _("Timeout")
+        REFUSED = "refused", _("Connection refused")
+        DNS = "dns", _("DNS")
+        TLS = "tls", _("TLS")
+        BLOCKED = "blocked", _("Blocked address")
+        REDIRECT = "redirect", _("Redirect")
+        HTTP_STATUS = "http_status", _("Non-2xx answer")
+        CONNECTION = "connection", _("Connection error")
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    request_headers = models.JSONField(_("request headers"), default=dict)
+    request_body = models.TextField(_("request body"))
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    response_truncated = models.BooleanField(_("response truncated"), default=False)
+    error_kind = models.CharField(_("error"), max_length=16, choices=ErrorKind.choices, blank=True)
+    error_message = models.CharField(_("error message"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["delivery_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="attempt_number_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.delivery.message_id} #{self.number}"
+
+    @property
+    def ok(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300 and not self.error_kind
