@@ -29,7 +29,8 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dict | None = None):
+def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dict | None = None,
+                  beat: bool = False):
     queue = f"test-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
@@ -45,7 +46,8 @@ def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dic
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
          "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h"],
+         "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h",
+         *(["--beat", "--schedule", str(log_dir / f"beat-{queue}")] if beat else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:

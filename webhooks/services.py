@@ -187,7 +187,7 @@ def _enqueue(delivery_ids: list[int]) -> bool:
 
     try:
         for delivery_id in delivery_ids:
-            deliver.apply_async(args=[delivery_id], retry=False)
+            deliver.apply_async(args=[delivery_id], queue=settings.WEBHOOK_QUEUE, retry=False)
     except Exception as exc:  # kombu raises several kinds; none may lose the delivery
         logger.warning("broker unavailable, %d deliveries stay queued: %s", len(delivery_ids),
                        type(exc).__name__)

@@ -286,6 +286,8 @@ WEBHOOK_LEASE_SECONDS = env.int(
 )
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=10.0)
 WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
+# The queue deliveries go to (its own queue lets a deployment give webhooks dedicated workers).
+WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 WEBHOOK_USER_AGENT = "PG-Console-Webhooks/0.1 (+https://github.com/pg-console/pg-console)"
 
 CELERY_BEAT_SCHEDULE = {
