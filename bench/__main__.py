@@ -9,12 +9,13 @@ def main() -> int:
     setup()
     from django.db import connection
 
-    from . import channels_page
+    from . import channels_page, webhooks
 
     print(f"database: {connection.vendor}")
     with scratch_database():
-        for line in channels_page.run():
-            print(line, flush=True)
+        for module in (channels_page, webhooks):
+            for line in module.run():
+                print(line, flush=True)
     return 0
 
 

@@ -5,6 +5,7 @@ same broker never steals a test's task.
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ def test_database_url() -> str:
 
 @contextmanager
 def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dict | None = None,
-                  beat: bool = False):
+                  beat: bool = False, loglevel: str = "INFO"):
     queue = f"test-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
@@ -45,13 +46,15 @@ def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dic
     log = open(log_dir / f"worker-{queue}.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
-         "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
+         "--pool", pool, "--concurrency", str(concurrency), "--loglevel", loglevel,
          "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h",
          *(["--beat", "--schedule", str(log_dir / f"beat-{queue}")] if beat else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        yield WorkerHandle(proc=proc, queue=queue, log=log)
+        handle = WorkerHandle(proc=proc, queue=queue, log=log)
+        handle.hostname = f"{queue}@{socket.gethostname()}"
+        yield handle
     finally:
         proc.terminate()
         try:

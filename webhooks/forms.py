@@ -19,6 +19,7 @@ class EndpointForm(forms.Form):
     enabled = forms.BooleanField(label=_("Send notifications"), required=False, initial=True)
 
     def add_service_errors(self, error) -> None:
-        for field, errors in getattr(error, "error_dict", {"__all__": error.error_list}).items():
-            for e in errors:
-                self.add_error(field if field in self.fields else None, e)
+        errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -265,6 +265,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# Keep the worker's database connection across tasks (Celery otherwise closes it after
+# every task, and a PostgreSQL reconnect costs more than a webhook delivery).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="pgconsole")
 CELERY_TIMEZONE = TIME_ZONE
 
