@@ -9,7 +9,7 @@ HOST=${HOST:-127.0.0.1}
 mkdir -p var
 
 "$PY" -m celery -A config worker --beat --schedule var/celerybeat-schedule \
-  --loglevel INFO --concurrency 2 --hostname "worker.local@%h" &
+  --loglevel INFO --concurrency 4 --hostname "worker.local@%h" &
 worker=$!
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
 web=$!
