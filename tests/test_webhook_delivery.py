@@ -2,9 +2,6 @@
 (Redis in CI), a real HTTP receiver on loopback, the real database."""
 
 import json
-import os
-import signal
-import subprocess
 import time
 from urllib.parse import parse_qs
 
@@ -12,24 +9,16 @@ import pytest
 from standardwebhooks import Webhook
 
 from console.audit import Actor
-from console.crypto import decrypt_text
 from webhooks import services
-from webhooks.models import Attempt, Delivery, WebhookEndpoint
+from webhooks.models import Delivery
 
 from .factories import make_merchant, make_sub_merchant
+from .hooks import FAST, endpoint_for, secret_of, wait_final
 from .receiver import Receiver, Reply
 from .worker import celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-FAST = {
-    "WEBHOOK_READ_TIMEOUT": "1.5",
-    "WEBHOOK_CONNECT_TIMEOUT": "1",
-    "WEBHOOK_RETRY_UNIT_SECONDS": "1",
-    "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1",
-    "WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.5",
-    "WEBHOOK_LEASE_SECONDS": "4",
-}
 
 
 @pytest.fixture(scope="module")
@@ -52,25 +41,6 @@ def _route_to_worker(settings, worker):
     settings.WEBHOOK_RETRY_UNIT_SECONDS = 1
     settings.WEBHOOK_RETRY_SCHEDULE = [1, 1, 1, 1, 1]
     settings.WEBHOOK_LEASE_SECONDS = 4
-
-
-def wait_final(delivery, timeout=30) -> Delivery:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        delivery.refresh_from_db()
-        if delivery.is_final:
-            return delivery
-        time.sleep(0.1)
-    raise AssertionError(f"delivery still {delivery.status} after {timeout}s")
-
-
-def endpoint_for(merchant, url, *, mode="test", version="v1", content_type="json"):
-    return services.endpoint_save(actor=Actor(), merchant=merchant, mode=mode, url=url,
-                                  content_type=content_type, version=version)
-
-
-def secret_of(endpoint) -> str:
-    return decrypt_text(endpoint.secrets.order_by("-created_at").first().secret_encrypted)
 
 
 @pytest.mark.parametrize(("version", "content_type"), [("v1", "json"), ("v1", "form"), ("v2", "json")])
@@ -262,50 +232,3 @@ def test_broker_down_keeps_the_delivery_and_the_periodic_job_sends_it(receiver, 
     receiver.wait_for(1, "/offline", timeout=30)
     assert wait_final(delivery).status == "succeeded"
     assert len([r for r in receiver.requests if r.path == "/offline"]) == 1
-
-
-def test_blocked_address_is_refused_at_save_and_again_at_send(receiver, django_db_blocker):
-    from django.core.exceptions import ValidationError
-
-    merchant = make_merchant("Blocked")
-    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/hook", "http://2130706433/"):
-        with pytest.raises(ValidationError) as exc:
-            endpoint_for(merchant, url)
-        assert "url" in exc.value.message_dict
-    # Saved while loopback was allowed; a worker that allows nothing refuses to send.
-    endpoint_for(merchant, receiver.url("/blocked"))
-    with celery_worker(extra_env={**FAST, "WEBHOOK_ALLOWED_NETWORKS": ""}) as strict:
-        strict.wait_ready()
-        from django.conf import settings
-
-        settings.WEBHOOK_QUEUE = strict.queue
-        delivery, _ = services.delivery_send_test(actor=Actor(), merchant=merchant, mode="test")
-        attempt = wait_final(delivery).attempts.get()
-    assert attempt.error_kind == "blocked" and "loopback" in attempt.error_message
-    assert not [r for r in receiver.requests if r.path == "/blocked"]
-
-
-def test_a_worker_dying_mid_delivery_still_delivers_once_more_with_the_same_id(receiver):
-    merchant = make_merchant("Phoenix")
-    receiver.script("/phoenix", [Reply(200, b"too late", delay=20), Reply(200, b"ok")])
-    endpoint_for(merchant, receiver.url("/phoenix"))
-    env = {**FAST, "WEBHOOK_READ_TIMEOUT": "30", "WEBHOOK_LEASE_SECONDS": "3"}
-    with celery_worker(concurrency=1, beat=True, extra_env=env) as mortal:
-        mortal.wait_ready()
-        from django.conf import settings
-
-        settings.WEBHOOK_QUEUE = mortal.queue
-        delivery, _ = services.delivery_send_test(actor=Actor(), merchant=merchant, mode="test")
-        first = receiver.wait_for(1, "/phoenix")[0]
-        children = subprocess.run(["pgrep", "-P", str(mortal.proc.pid)], capture_output=True, text=True)
-        pids = [int(p) for p in children.stdout.split()]
-        assert pids, "the worker has no pool process"
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)  # the process sending the webhook dies mid-request
-        second = receiver.wait_for(2, "/phoenix", timeout=40)[1]
-        delivery = wait_final(delivery)
-    assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
-    assert delivery.status == "succeeded"
-    assert Attempt.objects.filter(delivery=delivery, response_status=200).exists()
-
-

@@ -61,6 +61,8 @@ def test_retry_schedule_with_jitter_and_retry_after(settings):
 def test_dispatch_due_queues_unqueued_and_stale_only(delivery, monkeypatch, settings):
     queued = []
     monkeypatch.setattr(services, "_enqueue", lambda ids: queued.extend(ids) or True)
+    assert services.dispatch_due() == 0  # just created: its own request is queueing it
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=3))
     assert services.dispatch_due() == 1 and queued == [delivery.pk]  # never queued (broker was down)
     queued.clear()
     Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=timezone.now())

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 ENDPOINT_FIELDS = ("url", "content_type", "version", "enabled")
 MAX_ACTIVE_SECRETS = 2
 EVENT_ATTEMPTS = 1 + 5  # the first try and five retries
+DISPATCH_GRACE_SECONDS = 2
 RETRYABLE_KINDS = {"timeout", "refused", "dns", "tls", "connection"}
 
 
@@ -447,12 +448,14 @@ def dispatch_due(limit: int = 1000) -> int:
     sends the broker never took, and sends whose worker died (lease expired)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    # A delivery created a moment ago is being queued by its own request; give it a grace.
+    settled = now - timedelta(seconds=DISPATCH_GRACE_SECONDS)
     ids = list(
         Delivery.objects.filter(
             status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING], next_attempt_at__lte=now,
         )
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .filter(Q(enqueued_at__isnull=True, next_attempt_at__lte=settled) | Q(enqueued_at__lt=stale))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -1,0 +1,71 @@
+"""Webhook delivery when things go wrong around the worker: a worker that may not send to
+the address, and a worker that dies mid-delivery. Each test runs its own worker, with no
+other worker on the database."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+from console.audit import Actor
+from webhooks import services
+from webhooks.models import Attempt
+
+from .factories import make_merchant
+from .receiver import Receiver, Reply
+from .hooks import FAST, endpoint_for, wait_final
+from .worker import celery_worker
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def test_blocked_address_is_refused_at_save_and_again_at_send(receiver, settings):
+    from django.core.exceptions import ValidationError
+
+    merchant = make_merchant("Blocked")
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/hook", "http://2130706433/"):
+        with pytest.raises(ValidationError) as exc:
+            endpoint_for(merchant, url)
+        assert "url" in exc.value.message_dict
+    # Saved while loopback was allowed; a worker that allows nothing refuses to send.
+    endpoint_for(merchant, receiver.url("/blocked"))
+    with celery_worker(extra_env={**FAST, "WEBHOOK_ALLOWED_NETWORKS": ""}) as strict:
+        strict.wait_ready()
+        settings.WEBHOOK_QUEUE = strict.queue
+        delivery, _ = services.delivery_send_test(actor=Actor(), merchant=merchant, mode="test")
+        attempt = wait_final(delivery).attempts.get()
+    assert attempt.error_kind == "blocked" and "loopback" in attempt.error_message
+    assert not [r for r in receiver.requests if r.path == "/blocked"]
+
+
+def test_a_worker_dying_mid_delivery_still_delivers_once_more_with_the_same_id(receiver, settings):
+    merchant = make_merchant("Phoenix")
+    receiver.script("/phoenix", [Reply(200, b"too late", delay=20), Reply(200, b"ok")])
+    endpoint_for(merchant, receiver.url("/phoenix"))
+    env = {**FAST, "WEBHOOK_READ_TIMEOUT": "30", "WEBHOOK_LEASE_SECONDS": "3"}
+    with celery_worker(concurrency=1, beat=True, extra_env=env) as mortal:
+        mortal.wait_ready()
+        settings.WEBHOOK_QUEUE = mortal.queue
+        settings.WEBHOOK_LEASE_SECONDS = 3
+        delivery, _ = services.delivery_send_test(actor=Actor(), merchant=merchant, mode="test")
+        first = receiver.wait_for(1, "/phoenix")[0]
+        children = subprocess.run(["pgrep", "-P", str(mortal.proc.pid)], capture_output=True, text=True)
+        pids = [int(p) for p in children.stdout.split()]
+        assert pids, "the worker has no pool process"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)  # the process sending the webhook dies mid-request
+        second = receiver.wait_for(2, "/phoenix", timeout=40)[1]
+        delivery = wait_final(delivery)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
+    assert delivery.status == "succeeded"
+    assert Attempt.objects.filter(delivery=delivery, response_status=200).exists()
+
+
