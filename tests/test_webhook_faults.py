@@ -5,6 +5,7 @@ other worker on the database."""
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -47,11 +48,15 @@ def test_blocked_address_is_refused_at_save_and_again_at_send(receiver, settings
 
 
 def test_a_worker_dying_mid_delivery_still_delivers_once_more_with_the_same_id(receiver, settings):
+    """The pool process sending a webhook is killed while the receiver holds the request.
+    Celery requeues the task (acks_late + reject_on_worker_lost); the lease keeps anyone from
+    sending while it may still be in flight; once it expires, dispatch_due (what beat runs)
+    queues the delivery again and a new pool process sends it, with the same webhook-id."""
     merchant = make_merchant("Phoenix")
     receiver.script("/phoenix", [Reply(200, b"too late", delay=20), Reply(200, b"ok")])
     endpoint_for(merchant, receiver.url("/phoenix"))
     env = {**FAST, "WEBHOOK_READ_TIMEOUT": "30", "WEBHOOK_LEASE_SECONDS": "3"}
-    with celery_worker(concurrency=1, beat=True, extra_env=env) as mortal:
+    with celery_worker(concurrency=1, extra_env=env) as mortal:  # no embedded beat: only pool children
         mortal.wait_ready()
         settings.WEBHOOK_QUEUE = mortal.queue
         settings.WEBHOOK_LEASE_SECONDS = 3
@@ -62,10 +67,14 @@ def test_a_worker_dying_mid_delivery_still_delivers_once_more_with_the_same_id(r
         assert pids, "the worker has no pool process"
         for pid in pids:
             os.kill(pid, signal.SIGKILL)  # the process sending the webhook dies mid-request
-        second = receiver.wait_for(2, "/phoenix", timeout=40)[1]
+        deadline = time.monotonic() + 40
+        while len([r for r in receiver.requests if r.path == "/phoenix"]) < 2:
+            assert time.monotonic() < deadline, "the delivery was not sent again"
+            services.dispatch_due()  # as celery beat does every few seconds
+            time.sleep(0.5)
+        second = receiver.wait_for(2, "/phoenix")[1]
         delivery = wait_final(delivery)
+        assert "signal 9" in mortal.output()  # the pool process really died
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
     assert delivery.status == "succeeded"
     assert Attempt.objects.filter(delivery=delivery, response_status=200).exists()
-
-
