@@ -5,15 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from console.models import Merchant
+from console.models import Merchant, Mode
 
 from . import catalog
 from .catalog import Module
-
-
-class Mode(models.TextChoices):
-    LIVE = "live", _("Live")
-    TEST = "test", _("Test")
 
 
 class TaxType(models.TextChoices):

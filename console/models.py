@@ -12,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
 
+class Mode(models.TextChoices):
+    """Live or test: channels, webhook endpoints and deliveries each belong to one."""
+
+    LIVE = "live", _("Live")
+    TEST = "test", _("Test")
+
+
 MERCHANT_CODE_RE = re.compile(r"^imp\d{8}$")
 TIER_CODE_RE = re.compile(r"^[A-Z0-9]{3}$")
 

@@ -32,6 +32,8 @@ def test_add_edit_assign_and_role_views_of_a_kcp_channel(page):
     page.get_by_role("link", name="Channels").click()
     page.get_by_role("link", name="Add channel").click()
     page.get_by_label("PG", exact=True).select_option(label="NHN KCP")
+    # the module list comes in place for the chosen PG
+    expect(page.get_by_label("Module")).to_contain_text("Payment window · subscription")
     page.get_by_label("Module").select_option(label="Payment window · general")
     expect(page.get_by_label("Site code *")).to_be_visible()  # the form came in place (htmx)
     assert "/channels/new/?" in page.url

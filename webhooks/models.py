@@ -5,12 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from console.models import Merchant
-
-
-class Mode(models.TextChoices):
-    LIVE = "live", _("Live")
-    TEST = "test", _("Test")
+from console.models import Merchant, Mode
 
 
 class ContentType(models.TextChoices):
