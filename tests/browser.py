@@ -68,3 +68,11 @@ def log_in(page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+
+
+def wait_htmx_idle(page) -> None:
+    """Wait until htmx has no request in flight and has settled its last swap (new content
+    is wired up only after settling; a real person is never that fast, a test is)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')"
+    )

@@ -9,7 +9,7 @@ from channels.models import Channel
 from channels.services import channel_credentials
 from console.demo import seed_demo
 
-from .browser import log_in
+from .browser import log_in, wait_htmx_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,7 @@ def test_add_edit_assign_and_role_views_of_a_kcp_channel(page):
     page.get_by_label("PG", exact=True).select_option(label="NHN KCP")
     # the module list comes in place for the chosen PG
     expect(page.get_by_label("Module")).to_contain_text("Payment window · subscription")
+    wait_htmx_idle(page)
     page.get_by_label("Module").select_option(label="Payment window · general")
     expect(page.get_by_label("Site code *")).to_be_visible()  # the form came in place (htmx)
     assert "/channels/new/?" in page.url
