@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .audit import Actor
-from .models import AuditEvent, Membership, Merchant, Operator
+from .models import AuditEvent, Membership, Merchant, Operator, WhitelistRule
 
 
 class OperatorChangeForm(UserChangeForm):
@@ -181,4 +181,20 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WhitelistRule)
+class WhitelistRuleAdmin(admin.ModelAdmin):
+    """Read-only: merchants edit their whitelist in the console (with validation and audit)."""
+
+    list_display = ["cidr", "memo", "merchant", "position"]
+    list_select_related = ["merchant"]
+    search_fields = ["cidr", "memo", "merchant__name", "merchant__code"]
+    readonly_fields = ["merchant", "cidr", "memo", "position"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

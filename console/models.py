@@ -120,6 +120,11 @@ class Merchant(models.Model):
         validators=[tier_code_validator],
         help_text=_("Sub-merchants only: exactly 3 uppercase letters or digits."),
     )
+    whitelist_enabled = models.BooleanField(
+        _("whitelist enabled"),
+        default=False,
+        help_text=_("When on, REST API calls are accepted only from the whitelist's CIDR blocks."),
+    )
     webhook_same_as_agency = models.BooleanField(
         _("webhook same as the agency"),
         default=True,
@@ -247,3 +252,25 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target_repr}"
+
+
+class WhitelistRule(models.Model):
+    """One CIDR block from which the merchant's REST API calls are accepted."""
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="whitelist_rules"
+    )
+    cidr = models.CharField(_("CIDR"), max_length=43)
+    memo = models.CharField(_("Memo"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("whitelist rule")
+        verbose_name_plural = _("whitelist rules")
+        ordering = ["merchant_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "cidr"], name="whitelist_rule_unique_cidr")
+        ]
+
+    def __str__(self):
+        return self.cidr

@@ -36,6 +36,12 @@
     });
   });
 
+  // <button data-remove-row>: remove the table row it sits in (e.g. a whitelist rule).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-row]");
+    if (button) button.closest("tr").remove();
+  });
+
   // <form data-confirm="Are you sure?">: ask before a destructive action.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -1,0 +1,159 @@
+import ipaddress
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from hypothesis import given, settings as hsettings, strategies as st
+
+from console.audit import Actor
+from console.models import AuditEvent, WhitelistRule
+from console.whitelist import CIDRError, CompiledWhitelist, parse_cidr, whitelist_save
+
+from .factories import make_member, make_sub_merchant
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "Enter a CIDR block"),
+     ("not-an-ip", "is not an IP address or CIDR block"),
+     ("1.1.1.1", "write 1.1.1.1/32"),
+     ("2001:db8::1", "write 2001:db8::1/128"),
+     ("1.1.1.0/33", "from 0 to 32"),
+     ("2001:db8::/129", "from 0 to 128"),
+     ("1.1.1.0/-1", "from 0 to 32"),
+     ("1.1.1.0/x", "from 0 to 32"),
+     ("1.1.1.1/24", "did you mean 1.1.1.0/24?"),
+     ("2001:db8::1/32", "did you mean 2001:db8::/32?"),
+     ("01.1.1.0/24", "is not an IP address"),
+     ("fe80::1%eth0/64", "is not an IP address")],
+)
+def test_bad_blocks_say_what_was_meant(text, message):
+    with pytest.raises(CIDRError) as exc:
+        parse_cidr(text)
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("text", ["1.1.1.0/24", "1.1.1.1/32", "0.0.0.0/0", "2001:db8::/32", "::/0", " 10.0.0.0/8 "])
+def test_good_blocks(text):
+    assert parse_cidr(text) == ipaddress.ip_network(text.strip())
+
+
+ipv4 = st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
+ipv6 = st.integers(0, 2**128 - 1).map(lambda n: str(ipaddress.IPv6Address(n)))
+
+
+@given(address=st.one_of(ipv4, ipv6), prefix=st.integers(-3, 140))
+@hsettings(max_examples=400, deadline=None)
+def test_cidr_field_agrees_with_ipaddress(address, prefix):
+    """Oracle: ipaddress in strict mode accepts exactly the blocks we accept."""
+    text = f"{address}/{prefix}"
+    try:
+        expected = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        expected = None
+    try:
+        got = parse_cidr(text)
+    except CIDRError:
+        got = None
+    assert got == expected
+
+
+@given(rules=st.lists(st.tuples(ipv4, st.integers(8, 32)), max_size=40), probe=ipv4)
+@hsettings(max_examples=200, deadline=None)
+def test_compiled_whitelist_agrees_with_a_linear_scan(rules, probe):
+    cidrs = [str(ipaddress.ip_network(f"{a}/{p}", strict=False)) for a, p in rules]
+    expected = any(ipaddress.ip_address(probe) in ipaddress.ip_network(c) for c in cidrs)
+    assert CompiledWhitelist(cidrs).allows(probe) is expected
+
+
+def test_compiled_whitelist_v6_and_mapped():
+    wl = CompiledWhitelist(["203.0.113.0/24", "2001:db8::/32"])
+    assert wl.allows("203.0.113.9") and wl.allows("::ffff:203.0.113.9") and wl.allows("2001:db8::5")
+    assert not wl.allows("203.0.114.1") and not wl.allows("2001:db9::1") and not wl.allows("junk")
+
+
+@pytest.mark.django_db
+class TestSave:
+    def test_rules_are_replaced_together_and_audited(self, agency):
+        whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                       rows=[("203.0.113.0/24", "office"), ("", ""), ("2001:db8::/32", "v6")])
+        assert list(agency.whitelist_rules.values_list("cidr", "memo")) == [
+            ("203.0.113.0/24", "office"), ("2001:db8::/32", "v6")]
+        agency.refresh_from_db()
+        assert agency.whitelist_enabled
+        event = AuditEvent.objects.get(action="whitelist.update")
+        assert event.changed_fields == ["enabled", "rules"]
+
+    def test_one_bad_rule_saves_nothing(self, agency):
+        whitelist_save(actor=Actor(), merchant=agency, enabled=False, rows=[("198.51.100.0/24", "")])
+        with pytest.raises(ValidationError) as exc:
+            whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                           rows=[("203.0.113.0/24", ""), ("1.1.1.1/24", ""), ("203.0.113.0/24", "again")])
+        assert "did you mean 1.1.1.0/24?" in exc.value.message_dict["cidr-1"][0]
+        assert "already rule 1" in exc.value.message_dict["cidr-2"][0]
+        assert list(agency.whitelist_rules.values_list("cidr", flat=True)) == ["198.51.100.0/24"]
+        agency.refresh_from_db()
+        assert not agency.whitelist_enabled
+
+    def test_at_most_100_rules(self, agency):
+        rows = [(f"10.0.{i}.0/24", "") for i in range(101)]
+        with pytest.raises(ValidationError) as exc:
+            whitelist_save(actor=Actor(), merchant=agency, enabled=False, rows=rows)
+        assert "at most 100 rules" in exc.value.message_dict["__all__"][0]
+        whitelist_save(actor=Actor(), merchant=agency, enabled=False, rows=rows[:100])
+        assert WhitelistRule.objects.filter(merchant=agency).count() == 100
+
+    def test_a_rule_inside_another_is_a_warning(self, agency):
+        result = whitelist_save(actor=Actor(), merchant=agency, enabled=False,
+                                rows=[("10.0.0.0/8", ""), ("10.1.0.0/16", "")])
+        assert result.warnings == ["Rule 2 (10.1.0.0/16) is already inside rule 1 (10.0.0.0/8)."]
+        assert agency.whitelist_rules.count() == 2
+
+    def test_enabling_with_no_rule_needs_confirmation(self, agency):
+        with pytest.raises(ValidationError) as exc:
+            whitelist_save(actor=Actor(), merchant=agency, enabled=True, rows=[])
+        assert "every REST API call will be refused" in exc.value.message_dict["enabled"][0]
+        whitelist_save(actor=Actor(), merchant=agency, enabled=True, rows=[], confirm_empty=True)
+        agency.refresh_from_db()
+        assert agency.whitelist_enabled
+
+
+@pytest.mark.django_db
+def test_page_shows_messages_next_to_the_rule_and_keeps_input(client, agency, owner):
+    client.force_login(owner)
+    url = reverse("console:whitelist", kwargs={"merchant_code": agency.code})
+    page = client.get(url).content.decode()
+    for words in ("Enable whitelist", "Add rule", "CIDR", "Memo", "Save"):
+        assert words in page
+    response = client.post(url, {"enabled": "on", "cidr": ["203.0.113.0/24", "1.1.1.1"],
+                                 "memo": ["office", "vpn"]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "write 1.1.1.1/32" in html and 'value="1.1.1.1"' in html and 'value="office"' in html
+    assert not WhitelistRule.objects.exists()
+    ok = client.post(url, {"cidr": ["203.0.113.0/24", "203.0.113.128/25"], "memo": ["a", "b"]}, follow=True)
+    assert "Whitelist saved." in ok.content.decode() and "already inside rule 1" in ok.content.decode()
+    row = client.get(reverse("console:whitelist_row", kwargs={"merchant_code": agency.code}))
+    assert 'name="cidr"' in row.content.decode() and "<html" not in row.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["manager", "viewer"])
+def test_read_only_roles(client, agency, role):
+    whitelist_save(actor=Actor(), merchant=agency, enabled=False, rows=[("203.0.113.0/24", "office")])
+    client.force_login(make_member(agency, role))
+    url = reverse("console:whitelist", kwargs={"merchant_code": agency.code})
+    html = client.get(url).content.decode()
+    assert "203.0.113.0/24" in html and "Add rule" not in html
+    assert client.post(url, {"cidr": ["1.1.1.0/24"], "memo": [""]}).status_code == 403
+    assert list(agency.whitelist_rules.values_list("cidr", flat=True)) == ["203.0.113.0/24"]
+
+
+@pytest.mark.django_db
+def test_sub_merchant_page_points_to_the_agency(client, agency, owner):
+    sub = make_sub_merchant(agency, "S01")
+    client.force_login(owner)
+    html = client.get(reverse("console:whitelist", kwargs={"merchant_code": sub.code})).content.decode()
+    assert "the whitelist of Acme Agency applies" in html
+    assert client.post(reverse("console:whitelist", kwargs={"merchant_code": sub.code}),
+                       {"cidr": ["1.1.1.0/24"]}).status_code == 403
