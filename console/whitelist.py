@@ -118,9 +118,10 @@ def whitelist_save(
         changed.append("rules")
     if merchant.whitelist_enabled != enabled:
         merchant.whitelist_enabled = enabled
-        merchant.save(update_fields=["whitelist_enabled", "updated_at"])
         changed.append("enabled")
     if changed:
+        # updated_at also tells every process that its compiled copy is stale
+        merchant.save(update_fields=["whitelist_enabled", "updated_at"])
         audit_record(actor=actor, merchant=merchant, action="whitelist.update", target=merchant,
                      changed_fields=changed)
     return result
@@ -158,3 +159,20 @@ class CompiledWhitelist:
         starts = self._starts[ip.version]
         i = bisect.bisect_right(starts, value) - 1
         return i >= 0 and value <= self._ranges[ip.version][i][1]
+
+
+_compiled: dict[int, tuple[object, CompiledWhitelist]] = {}
+
+
+def whitelist_allows(merchant: Merchant, address: str | None) -> bool:
+    """Is a REST call from ``address`` allowed for this merchant? (True when the list is off.)"""
+    if not merchant.whitelist_enabled:
+        return True
+    if not address:
+        return False
+    cached = _compiled.get(merchant.pk)
+    if cached is None or cached[0] != merchant.updated_at:
+        rules = merchant.whitelist_rules.values_list("cidr", flat=True)
+        cached = (merchant.updated_at, CompiledWhitelist(rules))
+        _compiled[merchant.pk] = cached
+    return cached[1].allows(address)

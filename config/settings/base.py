@@ -202,6 +202,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 
+# Proxies whose X-Forwarded-For is believed (CIDR list); none by default.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 # --- Encryption at rest -------------------------------------------------------
 # Fernet keys, newest first (see console/crypto.py). Production requires them;
 # local settings make one in var/ on first use.

@@ -29,3 +29,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Loopback is open here, so webhooks can go to a receiver on this machine.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+
+# Each test run gets its own cache namespace, so counters (e.g. failed getToken calls)
+# never leak from one run into the next on a shared Redis.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+    import uuid as _uuid
+
+    CACHES["default"]["KEY_PREFIX"] = f"pgconsole-test-{_uuid.uuid4().hex[:8]}"  # noqa: F405

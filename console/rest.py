@@ -1,0 +1,125 @@
+"""The i'mport-compatible REST API: POST /users/getToken, GET /users/pg, GET /tiers/<code>.
+
+Every answer is the i'mport envelope {"code", "message", "response"}; failures carry a
+non-zero code, a sentence, and 401/403/404/429. Bodies may be JSON or form-encoded.
+These endpoints authenticate with tokens, so they are exempt from CSRF.
+"""
+
+import json
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from channels.catalog import MODULE_TYPE
+from channels.models import Channel, Mode
+
+from .api_keys import api_key_check, token_authenticate, token_issue, touch_last_used
+from .models import Merchant
+from .net import client_ip
+from .whitelist import whitelist_allows
+
+FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute
+
+
+def envelope(response=None, *, code: int = 0, message: str | None = None, status: int = 200):
+    return JsonResponse({"code": code, "message": message, "response": response}, status=status,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+def _fail(status: int, message: str):
+    return envelope(None, code=-1, message=message, status=status)
+
+
+def _body(request) -> dict | None:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+    return request.POST
+
+
+def _refused(merchant: Merchant, request):
+    address = client_ip(request)
+    if whitelist_allows(merchant, address):
+        return None
+    return _fail(403, f"The address {address} is not on this merchant's IP whitelist.")
+
+
+@csrf_exempt
+@require_POST
+def get_token(request):
+    address = client_ip(request) or "unknown"
+    failures_key = f"rest:getToken:failures:{address}"
+    if (cache.get(failures_key) or 0) >= FAILED_TOKEN_LIMIT:
+        return _fail(429, "Too many failed token requests from this address. Try again in a minute.")
+    data = _body(request)
+    if data is None:
+        return _fail(400, "The body must be JSON or a form with imp_key and imp_secret.")
+    api_key = api_key_check(str(data.get("imp_key") or ""), str(data.get("imp_secret") or ""))
+    if api_key is None:
+        if cache.add(failures_key, 1, timeout=60) is False:
+            try:
+                cache.incr(failures_key)
+            except ValueError:
+                cache.set(failures_key, 1, timeout=60)
+        return _fail(401, "The REST API key or secret is wrong, expired or revoked.")
+    refused = _refused(api_key.merchant, request)
+    if refused:
+        return refused
+    issued = token_issue(api_key)
+    touch_last_used(api_key)
+    return envelope({"access_token": issued.token, "now": int(issued.now.timestamp()),
+                     "expired_at": int(issued.expires_at.timestamp())})
+
+
+def _authenticated(request):
+    """(merchant the call acts for, error response)."""
+    header = request.headers.get("Authorization", "").strip()
+    token = header[7:].strip() if header.lower().startswith("bearer ") else header
+    api_key = token_authenticate(token)
+    if api_key is None:
+        return None, _fail(401, "The access token is missing, unknown or expired. Get one at /users/getToken.")
+    refused = _refused(api_key.merchant, request)
+    if refused:
+        return None, refused
+    merchant = api_key.merchant
+    tier = request.headers.get("Tier", "").strip()
+    if tier:
+        sub = merchant.sub_merchants.filter(tier_code=tier.upper()).first()
+        if sub is None:
+            return None, _fail(404, f"This merchant has no sub-merchant with the tier code {tier}.")
+        merchant = sub
+    return merchant, None
+
+
+@csrf_exempt
+@require_GET
+def users_pg(request):
+    merchant, error = _authenticated(request)
+    if error:
+        return error
+    channels = (Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+                .defer("credentials_encrypted").order_by("mode", "provider", "id"))
+    return envelope([
+        {"pg_provider": c.pg_provider, "pg_id": c.mid, "sandbox": c.mode == Mode.TEST,
+         "type": MODULE_TYPE[c.module], "channel_name": c.name, "channel_key": c.channel_key}
+        for c in channels
+    ])
+
+
+@csrf_exempt
+@require_GET
+def tier(request, tier_code):
+    merchant, error = _authenticated(request)
+    if error:
+        return error
+    agency = merchant.parent or merchant
+    sub = agency.sub_merchants.filter(tier_code=tier_code.upper()).first()
+    if sub is None or (merchant.parent_id and merchant.pk != sub.pk):
+        return _fail(404, f"Unknown tier code {tier_code}.")
+    return envelope({"tier_code": sub.tier_code, "tier_name": sub.name})
