@@ -1,0 +1,76 @@
+import pytest
+from django.urls import reverse
+
+from console.api_keys import api_key_create
+from console.audit import Actor
+from console.models import ApiKey
+
+from .factories import make_member, make_sub_merchant
+
+pytestmark = pytest.mark.django_db
+
+
+def url(merchant, name="api_keys", **kw):
+    return reverse(f"console:{name}", kwargs={"merchant_code": merchant.code, **kw})
+
+
+def test_create_shows_the_secret_once(client, agency, owner):
+    client.force_login(owner)
+    page = client.get(url(agency)).content.decode()
+    for words in ("API keys", "Create API key", agency.code, "No API key yet."):
+        assert words in page
+    response = client.post(url(agency), {"name": "order server", "expires_on": "2099-12-31"})
+    html = response.content.decode()
+    key = ApiKey.objects.get(merchant=agency)
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert "shown only now" in html and key.key in html
+    secret = html.split('data-copy="', 3)[-1].split('"')[0]  # the imp_secret copy button
+    assert len(secret) == 80 and secret not in key.secret_hash
+    again = client.get(url(agency)).content.decode()
+    assert key.key in again and secret not in again and "2099-12-31" in again
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"name": ""}, "Give the key a name"),
+    ({"name": "x" * 61}, "at most 60 characters"),
+    ({"name": "k", "expires_on": "31/12/2099"}, "Enter the expiry as a date"),
+    ({"name": "k", "expires_on": "2000-01-01"}, "must be in the future"),
+])
+def test_bad_input_is_a_400_and_nothing_is_created(client, agency, owner, data, message):
+    client.force_login(owner)
+    response = client.post(url(agency), data)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_reissue_and_revoke_from_the_page(client, agency, owner):
+    issued = api_key_create(actor=Actor(), merchant=agency, name="k")
+    client.force_login(owner)
+    response = client.post(url(agency, "api_key_reissue", key_id=issued.api_key.pk))
+    assert response.status_code == 200 and "shown only now" in response.content.decode()
+    assert issued.secret not in response.content.decode()
+    assert client.get(url(agency, "api_key_reissue", key_id=issued.api_key.pk)).status_code == 405
+    client.post(url(agency, "api_key_revoke", key_id=issued.api_key.pk))
+    issued.api_key.refresh_from_db()
+    assert issued.api_key.revoked_at is not None
+    assert "Revoked" in client.get(url(agency)).content.decode()
+
+
+@pytest.mark.parametrize("role", ["manager", "developer", "viewer"])
+def test_only_owner_and_admin_manage_keys(client, agency, role):
+    issued = api_key_create(actor=Actor(), merchant=agency, name="k")
+    operator = make_member(agency, role)
+    client.force_login(operator)
+    page = client.get(url(agency)).content.decode()
+    assert issued.api_key.key in page and "Create API key" not in page and "Reissue secret" not in page
+    assert client.post(url(agency), {"name": "x"}).status_code == 403
+    assert client.post(url(agency, "api_key_reissue", key_id=issued.api_key.pk)).status_code == 403
+    assert client.post(url(agency, "api_key_revoke", key_id=issued.api_key.pk)).status_code == 403
+    assert ApiKey.objects.count() == 1
+
+
+def test_sub_merchant_page_explains_the_tier_header(client, agency, owner):
+    sub = make_sub_merchant(agency, "S01")
+    client.force_login(owner)
+    html = client.get(url(sub)).content.decode()
+    assert "Tier: S01" in html and "Create API key" not in html
