@@ -9,11 +9,11 @@ def main() -> int:
     setup()
     from django.db import connection
 
-    from . import channels_page, webhooks, whitelist
+    from . import channels_page, rest_api, webhooks, whitelist
 
     print(f"database: {connection.vendor}")
     with scratch_database():
-        for module in (channels_page, whitelist, webhooks):
+        for module in (channels_page, whitelist, rest_api, webhooks):
             for line in module.run():
                 print(line, flush=True)
     return 0

@@ -15,3 +15,13 @@ def bare(request, access):
 
 
 urlpatterns = [path("bench/m/<str:merchant_code>/bare/", bare, name="bench-bare"), *project_urlpatterns]
+
+
+def bare_json(request):
+    """A bare JSON Django view: the REST benchmark's baseline on the same server."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": 0, "message": None, "response": None})
+
+
+urlpatterns.insert(0, path("bench/bare.json", bare_json))

@@ -134,12 +134,22 @@ def token_issue(api_key: ApiKey) -> IssuedToken:
     return IssuedToken(token=token, now=now, expires_at=created.expires_at)
 
 
+# What authenticating a call needs: nothing more is read on this hot path.
+TOKEN_AUTH_FIELDS = (
+    "secret_version", "expires_at",
+    "api_key__secret_version", "api_key__revoked_at", "api_key__expires_at", "api_key__last_used_at",
+    "api_key__merchant__parent_id", "api_key__merchant__whitelist_enabled",
+    "api_key__merchant__updated_at",
+)
+
+
 def token_authenticate(token: str) -> ApiKey | None:
     """The key behind a live token, or None (expired, unknown, reissued or revoked)."""
     if not token:
         return None
     now = timezone.now()
     row = (ApiToken.objects.select_related("api_key", "api_key__merchant")
+           .only(*TOKEN_AUTH_FIELDS)
            .filter(token_hash=_hash(token), expires_at__gt=now).first())
     if row is None:
         return None

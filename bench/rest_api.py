@@ -1,0 +1,87 @@
+"""REST API under gunicorn with 2 workers: requests per second for POST /users/getToken and
+GET /users/pg (valid token), next to a bare JSON Django view on the same server, same run.
+
+Target: /users/pg at no less than half the bare view's rate.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_THREADS = 4
+SECONDS = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rate(url, *, method="GET", headers=None, data=None) -> float:
+    count, stop = [0], time.monotonic() + SECONDS
+    lock = threading.Lock()
+
+    def worker():
+        session = requests.Session()
+        n = 0
+        while time.monotonic() < stop:
+            response = session.request(method, url, headers=headers, data=data, timeout=10)
+            assert response.status_code == 200, (url, response.status_code, response.text[:200])
+            n += 1
+        with lock:
+            count[0] += n
+
+    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return count[0] / SECONDS
+
+
+def run() -> list[str]:
+    from console import services as console_services
+    from console.api_keys import api_key_create
+    from console.audit import SYSTEM
+    from tests.worker import test_database_url
+
+    merchant = console_services.merchant_create(actor=SYSTEM, name="Bench REST")
+    issued = api_key_create(actor=SYSTEM, merchant=merchant, name="bench")
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": test_database_url(),
+           "BENCH_ROOT_URLCONF": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--workers", "2", "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/bench/bare.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        body = {"imp_key": issued.api_key.key, "imp_secret": issued.secret}
+        token = requests.post(base + "/users/getToken", data=body, timeout=5).json()["response"]["access_token"]
+        bare = _rate(base + "/bench/bare.json")
+        get_token = _rate(base + "/users/getToken", method="POST", data=body)
+        users_pg = _rate(base + "/users/pg", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return [
+        f"rest api (gunicorn x2, {CLIENT_THREADS} client threads, {SECONDS}s each):",
+        f"rest api: bare JSON view        {bare:8.1f} req/s",
+        f"rest api: POST /users/getToken  {get_token:8.1f} req/s   ({get_token / bare:4.2f}x bare)",
+        f"rest api: GET /users/pg         {users_pg:8.1f} req/s   ({users_pg / bare:4.2f}x bare)",
+    ]

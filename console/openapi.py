@@ -1,0 +1,99 @@
+"""GET /api/openapi.json: the OpenAPI 3 description of the i'mport-compatible REST API.
+
+tests/test_openapi.py runs schemathesis against the app with it, so it stays true.
+"""
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+
+def _envelope(response_schema: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["code", "message", "response"],
+        "properties": {
+            "code": {"type": "integer", "description": "0 on success, non-zero on failure"},
+            "message": {"type": "string", "nullable": True},
+            "response": {**response_schema, "nullable": True},
+        },
+    }
+
+
+ERROR = {"description": "Failure, in the envelope", "content": {"application/json": {"schema": _envelope({})}}}
+
+TOKEN_BODY = {
+    "type": "object",
+    "required": ["imp_key", "imp_secret"],
+    "properties": {"imp_key": {"type": "string", "description": "REST API key"},
+                   "imp_secret": {"type": "string", "description": "REST API secret"}},
+}
+
+CHANNEL = {
+    "type": "object",
+    "required": ["pg_provider", "pg_id", "sandbox", "type", "channel_name", "channel_key"],
+    "properties": {
+        "pg_provider": {"type": "string", "maxLength": 16},
+        "pg_id": {"type": "string", "maxLength": 80},
+        "sandbox": {"type": "boolean"},
+        "type": {"type": "string", "enum": ["payment", "api_payment", "certification"]},
+        "channel_name": {"type": "string"},
+        "channel_key": {"type": "string"},
+    },
+}
+
+TIER_HEADER = {"name": "Tier", "in": "header", "required": False,
+               "description": "Act for this sub-merchant of the agency (tier code).",
+               "schema": {"type": "string", "pattern": "^[A-Z0-9]{3}$"}}
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "PG Console REST API (i'mport-compatible)", "version": "1.0.0"},
+    "components": {"securitySchemes": {"token": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "The access_token from /users/getToken, bare or as `Bearer <token>`."}}},
+    "paths": {
+        "/users/getToken": {"post": {
+            "operationId": "getToken",
+            "summary": "Issue a 30-minute access token (the same one again while it lives)",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": TOKEN_BODY},
+                "application/x-www-form-urlencoded": {"schema": TOKEN_BODY}}},
+            "responses": {
+                "200": {"description": "A token", "content": {"application/json": {"schema": _envelope({
+                    "type": "object", "required": ["access_token", "now", "expired_at"],
+                    "properties": {"access_token": {"type": "string"}, "now": {"type": "integer"},
+                                   "expired_at": {"type": "integer"}}})}}},
+                "400": ERROR, "401": ERROR, "403": ERROR, "429": ERROR,
+            },
+        }},
+        "/users/pg": {"get": {
+            "operationId": "getPgSettings",
+            "summary": "The caller's PG channels (test ones with sandbox: true); never credentials",
+            "security": [{"token": []}],
+            "parameters": [TIER_HEADER],
+            "responses": {
+                "200": {"description": "Channels", "content": {"application/json": {
+                    "schema": _envelope({"type": "array", "items": CHANNEL})}}},
+                "401": ERROR, "403": ERROR, "404": ERROR,
+            },
+        }},
+        "/tiers/{tier_code}": {"get": {
+            "operationId": "getTier",
+            "summary": "A sub-merchant of the caller",
+            "security": [{"token": []}],
+            "parameters": [{"name": "tier_code", "in": "path", "required": True, "schema": {"type": "string"}},
+                           TIER_HEADER],
+            "responses": {
+                "200": {"description": "The sub-merchant", "content": {"application/json": {"schema": _envelope({
+                    "type": "object", "required": ["tier_code", "tier_name"],
+                    "properties": {"tier_code": {"type": "string"}, "tier_name": {"type": "string"}}})}}},
+                "401": ERROR, "403": ERROR, "404": ERROR,
+            },
+        }},
+    },
+}
+
+
+@require_GET
+def openapi_json(request):
+    return JsonResponse(SPEC)

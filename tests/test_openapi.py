@@ -1,0 +1,62 @@
+"""The OpenAPI description stays true: schemathesis calls the app with cases generated from
+/api/openapi.json and checks every answer against it (status codes, content types,
+response schemas, no server errors)."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+
+from console.api_keys import api_key_create, token_issue
+from console.audit import Actor
+
+from .factories import make_channel, make_merchant, make_sub_merchant
+
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+CURRENT = {}
+
+
+@schema.auth(refresh_interval=None)  # a fresh token per test: each test has its own database
+class TokenAuth:
+    """Schemathesis' auth hook, so its authentication checks know what valid auth is."""
+
+    def get(self, case, ctx):
+        return CURRENT.get("token", "not-issued-yet")  # collection asks before any test runs
+
+    def set(self, case, data, ctx):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+@pytest.fixture
+def keep_db_connection():
+    """As Django's test client does: the WSGI handler must not close the test's connection."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, keep_db_connection):
+    merchant = make_merchant("OpenAPI")
+    make_sub_merchant(merchant, "ABC")
+    make_channel(merchant, mid="A52Q7", name="KCP")
+    issued = api_key_create(actor=Actor(), merchant=merchant, name="schemathesis")
+    CURRENT["token"] = token_issue(issued.api_key).token
+    return CURRENT["token"]
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_api_answers_as_described(case, token):  # one token for all examples of an operation
+    case.call_and_validate()
+
+
+def test_the_description_is_served(client):
+    spec = client.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {"/users/getToken", "/users/pg", "/tiers/{tier_code}"}
