@@ -24,6 +24,12 @@ def scratch_database():
     # No setup_test_environment(): it instruments template rendering, which would
     # distort what is measured.
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":  # never the test suite's file: both may run at once
+        from django.conf import settings
+
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
+    else:
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{old_name}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         yield connection

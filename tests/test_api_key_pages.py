@@ -74,3 +74,12 @@ def test_sub_merchant_page_explains_the_tier_header(client, agency, owner):
     client.force_login(owner)
     html = client.get(url(sub)).content.decode()
     assert "Tier: S01" in html and "Create API key" not in html
+
+
+def test_api_keys_page_query_count_is_flat(client, agency, owner, django_assert_max_num_queries):
+    for i in range(40):
+        api_key_create(actor=Actor(), merchant=agency, name=f"key {i}")
+    client.force_login(owner)
+    with django_assert_max_num_queries(10):
+        response = client.get(url(agency))
+    assert response.status_code == 200 and response.content.decode().count("Reissue secret") == 40

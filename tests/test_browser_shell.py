@@ -53,6 +53,11 @@ def test_log_in_switch_merchant_and_language_then_log_out(page, demo):
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == agency.code
 
+    # The audit log shows what seeding did, newest first.
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log", level=1)).to_be_visible()
+    expect(page.get_by_role("cell", name="membership.create").first).to_be_visible()
+
     # Log out.
     page.get_by_role("button", name="owner@demo.test").click()
     page.get_by_role("button", name="Log out").click()

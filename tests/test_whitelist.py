@@ -157,3 +157,13 @@ def test_sub_merchant_page_points_to_the_agency(client, agency, owner):
     assert "the whitelist of Acme Agency applies" in html
     assert client.post(reverse("console:whitelist", kwargs={"merchant_code": sub.code}),
                        {"cidr": ["1.1.1.0/24"]}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_whitelist_page_query_count_is_flat(client, agency, owner, django_assert_max_num_queries):
+    whitelist_save(actor=Actor(), merchant=agency, enabled=False,
+                   rows=[(f"10.{i}.0.0/16", f"rule {i}") for i in range(100)])
+    client.force_login(owner)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("console:whitelist", kwargs={"merchant_code": agency.code}))
+    assert response.status_code == 200 and response.content.decode().count('name="cidr"') == 100

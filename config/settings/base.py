@@ -247,6 +247,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "data_folder_processed": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        # The worker looks for new messages this often (seconds): "Send test" answers quickly.
+        "polling_interval": 0.2,
     }
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or (
         f"file://{VAR_DIR / 'celery' / 'results'}"
