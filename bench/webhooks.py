@@ -34,7 +34,7 @@ def run() -> list[str]:
     lines = [f"webhooks: broker {settings.CELERY_BROKER_URL.split('://')[0]}, worker pool "
              f"{WORKER_POOL} x{WORKER_CONCURRENCY}"]
     if not settings.CELERY_BROKER_URL.startswith("redis"):
-        lines.append("webhooks: note: the filesystem broker polls once a second; the targets are for Redis")
+        lines.append("webhooks: note: the filesystem broker is polled every 0.2 s; the targets are for Redis")
     receiver = Receiver()
     receiver.script("/hook", [Reply(200, b"ok")])
     merchant = console_services.merchant_create(actor=SYSTEM, name="Bench Webhooks")
