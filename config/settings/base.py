@@ -240,13 +240,14 @@ MAILERS = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
-    for _d in ("queue", "processed", "results"):
+    for _d in ("queue", "processed", "results", "control"):
         (VAR_DIR / "celery" / _d).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "data_folder_processed": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        "control_folder": str(VAR_DIR / "celery" / "control"),  # remote control (broadcasts)
         # The worker looks for new messages this often (seconds): "Send test" answers quickly.
         "polling_interval": 0.2,
     }
