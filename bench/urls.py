@@ -1,11 +1,12 @@
 """The project's URLs plus a bare, login-protected console page to compare against."""
 
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import path
 
 from config.urls import urlpatterns as project_urlpatterns
 from console.access import merchant_view
 from console.roles import Perm
-from django.shortcuts import render
 
 
 @merchant_view(Perm.VIEW_OVERVIEW)
@@ -14,14 +15,13 @@ def bare(request, access):
     return render(request, "console/base.html", {"access": access})
 
 
-urlpatterns = [path("bench/m/<str:merchant_code>/bare/", bare, name="bench-bare"), *project_urlpatterns]
-
-
 def bare_json(request):
     """A bare JSON Django view: the REST benchmark's baseline on the same server."""
-    from django.http import JsonResponse
-
     return JsonResponse({"code": 0, "message": None, "response": None})
 
 
-urlpatterns.insert(0, path("bench/bare.json", bare_json))
+urlpatterns = [
+    path("bench/m/<str:merchant_code>/bare/", bare, name="bench-bare"),
+    path("bench/bare.json", bare_json),
+    *project_urlpatterns,
+]

@@ -1,8 +1,9 @@
 """Forms for the Channels pages. They collect input; channels/services.py validates it."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from console.forms import ServiceErrorsMixin
 
 from . import catalog
 from .catalog import PAYMENT_METHODS, Kind, Module
@@ -52,7 +53,7 @@ def mask(value: str) -> str:
     return "••••"
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(ServiceErrorsMixin, forms.Form):
     """The PG's own form: fields and labels come from the catalog entry."""
 
     pg_provider = forms.ChoiceField(label=_("PG code"), required=False)
@@ -124,17 +125,6 @@ class ChannelForm(forms.Form):
                 for name in self.credential_fields if name in applies
             },
         )
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Put the service's messages next to the fields they concern."""
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                target = field if field in self.fields else None
-                for e in errors:
-                    self.add_error(target, e)
-        else:
-            for e in error.error_list:
-                self.add_error(None, e)
 
     @property
     def module_label(self) -> str:

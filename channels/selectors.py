@@ -31,12 +31,9 @@ def _visible(access: MerchantAccess) -> QuerySet[Channel]:
     )
 
 
-def channel_get(*, access: MerchantAccess, channel_key: str, owned: bool = True) -> Channel:
-    """One channel by its key, or 404. ``owned``: only channels this merchant owns."""
-    qs = _visible(access)
-    if owned:
-        qs = qs.filter(merchant=access.merchant)
-    channel = qs.filter(channel_key=channel_key).first()
+def channel_get(*, access: MerchantAccess, channel_key: str) -> Channel:
+    """One channel this merchant owns (only owners change a channel), or 404."""
+    channel = _visible(access).filter(merchant=access.merchant, channel_key=channel_key).first()
     if channel is None:
         raise Http404
     return channel

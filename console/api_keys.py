@@ -156,12 +156,12 @@ def token_authenticate(token: str) -> ApiKey | None:
     api_key = row.api_key
     if row.secret_version != api_key.secret_version or not api_key.is_active(now):
         return None
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_EVERY:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)  # at most about once a minute
+    touch_last_used(api_key)
     return api_key
 
 
 def touch_last_used(api_key: ApiKey) -> None:
+    """Record use, at most about once a minute (not a write on every call)."""
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_EVERY:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)

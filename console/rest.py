@@ -6,7 +6,6 @@ These endpoints authenticate with tokens, so they are exempt from CSRF.
 """
 
 import json
-import re
 
 from django.core.cache import cache
 from django.db import connection
@@ -18,11 +17,10 @@ from channels.catalog import MODULE_TYPE
 from channels.models import Channel, Mode
 
 from .api_keys import api_key_check, token_authenticate, token_issue, touch_last_used
-from .models import Merchant
+from .models import TIER_CODE_RE, Merchant
 from .net import client_ip
 from .whitelist import whitelist_allows
 
-TIER_RE = re.compile(r"[A-Z0-9]{3}")
 FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute
 
 
@@ -92,7 +90,7 @@ def _authenticated(request):
     merchant = api_key.merchant
     if "Tier" in request.headers:  # present means "act for this sub-merchant", even if blank
         tier = request.headers["Tier"]
-        sub = merchant.sub_merchants.filter(tier_code=tier).first() if TIER_RE.fullmatch(tier) else None
+        sub = merchant.sub_merchants.filter(tier_code=tier).first() if TIER_CODE_RE.fullmatch(tier) else None
         if sub is None:
             return None, _fail(404, f"This merchant has no sub-merchant with the tier code {tier!r}.")
         merchant = sub
@@ -132,7 +130,7 @@ def tier(request, tier_code):
     if error:
         return error
     agency = merchant.parent or merchant
-    sub = agency.sub_merchants.filter(tier_code=tier_code).first() if TIER_RE.fullmatch(tier_code) else None
+    sub = agency.sub_merchants.filter(tier_code=tier_code).first() if TIER_CODE_RE.fullmatch(tier_code) else None
     if sub is None or (merchant.parent_id and merchant.pk != sub.pk):
         return _fail(404, f"Unknown tier code {tier_code}.")
     return envelope({"tier_code": sub.tier_code, "tier_name": sub.name})

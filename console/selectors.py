@@ -5,7 +5,7 @@ the operator has no membership for (directly, or through its agency) does not
 exist as far as the operator can tell (404). Lists are scoped here too.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
@@ -21,7 +21,6 @@ class MerchantAccess:
 
     merchant: Merchant
     role: str
-    operator: Operator = field(repr=False, compare=False, default=None)
 
     def can(self, perm: Perm | str) -> bool:
         return role_allows(self.role, Perm(perm))
@@ -57,7 +56,7 @@ def merchant_access_get(*, operator: Operator, code: str) -> MerchantAccess:
         role = stronger_role(role, member_role)
     if role is None:
         raise Http404
-    return MerchantAccess(merchant=merchant, role=role, operator=operator)
+    return MerchantAccess(merchant=merchant, role=role)
 
 
 def operator_merchants(*, operator: Operator) -> list[SwitcherEntry]:

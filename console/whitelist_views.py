@@ -1,7 +1,7 @@
 """The Whitelist page (the original's "Other settings"): rules edited and saved together."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,7 +34,6 @@ def whitelist(request, access):
                 messages.warning(request, warning)
             return HttpResponseRedirect(reverse("console:whitelist", kwargs={"merchant_code": merchant.code}))
     elif request.method == "POST":
-        from django.core.exceptions import PermissionDenied
         raise PermissionDenied
     if status == 400:
         rows = [(c, m) for c, m in zip(request.POST.getlist("cidr"), request.POST.getlist("memo"))]

@@ -1,10 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from console.forms import ServiceErrorsMixin
+
 from .models import ContentType, PayloadVersion
 
 
-class EndpointForm(forms.Form):
+class EndpointForm(ServiceErrorsMixin, forms.Form):
     """One mode's settings. webhooks/services.py validates the URL (safety) and the combination."""
 
     url = forms.CharField(
@@ -17,9 +19,3 @@ class EndpointForm(forms.Form):
     version = forms.ChoiceField(label=_("Payload version"), choices=PayloadVersion.choices,
                                 widget=forms.Select(attrs={"class": "form-select"}))
     enabled = forms.BooleanField(label=_("Send notifications"), required=False, initial=True)
-
-    def add_service_errors(self, error) -> None:
-        errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-        for field, messages in errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
