@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
 from .roles import Role
 
 class Mode(models.TextChoices):
@@ -26,6 +28,13 @@ tier_code_validator = RegexValidator(
     TIER_CODE_RE,
     _("A tier code is exactly 3 uppercase letters or digits, e.g. A01."),
     code="invalid_tier_code",
+)
+
+
+phone_validator = RegexValidator(
+    re.compile(r"^\+?[0-9][0-9 \-]{5,18}$"),
+    _("Enter a phone number of digits, spaces and hyphens, e.g. 02-1234-5678 or +82 2 1234 5678."),
+    code="invalid_phone",
 )
 
 
@@ -130,6 +139,19 @@ class Merchant(models.Model):
         default=True,
         help_text=_("Sub-merchants only: notify the agency's webhook endpoint instead of an own one."),
     )
+    service_url = models.URLField(
+        _("service URL"), max_length=200, blank=True,
+        help_text=_("The merchant's own site, e.g. https://shop.example.com."),
+    )
+    contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=20, blank=True, validators=[phone_validator],
+    )
+    require_two_factor = models.BooleanField(
+        _("require two-factor login"),
+        default=False,
+        help_text=_("Owners and admins must log in with a one-time code as well as their password."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -214,6 +236,79 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.operator} — {self.get_role_display()} @ {self.merchant}"
+
+    def clean(self):
+        super().clean()
+        if self.merchant_id and self.merchant.parent_id and self.role not in SUB_MERCHANT_ROLES:
+            raise ValidationError(
+                {"role": _("A sub-merchant's members can only be Manager or Viewer.")}
+            )
+
+
+# The roles a sub-merchant's own members may hold; the agency's members reach it too.
+SUB_MERCHANT_ROLES = (Role.MANAGER, Role.VIEWER)
+
+
+class Invitation(models.Model):
+    """An email invited to join a merchant with a role.
+
+    The emailed link is signed (``console.invitations``) and names a random nonce
+    that is stored only as a hash: the link works once, until ``expires_at``, and
+    each resend replaces the nonce, so only the newest link works.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("invited by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    link_origin = models.CharField(max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("accepted by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+                violation_error_message=_("This email already has an open invitation."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.is_expired() else "pending"
 
 
 class AuditEvent(models.Model):
@@ -322,3 +417,53 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"token of {self.api_key.key} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class TwoFactorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An operator's authenticator app (TOTP, RFC 6238), for django-otp.
+
+    The shared key is kept encrypted (``console.crypto``), never in clear. An
+    unconfirmed device is an enrolment in progress; at most one confirmed
+    device per operator.
+    """
+
+    key_encrypted = models.TextField(editable=False)
+    last_t = models.BigIntegerField(
+        default=-1, editable=False,
+        help_text="The time step of the last code accepted: a code is never accepted twice.",
+    )
+
+    class Meta(Device.Meta):
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(confirmed=True), name="two_factor_one_confirmed_device"
+            ),
+        ]
+
+    def verify_token(self, token) -> bool:
+        from .two_factor import totp_verify
+
+        return totp_verify(self, token)
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+
+class RecoveryCode(models.Model):
+    """A one-time recovery code of a two-factor device, stored only as a hash."""
+
+    device = models.ForeignKey(TwoFactorDevice, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self):
+        return f"recovery code of {self.device.user}"

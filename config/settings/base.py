@@ -30,6 +30,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "django_otp",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
