@@ -174,8 +174,8 @@ def test_sub_merchant_sees_only_its_channels(client, agency):
     assert to_busan.pg_string not in html and unassigned.pg_string not in html
     # its own shared test channels are there
     assert "kcp.T0000" in html
-    # an assigned channel is changed by its owner only
-    client.force_login(make_member(seoul, "owner"))
+    # an assigned channel is changed by its owner only, even by the agency's owner through the sub-merchant
+    client.force_login(make_member(agency, "owner"))
     assert client.get(url("edit", seoul, channel_key=to_seoul.channel_key)).status_code == 404
 
 

@@ -38,8 +38,8 @@ def test_sub_merchant_membership_reaches_only_that_sub_merchant(tree):
 
 def test_stronger_of_two_memberships_counts(tree):
     op = make_member(tree["agency"], "viewer")
-    make_member(tree["seoul"], "admin", operator=op)
-    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "admin"
+    make_member(tree["seoul"], "manager", operator=op)
+    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "manager"
     assert merchant_access_get(operator=op, code=tree["busan"].code).role == "viewer"
     assert merchant_access_get(operator=op, code=tree["agency"].code).role == "viewer"
 
