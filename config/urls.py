@@ -16,6 +16,8 @@ urlpatterns = [
     path("tiers/<str:tier_code>", rest.tier, name="rest_tier"),
     path("api/openapi.json", openapi.openapi_json, name="openapi"),
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
+    path("accounts/invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
+    path("accounts/two-factor/", include("console.two_factor_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,15 +5,27 @@ is validated the same way and leaves an audit row.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import services
+from . import services, two_factor
 from .audit import Actor
-from .models import AuditEvent, Membership, Merchant, Operator, WhitelistRule
+from .models import AuditEvent, Invitation, Membership, Merchant, Operator, WhitelistRule
+
+MERCHANT_PROFILE_FIELDS = [
+    "service_url", "contact_name", "contact_phone", "webhook_same_as_agency", "require_two_factor",
+]
+
+
+# With PGCONSOLE_STAFF_REQUIRE_2FA, the admin needs a session that passed two-factor login.
+admin.site.has_permission = two_factor.admin_has_permission(admin.site.has_permission)
 
 
 class OperatorChangeForm(UserChangeForm):
@@ -50,7 +62,7 @@ class OperatorAdmin(UserAdmin):
     list_display = ["email", "full_name", "is_staff", "is_active", "last_login", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "full_name"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "two_factor_status"]
     inlines = [MembershipInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -60,10 +72,36 @@ class OperatorAdmin(UserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Security"), {"fields": ("two_factor_status",)}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
     )
+    actions = ["reset_two_factor"]
+
+    @admin.display(description=_("Two-factor login"))
+    def two_factor_status(self, obj):
+        device = two_factor.confirmed_device(obj) if obj and obj.pk else None
+        if device is None:
+            return _("Off")
+        return _("On since %(date)s; %(left)d recovery codes left") % {
+            "date": date_format(timezone.localtime(device.created_at), "Y-m-d"),
+            "left": two_factor.recovery_codes_left(device),
+        }
+
+    @admin.action(description=_("Reset two-factor login"))
+    def reset_two_factor(self, request, queryset):
+        """For an operator who lost their phone and their recovery codes: their devices and
+        codes go (audited); their next login asks them to set it up again if required."""
+        actor = Actor.from_request(request)
+        done = sum(
+            two_factor.two_factor_reset(actor=actor, operator=operator) for operator in queryset
+        )
+        self.message_user(request, ngettext(
+            "Two-factor login reset for %(count)d operator.",
+            "Two-factor login reset for %(count)d operators.",
+            done,
+        ) % {"count": done})
 
 
 class SubMerchantInline(admin.TabularInline):
@@ -99,7 +137,8 @@ class MerchantAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "tier_code", "parent__name"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["code", "created_at", "updated_at"]
-    fields = ["code", "name", "parent", "tier_code", "created_at", "updated_at"]
+    fields = ["code", "name", "parent", "tier_code", *MERCHANT_PROFILE_FIELDS, "created_at",
+              "updated_at"]
     inlines = [SubMerchantInline]
 
     def get_inlines(self, request, obj):
@@ -113,16 +152,20 @@ class MerchantAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         actor = Actor.from_request(request)
+        profile = {f: getattr(obj, f) for f in MERCHANT_PROFILE_FIELDS}
         if change:
             saved = services.merchant_update(
-                actor=actor, merchant=obj, name=obj.name, tier_code=obj.tier_code
+                actor=actor, merchant=obj, name=obj.name, tier_code=obj.tier_code, **profile
             )
         elif obj.parent_id:
             saved = services.sub_merchant_create(
-                actor=actor, agency=obj.parent, name=obj.name, tier_code=obj.tier_code
+                actor=actor, agency=obj.parent, name=obj.name, tier_code=obj.tier_code,
+                **{f: v for f, v in profile.items() if f in services.SUB_MERCHANT_PROFILE},
             )
         else:
             saved = services.merchant_create(actor=actor, name=obj.name)
+            if any(profile[f] != Merchant._meta.get_field(f).default for f in profile):
+                saved = services.merchant_update(actor=actor, merchant=saved, **profile)
         obj.pk, obj.code = saved.pk, saved.code
 
     def has_delete_permission(self, request, obj=None):
@@ -130,8 +173,33 @@ class MerchantAdmin(admin.ModelAdmin):
         return False
 
 
+class MembershipAdminForm(forms.ModelForm):
+    """Checks the role rules (limits, last owner) before the service writes, so a refusal is
+    a form error, not a server error."""
+
+    class Meta:
+        model = Membership
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        merchant, role = data.get("merchant") or getattr(self.instance, "merchant", None), data.get("role")
+        if merchant is None or not role:
+            return data
+        existing = self.instance if self.instance.pk else None
+        try:
+            if existing is not None and existing.role != role:
+                services.last_owner_check(existing)
+            if existing is None or existing.role != role:
+                services.role_limits_check(merchant, role, membership=existing)
+        except ValidationError as exc:
+            self.add_error("role", exc.messages)
+        return data
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["operator", "merchant", "role", "created_at"]
     list_select_related = ["operator", "merchant", "merchant__parent"]
     list_filter = ["role"]
@@ -155,14 +223,26 @@ class MembershipAdmin(admin.ModelAdmin):
             )
             obj.pk = saved.pk
 
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.role == "owner":
+            try:
+                services.last_owner_check(obj)
+            except ValidationError:
+                return False  # the last owner stays; the page says nothing can be deleted
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request, obj):
         services.membership_delete(actor=Actor.from_request(request), membership=obj)
 
     def delete_queryset(self, request, queryset):
         actor = Actor.from_request(request)
-        with transaction.atomic():
-            for membership in queryset.select_related("operator", "merchant"):
-                services.membership_delete(actor=actor, membership=membership)
+        try:
+            with transaction.atomic():
+                for membership in queryset.select_related("operator", "merchant"):
+                    services.membership_delete(actor=actor, membership=membership)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages) + " " + str(_("Nothing was deleted.")),
+                              level=messages.ERROR)
 
 
 @admin.register(AuditEvent)
@@ -197,4 +277,46 @@ class WhitelistRuleAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only, with a revoke action: invitations are made on the console's Accounts page.
+    The link's hash is never shown."""
+
+    list_display = ["email", "merchant", "role", "status_label", "invited_by", "created_at", "expires_at",
+                    "send_count"]
+    list_select_related = ["merchant", "invited_by"]
+    list_filter = ["role", "created_at"]
+    search_fields = ["email", "merchant__name", "merchant__code"]
+    fields = ["merchant", "email", "role", "invited_by", "created_at", "expires_at", "sent_at",
+              "send_count", "accepted_at", "accepted_by", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj):
+        return {"accepted": _("Accepted"), "revoked": _("Revoked"), "expired": _("Expired"),
+                "pending": _("Pending")}[obj.status]
+
+    @admin.action(description=_("Revoke the selected invitations"))
+    def revoke(self, request, queryset):
+        from .invitations import invitation_revoke
+
+        actor = Actor.from_request(request)
+        done = 0
+        for invitation in queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True):
+            invitation_revoke(actor=actor, invitation=invitation)
+            done += 1
+        self.message_user(request, ngettext("%(count)d invitation revoked.",
+                                            "%(count)d invitations revoked.", done) % {"count": done})
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -8,3 +8,4 @@ class ConsoleConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from . import two_factor  # noqa: F401  (connects the user_logged_in receiver)

@@ -6,10 +6,12 @@ exist as far as the operator can tell (404). Lists are scoped here too.
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import AuditEvent, Membership, Merchant, Operator
 from .roles import ROLE_RANK, Perm, Role, role_allows, stronger_role
@@ -97,25 +99,115 @@ def sub_merchants_of(*, access: MerchantAccess) -> QuerySet[Merchant]:
 class MemberRow:
     membership: Membership
     inherited: bool  # reaches this sub-merchant through the agency
+    two_factor: bool = False  # has a confirmed two-factor device
 
 
 def members_of(*, access: MerchantAccess) -> list[MemberRow]:
     """Memberships that reach this merchant: its own and, for a sub-merchant, the agency's."""
+    from .models import TwoFactorDevice
+
     merchant = access.merchant
     scope = Q(merchant=merchant)
     if merchant.parent_id:
         scope |= Q(merchant_id=merchant.parent_id)
-    rows = Membership.objects.filter(scope).select_related("operator", "merchant")
-    result = [MemberRow(m, inherited=m.merchant_id != merchant.pk) for m in rows]
-    result.sort(key=lambda r: (-ROLE_RANK[Role(r.membership.role)], r.membership.operator.email))
+    rows = list(Membership.objects.filter(scope).select_related("operator", "merchant"))
+    enrolled = set(TwoFactorDevice.objects.filter(
+        user_id__in=[m.operator_id for m in rows], confirmed=True
+    ).values_list("user_id", flat=True))
+    result = [MemberRow(m, inherited=m.merchant_id != merchant.pk, two_factor=m.operator_id in enrolled)
+              for m in rows]
+    result.sort(key=lambda r: (r.inherited, -ROLE_RANK[Role(r.membership.role)],
+                               r.membership.operator.email))
     return result
 
 
-def audit_events_page(*, access: MerchantAccess, page: int | str | None, per_page: int = 50) -> Page:
-    """Audit events of this merchant and, for an agency, of its sub-merchants. Newest first."""
+def membership_of(*, access: MerchantAccess, membership_id: int) -> Membership:
+    """A membership of this merchant itself (not one inherited from the agency), or 404."""
+    membership = (Membership.objects.select_related("operator", "merchant")
+                  .filter(pk=membership_id, merchant=access.merchant).first())
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def open_invitations_of(*, access: MerchantAccess) -> QuerySet:
+    from .models import Invitation
+
+    return (Invitation.objects.filter(merchant=access.merchant, accepted_at__isnull=True,
+                                      revoked_at__isnull=True)
+            .select_related("invited_by").order_by("-created_at", "-id"))
+
+
+def invitation_of(*, access: MerchantAccess, invitation_id: int):
+    from .models import Invitation
+
+    invitation = (Invitation.objects.select_related("merchant")
+                  .filter(pk=invitation_id, merchant=access.merchant).first())
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def sub_merchant_of(*, access: MerchantAccess, tier_code: str) -> Merchant:
+    """The agency's sub-merchant with this tier code, or 404 (a sub-merchant has none)."""
+    if access.merchant.is_sub_merchant:
+        raise Http404
+    sub = access.merchant.sub_merchants.filter(tier_code=tier_code).first()
+    if sub is None:
+        raise Http404
+    return sub
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: str = ""  # an email, or "system"
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.actor or self.action or self.date_from or self.date_to)
+
+
+def _audit_scope(access: MerchantAccess) -> Q:
     merchant = access.merchant
     scope = Q(merchant=merchant)
     if not merchant.is_sub_merchant:
         scope |= Q(merchant__parent=merchant)
-    events = AuditEvent.objects.filter(scope).select_related("merchant").order_by("-created_at", "-id")
+    return scope
+
+
+def audit_filter_choices(*, access: MerchantAccess) -> dict[str, list[str]]:
+    """Actors and actions that occur in this merchant's trail, for the filter lists."""
+    events = AuditEvent.objects.filter(_audit_scope(access))
+    return {
+        "actors": sorted(set(events.exclude(actor_email="").values_list("actor_email", flat=True)
+                             .distinct())),
+        "actions": sorted(set(events.values_list("action", flat=True).distinct())),
+    }
+
+
+def audit_events_page(
+    *, access: MerchantAccess, page: int | str | None, filters: AuditFilters | None = None,
+    per_page: int = 50,
+) -> Page:
+    """Audit events of this merchant and, for an agency, of its sub-merchants. Newest first.
+    Dates are whole days in the console's time zone, both ends included."""
+    events = AuditEvent.objects.filter(_audit_scope(access))
+    filters = filters or AuditFilters()
+    if filters.actor == "system":
+        events = events.filter(actor_email="")
+    elif filters.actor:
+        events = events.filter(actor_email__iexact=filters.actor)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        events = events.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tz))
+    if filters.date_to:
+        events = events.filter(
+            created_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tz)
+        )
+    events = events.select_related("merchant").order_by("-created_at", "-id")
     return Paginator(events, per_page).get_page(page)

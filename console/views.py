@@ -3,7 +3,15 @@ from django.shortcuts import redirect, render
 
 from .access import merchant_view
 from .roles import Perm
-from .selectors import audit_events_page, members_of, operator_merchants, sub_merchants_of
+from .forms import AuditFilterForm
+from .selectors import (
+    AuditFilters,
+    audit_events_page,
+    audit_filter_choices,
+    members_of,
+    operator_merchants,
+    sub_merchants_of,
+)
 
 
 @login_required
@@ -28,7 +36,15 @@ def overview(request, access):
 
 @merchant_view(Perm.VIEW_AUDIT)
 def audit_log(request, access):
-    page = audit_events_page(access=access, page=request.GET.get("page"))
-    return render(
-        request, "console/audit_log.html", {"access": access, "page_obj": page, "nav": "audit"}
-    )
+    choices = audit_filter_choices(access=access)
+    form = AuditFilterForm(request.GET or None, actors=choices["actors"], actions=choices["actions"])
+    status, filters = 200, AuditFilters()
+    if form.is_bound:
+        if form.is_valid():
+            filters = AuditFilters(**{k: v for k, v in form.cleaned_data.items() if v})
+        else:
+            status = 400
+    page = audit_events_page(access=access, page=request.GET.get("page"), filters=filters)
+    return render(request, "console/audit_log.html", {
+        "access": access, "page_obj": page, "nav": "audit", "form": form, "filters": filters,
+    }, status=status)

@@ -18,7 +18,7 @@ def staff_client(client):
     return client
 
 
-@pytest.mark.parametrize("model", ["operator", "merchant", "membership", "auditevent"])
+@pytest.mark.parametrize("model", ["operator", "merchant", "membership", "auditevent", "invitation"])
 def test_changelists_open_with_bounded_queries(staff_client, agency, model, django_assert_max_num_queries):
     for i in range(25):
         sub = make_sub_merchant(agency, f"S{i:02d}")
@@ -122,3 +122,60 @@ def test_operator_admin_never_shows_a_password_hash(staff_client, agency):
     operator = make_member(agency, "owner")
     html = staff_client.get(reverse("admin:console_operator_change", args=[operator.pk])).content.decode()
     assert operator.password not in html
+
+
+def test_admin_refuses_to_demote_or_delete_the_last_owner(staff_client, agency):
+    owner = make_member(agency, "owner")
+    membership = Membership.objects.get(operator=owner, merchant=agency)
+    url = reverse("admin:console_membership_change", args=[membership.pk])
+    response = staff_client.post(url, {"role": "viewer"})
+    assert response.status_code == 200
+    assert "last owner" in response.content.decode()
+    assert Membership.objects.get(pk=membership.pk).role == "owner"
+    assert staff_client.get(reverse("admin:console_membership_delete", args=[membership.pk])).status_code == 403
+    response = staff_client.post(reverse("admin:console_membership_changelist"), {
+        "action": "delete_selected", "_selected_action": [membership.pk], "post": "yes"})
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_admin_keeps_the_one_admin_limit(staff_client, agency):
+    make_member(agency, "admin")
+    other = OperatorFactory()
+    response = staff_client.post(reverse("admin:console_membership_add"),
+                                 {"operator": other.pk, "merchant": agency.pk, "role": "admin"})
+    assert response.status_code == 200
+    assert "already has an admin" in response.content.decode()
+    assert not Membership.objects.filter(operator=other).exists()
+
+
+def test_invitations_in_admin_are_read_only_and_hide_the_link_hash(staff_client, agency):
+    from console.audit import SYSTEM
+    from console.invitations import invitation_create, invitation_send
+    from console.models import Invitation
+
+    invitation = invitation_create(actor=SYSTEM, merchant=agency, email="staff-view@example.test",
+                                   role="viewer", actor_role="owner")
+    invitation_send(invitation.pk)
+    invitation.refresh_from_db()
+    page = staff_client.get(reverse("admin:console_invitation_change", args=[invitation.pk]))
+    assert page.status_code == 200
+    assert invitation.token_hash not in page.content.decode()
+    response = staff_client.post(reverse("admin:console_invitation_changelist"),
+                                 {"action": "revoke", "_selected_action": [invitation.pk]})
+    assert response.status_code == 302
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None
+    assert AuditEvent.objects.filter(action="invitation.revoke", actor=staff_client.staff).exists()
+
+
+def test_staff_edit_a_sub_merchant_profile(staff_client, agency):
+    sub = make_sub_merchant(agency, "A01")
+    response = staff_client.post(reverse("admin:console_merchant_change", args=[sub.pk]), {
+        "name": sub.name, "tier_code": "A01", "service_url": "https://a01.example.com",
+        "contact_name": "Park", "contact_phone": "02-555-0101", "webhook_same_as_agency": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sub.refresh_from_db()
+    assert (sub.service_url, sub.contact_name, sub.contact_phone) == (
+        "https://a01.example.com", "Park", "02-555-0101")
+    event = AuditEvent.objects.get(action="sub_merchant.update", target_id=str(sub.pk))
+    assert set(event.changed_fields) == {"service_url", "contact_name", "contact_phone"}

@@ -227,5 +227,43 @@ def test_rotate_encryption_keys(agency, settings):
     assert services.channel_credentials(channel) == {"site_key": SITE_KEY}
 
 
+def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, settings):
+    """Webhook secrets, API tokens and two-factor keys too: after the old key is dropped,
+    each still decrypts."""
+    from cryptography.fernet import Fernet
+    from django.apps import apps
+
+    from console import two_factor
+    from console.api_keys import api_key_create, token_issue
+    from console.crypto import decrypt_text
+    from console.models import ApiToken
+    from webhooks.models import WebhookSecret
+    from webhooks.services import endpoint_ensure
+
+    endpoint_ensure(merchant=agency, mode="live")
+    token = token_issue(api_key_create(actor=Actor(), merchant=agency, name="rotate").api_key).token
+    device, key_base32, _url = two_factor.enrolment_start(owner)
+    before = {
+        "secret": decrypt_text(WebhookSecret.objects.get(endpoint__merchant=agency).secret_encrypted),
+        "device": two_factor._device_key(device),
+    }
+    encrypted_columns = {
+        (model._meta.label, field.name)
+        for model in apps.get_models() for field in model._meta.fields if field.name.endswith("_encrypted")
+    }
+    from console.management.commands.rotate_encryption_keys import _targets
+
+    assert {(m._meta.label, f) for m, f in _targets()} == encrypted_columns  # none forgotten
+
+    new_key = Fernet.generate_key().decode()
+    settings.PGCONSOLE_ENCRYPTION_KEYS = [new_key, *settings.PGCONSOLE_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys")
+    settings.PGCONSOLE_ENCRYPTION_KEYS = [new_key]
+    assert decrypt_text(WebhookSecret.objects.get(endpoint__merchant=agency).secret_encrypted) == before["secret"]
+    assert decrypt_text(ApiToken.objects.get().token_encrypted) == token
+    device.refresh_from_db()
+    assert two_factor._device_key(device) == before["device"]
+
+
 def test_make_channel_factory_works(agency):
     assert make_channel(agency).provider == "kcp"

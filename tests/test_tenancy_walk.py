@@ -56,7 +56,32 @@ def _key_id(merchant):
     return api_key_create(actor=Actor(), merchant=merchant, name="walk").api_key.pk
 
 
+def _member_id(merchant):
+    from console.models import Membership
+
+    return Membership.objects.get(operator=make_member(merchant, "viewer"), merchant=merchant).pk
+
+
+def _invitation_id(merchant):
+    from console.audit import Actor
+    from console.invitations import invitation_create
+
+    _invitation_id.n = getattr(_invitation_id, "n", 0) + 1
+    return invitation_create(actor=Actor(), merchant=merchant, email=f"walk{_invitation_id.n}@example.test",
+                             role="viewer", actor_role="owner").pk
+
+
+def _tier_code(merchant):
+    if merchant.is_sub_merchant:  # a sub-merchant has no sub-merchants; any code is someone else's
+        return _tier_code(merchant.parent)
+    _tier_code.n = getattr(_tier_code, "n", 0) + 1
+    return make_sub_merchant(merchant, f"W{_tier_code.n % 100:02d}").tier_code
+
+
 PARAMETERS: dict[str, callable] = {
+    "member_id": _member_id,
+    "invitation_id": _invitation_id,
+    "tier_code": _tier_code,
     "key_id": _key_id,
     "channel_key": _channel_key,
     "secret_id": _secret_id,
@@ -64,7 +89,7 @@ PARAMETERS: dict[str, callable] = {
 }
 # Objects a sub-merchant never owns (its agency's keys act for it): routes taking them are
 # walked for agencies only; for a sub-merchant every such id is someone else's (404).
-AGENCY_ONLY = {"key_id"}
+AGENCY_ONLY = {"key_id", "tier_code"}
 # Parameters that are values, not another merchant's objects.
 VALUES: dict[str, callable] = {"mode": lambda merchant: "live"}
 

@@ -33,7 +33,9 @@ def test_tier_code_is_unique_under_one_agency(agency):
     make_sub_merchant(agency, "A01")
     with pytest.raises(ValidationError) as exc:
         make_sub_merchant(agency, "A01")
-    assert "already has a sub-merchant with this tier code" in str(exc.value)
+    assert exc.value.message_dict["tier_code"] == [
+        "The tier code A01 is taken: this agency already has a sub-merchant with it."
+    ]
     assert agency.sub_merchants.count() == 1
 
 

@@ -54,6 +54,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Sends a session that still owes its second login step to that step.
+    "console.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -155,6 +158,13 @@ AXES_CLIENT_IP_CALLABLE = "console.net.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 
+# Two-factor login (console/two_factor.py). Staff need it for the Django admin when
+# this is on (production turns it on by default); merchants require it of their owners
+# and admins with Merchant.require_two_factor. Failed codes back off 1, 2, 4, 8 … seconds
+# times the factor.
+PGCONSOLE_STAFF_REQUIRE_2FA = env.bool("PGCONSOLE_STAFF_REQUIRE_2FA", default=False)
+OTP_TOTP_THROTTLE_FACTOR = 1
+
 # --- Internationalisation ---------------------------------------------------
 
 LANGUAGE_CODE = "en"
@@ -234,6 +244,12 @@ MAILERS = {
     }
 }
 
+# --- Invitations ----------------------------------------------------------------
+# How long an invitation link works, and the address links in emails start with
+# (e.g. https://console.example.com). Empty: the address the inviter used.
+PGCONSOLE_INVITATION_DAYS = env.int("PGCONSOLE_INVITATION_DAYS", default=7)
+PGCONSOLE_PUBLIC_URL = env("PGCONSOLE_PUBLIC_URL", default="")
+
 # --- Celery -----------------------------------------------------------------
 # Redis when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise the filesystem
 # transport, which a separate worker process consumes just the same.
@@ -277,6 +293,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="pgconsole")
 CELERY_TIMEZONE = TIME_ZONE
+# The queue invitation mail goes to.
+MAIL_QUEUE = env("MAIL_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 
 # --- Webhooks -----------------------------------------------------------------
 # Addresses a webhook may go to: public ones, plus these CIDR ranges. Production
@@ -314,7 +332,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "console.log_filters.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         # Never log request bodies or headers: they carry credentials.

@@ -19,6 +19,8 @@ PGCONSOLE_ENCRYPTION_KEYS = env.list("PGCONSOLE_ENCRYPTION_KEYS")
 if not PGCONSOLE_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("Set PGCONSOLE_ENCRYPTION_KEYS (one or more Fernet keys).")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Platform staff log in to the Django admin with two-factor login.
+PGCONSOLE_STAFF_REQUIRE_2FA = env.bool("PGCONSOLE_STAFF_REQUIRE_2FA", default=True)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

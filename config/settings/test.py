@@ -12,7 +12,9 @@ PGCONSOLE_ENCRYPTION_KEYS = [
 ]
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# In memory, unless a test points a worker process at a real SMTP receiver (EMAIL_URL).
+if not env("EMAIL_URL", default=""):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -29,6 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Loopback is open here, so webhooks can go to a receiver on this machine.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+MAIL_QUEUE = env("MAIL_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 
 # Each test run gets its own cache namespace, so counters (e.g. failed getToken calls)
 # never leak from one run into the next on a shared Redis.

@@ -7,8 +7,16 @@ from console.crypto import rotate_token
 def _targets():
     """Every encrypted column: (model, field). New apps add theirs here."""
     from channels.models import Channel, SharedTestCredential
+    from console.models import ApiToken, TwoFactorDevice
+    from webhooks.models import WebhookSecret
 
-    return [(Channel, "credentials_encrypted"), (SharedTestCredential, "credentials_encrypted")]
+    return [
+        (Channel, "credentials_encrypted"),
+        (SharedTestCredential, "credentials_encrypted"),
+        (WebhookSecret, "secret_encrypted"),
+        (ApiToken, "token_encrypted"),
+        (TwoFactorDevice, "key_encrypted"),
+    ]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,692 @@
+"""Accounts: invitations, roles and their limits, sub-merchants, the two-factor rule, audit filters.
+
+Services are tested directly; pages through the test client, including every role against
+every action and the bad inputs the issue names (each a clear message and a 4xx).
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail, signing
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from console import invitations, services
+from console.audit import SYSTEM, Actor
+from console.models import AuditEvent, Invitation, Membership, Merchant, Operator
+from console.roles import Role
+
+from .factories import TEST_PASSWORD, OperatorFactory, make_member, make_merchant, make_sub_merchant
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-long-fresh-passphrase-42"
+
+
+def invite(merchant, email, role="viewer", *, by=None, actor_role="owner"):
+    return invitations.invitation_create(
+        actor=Actor(user=by), merchant=merchant, email=email, role=role, actor_role=actor_role,
+        origin="http://testserver",
+    )
+
+
+def send(invitation) -> str:
+    """Send the invitation (as the worker would) and return the link in the mail."""
+    before = len(mail.outbox)
+    assert invitations.invitation_send(invitation.pk) is True
+    assert len(mail.outbox) == before + 1
+    body = mail.outbox[-1].body
+    return re.search(r"http://testserver(/accounts/invitation/\S+/)", body).group(1)
+
+
+def token_of(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[1]
+
+
+# --- Invitations: services ------------------------------------------------------
+
+
+def test_invite_then_accept_makes_the_account(agency, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        invitation = invite(agency, "New.Person@Example.test", "developer", by=owner)
+    assert len(callbacks) == 1  # the mail goes out from the worker, after commit
+    assert invitation.email == "new.person@example.test"
+    path = send(invitation)
+    message = mail.outbox[-1]
+    assert message.to == ["new.person@example.test"]
+    assert agency.name in message.subject and "Developer" in message.body
+
+    found = invitations.invitation_from_token(token_of(path))
+    accepted = invitations.invitation_accept(invitation=found, password=NEW_PASSWORD, full_name="New Person")
+    assert accepted.created_account
+    operator = Operator.objects.get(email="new.person@example.test")
+    assert operator.check_password(NEW_PASSWORD) and operator.full_name == "New Person"
+    assert Membership.objects.get(operator=operator, merchant=agency).role == "developer"
+    actions = list(AuditEvent.objects.filter(merchant=agency).values_list("action", flat=True))
+    assert {"invitation.create", "invitation.accept", "membership.create"} <= set(actions)
+
+    # The link works once.
+    with pytest.raises(invitations.InvitationInvalid) as exc:
+        invitations.invitation_from_token(token_of(path))
+    assert exc.value.status == 410 and "already used" in exc.value.message
+
+
+def test_the_database_never_holds_a_working_link(agency, owner):
+    invitation = invite(agency, "x@example.test", by=owner)
+    token = token_of(send(invitation))
+    nonce = signing.loads(token, salt=invitations.SALT)["n"]
+    invitation.refresh_from_db()
+    row = Invitation.objects.filter(pk=invitation.pk).values().get()
+    assert not any(nonce in str(value) or token in str(value) for value in row.values())
+    assert invitation.token_hash and len(invitation.token_hash) == 64
+    events = AuditEvent.objects.filter(target_type="console.invitation").values()
+    assert not any(nonce in str(value) for event in events for value in event.values())
+
+
+def test_existing_operator_just_gains_the_membership(agency, owner):
+    somebody = OperatorFactory(email="known@example.test")
+    invitation = invite(agency, "KNOWN@example.test", "manager", by=owner)
+    found = invitations.invitation_from_token(token_of(send(invitation)))
+    with pytest.raises(ValidationError, match="log in to accept"):
+        invitations.invitation_accept(invitation=found, password=NEW_PASSWORD)
+    accepted = invitations.invitation_accept(invitation=found, operator=somebody)
+    assert not accepted.created_account
+    assert somebody.check_password(TEST_PASSWORD)  # untouched
+    assert Membership.objects.get(operator=somebody, merchant=agency).role == "manager"
+    assert Operator.objects.filter(email__iexact="known@example.test").count() == 1
+
+
+def test_another_logged_in_operator_cannot_take_the_invitation(agency, owner):
+    invitation = invite(agency, "meant@example.test", by=owner)
+    found = invitations.invitation_from_token(token_of(send(invitation)))
+    with pytest.raises(ValidationError, match="is for meant@example.test"):
+        invitations.invitation_accept(invitation=found, operator=owner)
+    assert not Membership.objects.filter(merchant=agency, operator__email="meant@example.test").exists()
+
+
+def test_resend_replaces_the_link_and_revoke_ends_it(agency, owner):
+    invitation = invite(agency, "again@example.test", by=owner)
+    first = send(invitation)
+    invitations.invitation_resend(actor=Actor(user=owner), invitation=invitation)
+    with pytest.raises(invitations.InvitationInvalid):  # ended at once, before the new mail
+        invitations.invitation_from_token(token_of(first))
+    second = send(invitation)
+    invitation.refresh_from_db()
+    assert invitation.send_count == 2
+    with pytest.raises(invitations.InvitationInvalid, match="replaced by a newer invitation"):
+        invitations.invitation_from_token(token_of(first))
+    assert invitations.invitation_from_token(token_of(second)).pk == invitation.pk
+
+    invitations.invitation_revoke(actor=Actor(user=owner), invitation=invitation)
+    with pytest.raises(invitations.InvitationInvalid, match="withdrawn"):
+        invitations.invitation_from_token(token_of(second))
+    assert invitations.invitation_send(invitation.pk) is False  # nothing more goes out
+    actions = set(AuditEvent.objects.filter(target_type="console.invitation").values_list("action", flat=True))
+    assert {"invitation.create", "invitation.resend", "invitation.revoke"} <= actions
+
+
+def test_expired_link_is_refused_with_a_clear_message(agency, owner):
+    invitation = invite(agency, "late@example.test", by=owner)
+    token = token_of(send(invitation))
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(invitations.InvitationInvalid, match="expired") as exc:
+        invitations.invitation_from_token(token)
+    assert exc.value.status == 410
+
+
+@pytest.mark.parametrize("token", [
+    "", "garbage", "a" * 500, "eyJpIjoxLCJuIjoieCJ9:1vABCD:forged-signature",
+    signing.dumps({"i": 1, "n": "x"}, salt="another.salt"),
+    signing.dumps({"i": "not-a-number", "n": "x"}, salt=invitations.SALT),
+    signing.dumps(["a", "list"], salt=invitations.SALT),
+])
+def test_malformed_links_are_refused(token):
+    with pytest.raises(invitations.InvitationInvalid, match="not valid") as exc:
+        invitations.invitation_from_token(token)
+    assert exc.value.status == 400
+
+
+def test_a_signed_link_naming_a_missing_invitation_is_gone():
+    token = signing.dumps({"i": 987654, "n": "x"}, salt=invitations.SALT)
+    with pytest.raises(invitations.InvitationInvalid) as exc:
+        invitations.invitation_from_token(token)
+    assert exc.value.status == 410
+
+
+def test_an_email_that_is_already_a_member_is_refused(agency, owner):
+    member = make_member(agency, "viewer")
+    with pytest.raises(ValidationError) as exc:
+        invite(agency, member.email.upper(), by=owner)
+    assert exc.value.message_dict["email"] == [f"{member.email} is already a member of this merchant."]
+    sub = make_sub_merchant(agency, "S01")
+    with pytest.raises(ValidationError, match="as a member of the agency"):
+        invite(sub, member.email, "viewer", by=owner)
+
+
+def test_a_second_open_invitation_to_one_email_is_refused_until_it_expires(agency, owner):
+    first = invite(agency, "twice@example.test", by=owner)
+    with pytest.raises(ValidationError, match="already has an open invitation"):
+        invite(agency, "twice@example.test", by=owner)
+    Invitation.objects.filter(pk=first.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    second = invite(agency, "twice@example.test", by=owner)
+    first.refresh_from_db()
+    assert first.revoked_at is not None and second.is_open
+
+
+# --- Role rules -------------------------------------------------------------------
+
+
+def test_one_admin_per_merchant_counting_open_invitations(agency, owner):
+    invite(agency, "admin1@example.test", "admin", by=owner)
+    with pytest.raises(ValidationError, match="already has an admin"):
+        invite(agency, "admin2@example.test", "admin", by=owner)
+    viewer = make_member(agency, "viewer")
+    membership = Membership.objects.get(operator=viewer, merchant=agency)
+    with pytest.raises(ValidationError, match="already has an admin"):
+        services.membership_set_role(actor=SYSTEM, membership=membership, role="admin")
+    assert Membership.objects.get(pk=membership.pk).role == "viewer"
+
+
+def test_at_most_ten_developers(agency, owner):
+    for _ in range(services.MAX_DEVELOPERS - 1):
+        make_member(agency, "developer")
+    invite(agency, "tenth@example.test", "developer", by=owner)
+    with pytest.raises(ValidationError, match="already has 10 developers"):
+        invite(agency, "eleventh@example.test", "developer", by=owner)
+    with pytest.raises(ValidationError, match="already has 10 developers"):
+        make_member(agency, "developer")
+    assert Membership.objects.filter(merchant=agency, role="developer").count() == 9
+
+
+def test_the_last_owner_can_be_neither_demoted_nor_removed(agency, owner):
+    membership = Membership.objects.get(operator=owner, merchant=agency)
+    with pytest.raises(ValidationError, match="last owner"):
+        services.membership_set_role(actor=Actor(user=owner), membership=membership, role="admin")
+    with pytest.raises(ValidationError, match="last owner"):
+        services.membership_delete(actor=Actor(user=owner), membership=membership)
+    assert Membership.objects.get(pk=membership.pk).role == "owner"
+    second = make_member(agency, "owner")
+    services.membership_set_role(actor=Actor(user=second), membership=membership, role="manager")
+    assert Membership.objects.get(pk=membership.pk).role == "manager"
+
+
+def test_an_admin_manages_everyone_but_owners_and_admins(agency, owner):
+    admin = make_member(agency, "admin")
+    by_admin = Actor(user=admin)
+    owner_membership = Membership.objects.get(operator=owner, merchant=agency)
+    with pytest.raises(ValidationError, match="Only an owner"):
+        services.membership_set_role(actor=by_admin, membership=owner_membership, role="viewer",
+                                     actor_role="admin")
+    with pytest.raises(ValidationError, match="Only an owner"):
+        services.membership_delete(actor=by_admin, membership=owner_membership, actor_role="admin")
+    with pytest.raises(ValidationError, match="Only an owner can give"):
+        invite(agency, "boss@example.test", "owner", by=admin, actor_role="admin")
+    dev = Membership.objects.get(operator=make_member(agency, "developer"), merchant=agency)
+    services.membership_set_role(actor=by_admin, membership=dev, role="manager", actor_role="admin")
+    with pytest.raises(ValidationError, match="Only an owner can give"):
+        services.membership_set_role(actor=by_admin, membership=dev, role="owner", actor_role="admin")
+    services.membership_delete(actor=by_admin, membership=dev, actor_role="admin")
+    assert not Membership.objects.filter(pk=dev.pk).exists()
+    # an admin may leave
+    services.membership_delete(actor=by_admin, membership=Membership.objects.get(operator=admin),
+                               actor_role="admin")
+
+
+def test_sub_merchant_members_are_manager_or_viewer(agency, owner):
+    sub = make_sub_merchant(agency, "S01")
+    for role in ("owner", "admin", "developer"):
+        with pytest.raises(ValidationError, match="only be Manager or Viewer"):
+            invite(sub, f"{role}@example.test", role, by=owner)
+        with pytest.raises(ValidationError, match="only be Manager or Viewer"):
+            make_member(sub, role)
+    manager = Membership.objects.get(operator=make_member(sub, "manager"))
+    with pytest.raises(ValidationError, match="only be Manager or Viewer"):
+        services.membership_set_role(actor=SYSTEM, membership=manager, role="developer")
+    assert services.assignable_roles(actor_role="owner", merchant=sub) == [Role.MANAGER, Role.VIEWER]
+
+
+# --- Sub-merchants ------------------------------------------------------------------
+
+
+def test_sub_merchant_profile_is_saved_and_audited(agency, owner):
+    sub = services.sub_merchant_create(
+        actor=Actor(user=owner), agency=agency, name="Busan store", tier_code="bsn",
+        service_url="https://busan.example.com", contact_name="Kim", contact_phone="051-123-4567",
+        webhook_same_as_agency=False,
+    )
+    assert sub.tier_code == "BSN" and not sub.webhook_same_as_agency
+    services.merchant_update(actor=Actor(user=owner), merchant=sub, contact_phone="+82 51 123 4567",
+                             tier_code="BS2")
+    event = AuditEvent.objects.filter(action="sub_merchant.update").get()
+    assert event.merchant == agency and set(event.changed_fields) == {"contact_phone", "tier_code"}
+    assert "051" not in str(event.changed_fields)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("tier_code", "A1", "exactly 3 uppercase letters or digits"),
+    ("tier_code", "A-1", "exactly 3 uppercase letters or digits"),
+    ("contact_phone", "call me", "phone number"),
+    ("service_url", "javascript:alert(1)", "valid URL"),
+])
+def test_bad_sub_merchant_fields_are_refused(agency, field, value, message):
+    values = {"name": "Store", "tier_code": "S01", field: value}
+    with pytest.raises(ValidationError) as exc:
+        services.sub_merchant_create(actor=SYSTEM, agency=agency, **values)
+    assert message in " ".join(exc.value.message_dict[field])
+    assert not agency.sub_merchants.exists()
+
+
+def test_a_taken_tier_code_is_refused_on_create_and_on_edit(agency):
+    make_sub_merchant(agency, "A01")
+    other = make_sub_merchant(agency, "A02")
+    with pytest.raises(ValidationError) as exc:
+        services.sub_merchant_create(actor=SYSTEM, agency=agency, name="Dup", tier_code="a01")
+    assert "taken" in exc.value.message_dict["tier_code"][0]
+    with pytest.raises(ValidationError) as exc:
+        services.merchant_update(actor=SYSTEM, merchant=other, tier_code="A01")
+    assert "taken" in exc.value.message_dict["tier_code"][0]
+    assert Merchant.objects.get(pk=other.pk).tier_code == "A02"
+
+
+# --- Pages: every role against every action -------------------------------------
+
+A, O = "agency", "own"  # shorthands below
+
+# What each role may do on the Accounts and Sub-merchants pages, written out by hand
+# (not derived from console.roles) so the two can be checked against each other.
+#            owner admin manager developer viewer
+MATRIX = {
+    "view_accounts":        (1, 1, 1, 0, 0),
+    "invite":               (1, 1, 0, 0, 0),
+    "change_role":          (1, 1, 0, 0, 0),
+    "remove_member":        (1, 1, 0, 0, 0),
+    "resend_invitation":    (1, 1, 0, 0, 0),
+    "revoke_invitation":    (1, 1, 0, 0, 0),
+    "two_factor_policy":    (1, 1, 0, 0, 0),
+    "view_sub_merchants":   (1, 1, 1, 0, 0),
+    "add_sub_merchant":     (1, 1, 0, 0, 0),
+    "edit_sub_merchant":    (1, 1, 0, 0, 0),
+}
+ROLES = ["owner", "admin", "manager", "developer", "viewer"]
+
+
+@pytest.fixture
+def stage(agency, owner):
+    sub = make_sub_merchant(agency, "A01", name="Acme Seoul")
+    target = Membership.objects.get(operator=make_member(agency, "viewer"), merchant=agency)
+    invitation = invite(agency, "pending@example.test", "viewer", by=owner)
+    return {"agency": agency, "sub": sub, "target": target, "invitation": invitation}
+
+
+def _action(name, stage, merchant=None):
+    """(method, url, data, success status) for an action on ``merchant`` (default the agency)."""
+    m = (merchant or stage["agency"]).code
+    kw = {"merchant_code": m}
+    return {
+        "view_accounts": ("get", reverse("console:accounts", kwargs=kw), None, 200),
+        "invite": ("post", reverse("console:accounts", kwargs=kw),
+                   {"email": "someone@example.test", "role": "viewer"}, 302),
+        "change_role": ("post", reverse("console:member_role", kwargs={**kw, "member_id": stage["target"].pk}),
+                        {"role": "manager"}, 302),
+        "remove_member": ("post", reverse("console:member_remove", kwargs={**kw, "member_id": stage["target"].pk}),
+                          {}, 302),
+        "resend_invitation": ("post", reverse("console:invitation_resend",
+                                              kwargs={**kw, "invitation_id": stage["invitation"].pk}), {}, 302),
+        "revoke_invitation": ("post", reverse("console:invitation_revoke",
+                                              kwargs={**kw, "invitation_id": stage["invitation"].pk}), {}, 302),
+        "two_factor_policy": ("post", reverse("console:two_factor_policy", kwargs=kw),
+                              {"require_two_factor": "on"}, 302),
+        "view_sub_merchants": ("get", reverse("console:sub_merchants", kwargs=kw), None, 200),
+        "add_sub_merchant": ("post", reverse("console:sub_merchants", kwargs=kw),
+                             {"name": "New store", "tier_code": "N01"}, 302),
+        "edit_sub_merchant": ("post", reverse("console:sub_merchant_edit", kwargs={**kw, "tier_code": "A01"}),
+                              {"name": "Acme Seoul 2", "tier_code": "A01"}, 302),
+    }[name]
+
+
+@pytest.mark.parametrize("action", list(MATRIX))
+@pytest.mark.parametrize("role_index", range(5), ids=ROLES)
+def test_permission_matrix(client, stage, action, role_index):
+    role = ROLES[role_index]
+    client.force_login(make_member(stage["agency"], role) if role != "owner" else
+                       Membership.objects.filter(merchant=stage["agency"], role="owner").first().operator)
+    method, url, data, ok = _action(action, stage)
+    response = getattr(client, method)(url, data) if data is not None else client.get(url)
+    expected = ok if MATRIX[action][role_index] else 403
+    assert response.status_code == expected, (role, action, response.status_code)
+
+
+@pytest.mark.parametrize("action", list(MATRIX))
+def test_a_sub_merchant_manager_cannot_take_agency_actions(client, stage, action):
+    manager = make_member(stage["sub"], "manager")
+    client.force_login(manager)
+    method, url, data, _ok = _action(action, stage)  # the agency's URLs
+    response = getattr(client, method)(url, data) if data is not None else client.get(url)
+    assert response.status_code == 404, (action, response.status_code)
+
+
+def test_a_sub_merchant_manager_sees_its_accounts_page_read_only(client, stage):
+    client.force_login(make_member(stage["sub"], "manager"))
+    url = reverse("console:accounts", kwargs={"merchant_code": stage["sub"].code})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "only an owner or the admin can change it" in page.content.decode()
+    assert client.post(url, {"email": "x@example.test", "role": "viewer"}).status_code == 403
+
+
+def test_the_agency_owner_invites_a_sub_merchant_manager(client, stage, owner, django_capture_on_commit_callbacks):
+    client.force_login(owner)
+    url = reverse("console:accounts", kwargs={"merchant_code": stage["sub"].code})
+    page = client.get(url).content.decode()
+    assert '<option value="manager"' in page and '<option value="owner"' not in page
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(url, {"email": "store@example.test", "role": "manager"})
+    assert response.status_code == 302
+    assert Invitation.objects.get(email="store@example.test").merchant == stage["sub"]
+    bad = client.post(url, {"email": "store2@example.test", "role": "developer"})
+    assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
+
+
+# --- Pages: bad input -----------------------------------------------------------------
+
+
+def _client_as(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def test_inviting_an_existing_member_says_so(client, agency, owner):
+    member = make_member(agency, "viewer")
+    response = _client_as(client, owner).post(
+        reverse("console:accounts", kwargs={"merchant_code": agency.code}),
+        {"email": member.email, "role": "manager"},
+    )
+    assert response.status_code == 400
+    assert f"{member.email} is already a member of this merchant." in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("data", [
+    {"email": "not-an-email", "role": "viewer"},
+    {"email": "", "role": "viewer"},
+    {"email": "x@example.test", "role": "superuser"},
+    {"email": "x" * 300 + "@example.test", "role": "viewer"},
+    {},
+])
+def test_bad_invitation_forms_get_400(client, agency, owner, data):
+    response = _client_as(client, owner).post(
+        reverse("console:accounts", kwargs={"merchant_code": agency.code}), data)
+    assert response.status_code == 400
+    assert "is-invalid" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_demoting_the_last_owner_says_why(client, agency, owner):
+    membership = Membership.objects.get(operator=owner, merchant=agency)
+    c = _client_as(client, owner)
+    response = c.post(reverse("console:member_role", kwargs={"merchant_code": agency.code,
+                                                             "member_id": membership.pk}),
+                      {"role": "viewer"})
+    assert response.status_code == 400
+    assert "This is the merchant&#x27;s last owner" in response.content.decode()
+    response = c.post(reverse("console:member_remove", kwargs={"merchant_code": agency.code,
+                                                               "member_id": membership.pk}))
+    assert response.status_code == 400
+    assert Membership.objects.get(pk=membership.pk).role == "owner"
+
+
+def test_a_garbage_role_is_refused(client, agency, owner):
+    target = Membership.objects.get(operator=make_member(agency, "viewer"))
+    response = _client_as(client, owner).post(
+        reverse("console:member_role", kwargs={"merchant_code": agency.code, "member_id": target.pk}),
+        {"role": "root"})
+    assert response.status_code == 400 and "Choose a role from the list." in response.content.decode()
+
+
+def test_a_taken_tier_code_on_the_page_says_so(client, agency, owner):
+    make_sub_merchant(agency, "A01")
+    c = _client_as(client, owner)
+    response = c.post(reverse("console:sub_merchants", kwargs={"merchant_code": agency.code}),
+                      {"name": "Another", "tier_code": "A01"})
+    assert response.status_code == 400
+    assert "The tier code A01 is taken" in response.content.decode()
+    assert agency.sub_merchants.count() == 1
+    for bad in ({"name": "", "tier_code": "B01"}, {"name": "X", "tier_code": "lower"},
+                {"name": "X", "tier_code": "ab"}, {"name": "X", "tier_code": "B01", "service_url": "no url"}):
+        response = c.post(reverse("console:sub_merchants", kwargs={"merchant_code": agency.code}), bad)
+        assert response.status_code == 400, bad
+    assert agency.sub_merchants.count() == 1
+
+
+def test_an_unknown_tier_code_in_the_url_is_404(client, agency, owner):
+    url = reverse("console:sub_merchant_edit", kwargs={"merchant_code": agency.code, "tier_code": "ZZZ"})
+    assert _client_as(client, owner).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["garbage", "x" * 2000, "a:b:c"])
+def test_malformed_invitation_link_pages(client, token):
+    response = client.get(reverse("invitation_accept", kwargs={"token": token}))
+    assert response.status_code == 400
+    assert "This invitation link is not valid." in response.content.decode()
+    assert client.post(reverse("invitation_accept", kwargs={"token": token})).status_code == 400
+
+
+def test_expired_invitation_link_page(client, agency, owner):
+    invitation = invite(agency, "late@example.test", by=owner)
+    path = send(invitation)
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    response = client.get(path)
+    assert response.status_code == 410
+    assert "This invitation expired." in response.content.decode()
+    response = client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 410
+    assert not Operator.objects.filter(email="late@example.test").exists()
+
+
+def test_accept_page_creates_the_account_and_logs_in(client, agency, owner):
+    path = send(invite(agency, "fresh@example.test", "manager", by=owner))
+    page = client.get(path)
+    assert page.status_code == 200 and page["Cache-Control"].startswith("max-age=0")
+    weak = client.post(path, {"password1": "12345", "password2": "12345"})
+    assert weak.status_code == 400 and "too short" in weak.content.decode()
+    differ = client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"})
+    assert differ.status_code == 400 and "The two passwords differ." in differ.content.decode()
+    assert not Operator.objects.filter(email="fresh@example.test").exists()
+    done = client.post(path, {"full_name": "Fresh", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("console:overview", kwargs={"merchant_code": agency.code})
+    assert client.get(done["Location"]).status_code == 200  # logged in
+    assert client.get(path).status_code == 410  # used
+
+
+def test_accept_page_for_an_existing_operator_asks_to_log_in(client, agency, owner):
+    known = OperatorFactory(email="known@example.test")
+    path = send(invite(agency, "known@example.test", "viewer", by=owner))
+    page = client.get(path)
+    assert "Log in to accept" in page.content.decode()
+    assert client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 200
+    assert not Membership.objects.filter(operator=known).exists()
+    client.force_login(known)
+    assert client.post(path).status_code == 302
+    assert Membership.objects.get(operator=known, merchant=agency).role == "viewer"
+
+
+def test_accept_page_refuses_a_different_logged_in_operator(client, agency, owner):
+    path = send(invite(agency, "meant@example.test", by=owner))
+    client.force_login(owner)
+    response = client.post(path)
+    assert response.status_code == 403
+    assert "Log out, then open the link again." in response.content.decode()
+
+
+def test_a_role_change_takes_effect_at_the_next_request(client, agency, owner):
+    admin = make_member(agency, "admin")
+    url = reverse("console:accounts", kwargs={"merchant_code": agency.code})
+    client.force_login(admin)
+    assert client.get(url).status_code == 200
+    services.membership_set_role(actor=Actor(user=owner), membership=Membership.objects.get(operator=admin),
+                                 role="developer")
+    assert client.get(url).status_code == 403
+
+
+def test_accounts_page_query_count_is_flat(client, agency, owner, django_assert_max_num_queries):
+    for _ in range(30):
+        make_member(agency, "viewer")
+    for i in range(20):
+        invite(agency, f"p{i}@example.test", by=owner)
+    client.force_login(owner)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("console:accounts", kwargs={"merchant_code": agency.code}))
+    assert response.status_code == 200
+    assert response.content.decode().count("data-member=") == 31
+    assert response.content.decode().count("data-invitation=") == 20
+
+
+# --- Two-factor rule ------------------------------------------------------------------
+
+
+def test_two_factor_rule_is_audited(client, agency, owner):
+    client.force_login(owner)
+    url = reverse("console:two_factor_policy", kwargs={"merchant_code": agency.code})
+    assert client.post(url, {"require_two_factor": "on"}).status_code == 302
+    agency.refresh_from_db()
+    assert agency.require_two_factor
+    event = AuditEvent.objects.get(action="merchant.update", merchant=agency)
+    assert event.changed_fields == ["require_two_factor"]
+    assert client.post(url, {}).status_code == 302
+    agency.refresh_from_db()
+    assert not agency.require_two_factor
+
+
+# --- Audit page filters --------------------------------------------------------------
+
+
+def test_audit_filters_by_actor_action_and_date(client, agency, owner):
+    other = make_member(agency, "admin")
+    services.merchant_update(actor=Actor(user=owner), merchant=agency, name="Renamed")
+    services.merchant_update(actor=Actor(user=other), merchant=agency, contact_name="Lee")
+    old = AuditEvent.objects.filter(actor=other).get()
+    AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    client.force_login(owner)
+    url = reverse("console:audit_log", kwargs={"merchant_code": agency.code})
+
+    def rows(**params):
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content.decode()[:500]
+        return response.content.decode().count("<tr>") - 1  # minus the header row
+
+    everything = rows()
+    assert everything == AuditEvent.objects.filter(merchant=agency).count()
+    assert rows(actor=other.email) == 1
+    assert rows(actor="system") == AuditEvent.objects.filter(merchant=agency, actor_email="").count()
+    assert rows(action="merchant.update") == 2
+    today = timezone.localdate()
+    assert rows(action="merchant.update", date_from=today.isoformat()) == 1
+    assert rows(action="merchant.update", date_to=(today - timedelta(days=5)).isoformat()) == 1
+    page = client.get(url, {"actor": owner.email}).content.decode()
+    assert "Clear filters" in page
+
+
+@pytest.mark.parametrize("params", [
+    {"date_from": "yesterday"}, {"date_from": "2026-02-30"}, {"actor": "nobody@example.test"},
+    {"action": "drop table"}, {"date_from": "2026-05-02", "date_to": "2026-05-01"},
+])
+def test_bad_audit_filters_get_400_with_a_message(client, agency, owner, params):
+    client.force_login(owner)
+    response = client.get(reverse("console:audit_log", kwargs={"merchant_code": agency.code}), params)
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+
+
+def test_audit_paging_keeps_the_filters(client, agency, owner):
+    for i in range(60):
+        services.merchant_update(actor=Actor(user=owner), merchant=agency, contact_name=f"n{i}")
+    client.force_login(owner)
+    url = reverse("console:audit_log", kwargs={"merchant_code": agency.code})
+    page = client.get(url, {"action": "merchant.update"}).content.decode()
+    assert "Page 1 of 2" in page
+    assert "?action=merchant.update&amp;page=2" in page
+    second = client.get(url, {"action": "merchant.update", "page": 2}).content.decode()
+    assert second.count("<tr>") - 1 == 10
+
+
+def test_no_secret_reaches_audit_rows_or_mail_logs(agency, owner, caplog):
+    caplog.set_level("DEBUG")
+    invitation = invite(agency, "quiet@example.test", by=owner)
+    token = token_of(send(invitation))
+    assert token not in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM console_auditevent")
+        assert token not in str(cursor.fetchall())
+
+
+def test_invitation_tokens_are_redacted_from_logs(client, agency, owner):
+    import logging
+
+    from console.log_filters import RedactSecrets
+
+    path = send(invite(agency, "logged@example.test", by=owner))
+    token = token_of(path)
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Gone: %s", (path,), None)
+    RedactSecrets().filter(record)
+    assert token not in record.getMessage()
+    assert record.getMessage() == "Gone: /accounts/invitation/[redacted]/"
+    handlers = [h for h in logging.getLogger().handlers
+                if any(isinstance(f, RedactSecrets) for f in h.filters)]
+    assert handlers, "the configured log handler must redact"
+
+
+# --- Several processes at once: the merchant's row is the lock ------------------------
+
+
+def _race(*calls):
+    """Run the calls at the same moment in separate threads (separate connections)."""
+    import threading
+
+    from django.db import connection as thread_connection
+
+    barrier, results = threading.Barrier(len(calls)), []
+
+    def run(call):
+        try:
+            barrier.wait()
+            call()
+            results.append("done")
+        except ValidationError as exc:
+            results.append(" ".join(exc.messages))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return sorted(results, key=lambda result: result != "done")  # "done" first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_admin_invitations_take_one_seat():
+    agency = make_merchant("Race Co")
+    owner = make_member(agency, "owner")
+    results = _race(*[
+        (lambda i=i: invite(agency, f"admin{i}@example.test", "admin", by=owner)) for i in range(2)
+    ])
+    assert results[0] == "done" and "already has an admin" in results[1], results
+    assert Invitation.objects.filter(merchant=agency, role="admin").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner():
+    agency = make_merchant("Race Co")
+    first, second = make_member(agency, "owner"), make_member(agency, "owner")
+    m1, m2 = (Membership.objects.get(operator=o) for o in (first, second))
+    results = _race(
+        lambda: services.membership_set_role(actor=Actor(user=first), membership=m2, role="viewer"),
+        lambda: services.membership_set_role(actor=Actor(user=second), membership=m1, role="viewer"),
+    )
+    assert results[0] == "done" and "last owner" in results[1], results
+    assert Membership.objects.filter(merchant=agency, role="owner").count() == 1

@@ -1,0 +1,113 @@
+"""Accounts in a real browser: invite by email (a real worker mails a real SMTP receiver),
+accept, log in; and a role change that takes effect at the member's next request."""
+
+import pytest
+from playwright.sync_api import expect
+
+from console.models import Membership
+
+from .browser import PageProblems, log_in
+from .factories import TEST_PASSWORD, make_member, make_merchant
+from .mailbox import invitation_link, smtp_receiver
+from .worker import celery_worker
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "a-long-fresh-passphrase-42"
+
+
+def _new_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.problems = PageProblems(page)
+    return context, page
+
+
+def test_invite_resend_accept_and_log_in(page, browser, live_server, settings):
+    agency = make_merchant("Acme Agency")
+    owner = make_member(agency, "owner")
+    with smtp_receiver() as (mailbox, email_url), celery_worker(extra_env={"EMAIL_URL": email_url}) as worker:
+        worker.wait_ready()
+        settings.MAIL_QUEUE = worker.queue
+
+        log_in(page, owner.email, TEST_PASSWORD)
+        page.get_by_role("link", name="Accounts").click()
+        form = page.get_by_role("form", name="Invite a member")
+        form.get_by_label("Email").fill("new.dev@example.test")
+        form.get_by_label("Role").select_option(label="Developer")
+        form.get_by_role("button", name="Send invitation").click()
+        expect(page.get_by_text("Invitation sent to new.dev@example.test.")).to_be_visible()
+        first = invitation_link(mailbox.wait_for("new.dev@example.test"))
+        assert first.startswith(live_server.url)
+
+        # Resend: a new mail, and the first link stops working.
+        page.locator("tr[data-invitation='new.dev@example.test']").get_by_role("button", name="Resend").click()
+        expect(page.get_by_text("Invitation sent again to new.dev@example.test.")).to_be_visible()
+        second = invitation_link(mailbox.wait_for("new.dev@example.test", count=2))
+        assert second != first
+
+        context, guest = _new_page(browser, live_server)
+        guest.goto(first)
+        expect(guest.get_by_text("This link was replaced by a newer invitation email.")).to_be_visible()
+        guest.goto(second)
+        expect(guest.get_by_role("heading", name="Join Acme Agency")).to_be_visible()
+        guest.get_by_label("Your name").fill("New Dev")
+        guest.locator("#id_password1").fill(NEW_PASSWORD)
+        guest.locator("#id_password2").fill(NEW_PASSWORD)
+        guest.get_by_role("button", name="Create account and join").click()
+        expect(guest.get_by_text("Welcome to Acme Agency. Your role: Developer.")).to_be_visible()
+        expect(guest.get_by_role("link", name="Channels")).to_be_visible()
+
+        # Log out and in again with the new password.
+        guest.get_by_role("button", name="new.dev@example.test").click()
+        guest.get_by_role("button", name="Log out").click()
+        log_in(guest, "new.dev@example.test", NEW_PASSWORD)
+        expect(guest.get_by_role("heading", name="Acme Agency")).to_be_visible()
+        guest.goto(second)  # used once
+        expect(guest.get_by_text("This invitation was already used.")).to_be_visible()
+        # The refused links answer 410 on purpose; the browser notes those, nothing else.
+        assert [e for e in guest.problems.errors if "status of 410" not in e] == []
+        context.close()
+
+    page.reload()
+    row = page.locator("tr[data-member='new.dev@example.test']")
+    expect(row).to_contain_text("New Dev")
+    expect(row.get_by_label("Role of new.dev@example.test")).to_have_value("developer")
+    expect(page.locator("#invitations")).to_have_count(0)  # none open
+    assert page.problems.errors == []
+
+
+def test_a_role_change_takes_effect_at_the_next_request(page, browser, live_server):
+    agency = make_merchant("Acme Agency")
+    owner = make_member(agency, "owner")
+    admin = make_member(agency, "admin")
+
+    context, member = _new_page(browser, live_server)
+    log_in(member, admin.email, TEST_PASSWORD)
+    member.get_by_role("link", name="Accounts").click()
+    expect(member.get_by_role("button", name="Send invitation")).to_be_visible()
+
+    log_in(page, owner.email, TEST_PASSWORD)
+    page.get_by_role("link", name="Accounts").click()
+    row = page.locator(f"tr[data-member='{admin.email}']")
+    row.get_by_label(f"Role of {admin.email}").select_option(label="Viewer")
+    row.get_by_role("button", name="Change").click()
+    expect(page.get_by_text(f"{admin.email} is now Viewer.")).to_be_visible()
+    assert Membership.objects.get(operator=admin).role == "viewer"
+
+    member.reload()  # the very next request
+    expect(member.get_by_role("heading", name="Not allowed")).to_be_visible()
+    member.goto("/")
+    expect(member.get_by_role("link", name="Accounts")).to_have_count(0)
+
+    # Removing asks first, then the member loses the merchant at once.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"tr[data-member='{admin.email}']").get_by_role("button", name="Remove").click()
+    expect(page.get_by_text(f"{admin.email} was removed from Acme Agency.")).to_be_visible()
+    member.goto(f"/m/{agency.code}/")
+    expect(member.get_by_role("heading", name="Not found")).to_be_visible()
+    # The 403 and 404 answers are the point; the browser notes those, nothing else.
+    assert [e for e in member.problems.errors if not ("status of 403" in e or "status of 404" in e)] == []
+    context.close()
+    assert page.problems.errors == []
