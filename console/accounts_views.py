@@ -135,74 +135,72 @@ def _post_only(view):
     return wrapped
 
 
+def _perform(request, access, change, success: str, *, then: str | None = None):
+    """Run a service call for an Accounts action: on refusal, the page again with the reason
+    (400); otherwise the success message and back to the page (or ``then``)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        change()
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return _accounts_page(request, access, status=400)
+    messages.success(request, success)
+    return HttpResponseRedirect(then or _accounts_url(access))
+
+
 @merchant_view(Perm.MANAGE_ACCOUNTS)
 def member_role(request, access, member_id):
     membership = membership_of(access=access, membership_id=member_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    form = MemberRoleForm(request.POST, roles=list(Role))  # the service decides who may give what
-    try:
+    form = MemberRoleForm(request.POST or None, roles=list(Role))  # the service decides who may give what
+
+    def change():
         if not form.is_valid():
             raise ValidationError(gettext("Choose a role from the list."))
         services.membership_set_role(actor=Actor.from_request(request), membership=membership,
                                      role=form.cleaned_data["role"], actor_role=access.role)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return _accounts_page(request, access, status=400)
-    messages.success(request, gettext("%(email)s is now %(role)s. It takes effect at their next click.")
-                     % {"email": membership.operator.email,
-                        "role": dict(form.fields["role"].choices)[form.cleaned_data["role"]]})
-    return HttpResponseRedirect(_accounts_url(access))
+
+    role = Role(request.POST["role"]).label if request.POST.get("role") in Role.values else ""
+    return _perform(request, access, change, gettext(
+        "%(email)s is now %(role)s. It takes effect at their next click."
+    ) % {"email": membership.operator.email, "role": role})
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
 def member_remove(request, access, member_id):
     membership = membership_of(access=access, membership_id=member_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        services.membership_delete(actor=Actor.from_request(request), membership=membership,
-                                   actor_role=access.role)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return _accounts_page(request, access, status=400)
-    if membership.operator_id == request.user.pk:
-        messages.success(request, gettext("You left %(merchant)s.") % {"merchant": access.merchant.name})
-        return HttpResponseRedirect(reverse("console:home"))
-    messages.success(request, gettext("%(email)s was removed from %(merchant)s.")
-                     % {"email": membership.operator.email, "merchant": access.merchant.name})
-    return HttpResponseRedirect(_accounts_url(access))
+    leaving = membership.operator_id == request.user.pk
+    return _perform(
+        request, access,
+        lambda: services.membership_delete(actor=Actor.from_request(request), membership=membership,
+                                           actor_role=access.role),
+        gettext("You left %(merchant)s.") % {"merchant": access.merchant.name} if leaving else
+        gettext("%(email)s was removed from %(merchant)s.")
+        % {"email": membership.operator.email, "merchant": access.merchant.name},
+        then=reverse("console:home") if leaving else None,
+    )
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
 def invitation_resend(request, access, invitation_id):
     invitation = invitation_of(access=access, invitation_id=invitation_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        invitations.invitation_resend(actor=Actor.from_request(request), invitation=invitation,
-                                      origin=_origin(request))
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return _accounts_page(request, access, status=400)
-    messages.success(request, gettext("Invitation sent again to %(email)s. Earlier links no longer work.")
-                     % {"email": invitation.email})
-    return HttpResponseRedirect(_accounts_url(access))
+    return _perform(
+        request, access,
+        lambda: invitations.invitation_resend(actor=Actor.from_request(request), invitation=invitation,
+                                              origin=_origin(request)),
+        gettext("Invitation sent again to %(email)s. Earlier links no longer work.")
+        % {"email": invitation.email},
+    )
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
 def invitation_revoke(request, access, invitation_id):
     invitation = invitation_of(access=access, invitation_id=invitation_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        invitations.invitation_revoke(actor=Actor.from_request(request), invitation=invitation)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return _accounts_page(request, access, status=400)
-    messages.success(request, gettext("Invitation to %(email)s withdrawn: its link no longer works.")
-                     % {"email": invitation.email})
-    return HttpResponseRedirect(_accounts_url(access))
+    return _perform(
+        request, access,
+        lambda: invitations.invitation_revoke(actor=Actor.from_request(request), invitation=invitation),
+        gettext("Invitation to %(email)s withdrawn: its link no longer works.") % {"email": invitation.email},
+    )
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
