@@ -36,6 +36,7 @@ from .roles import Role
 log = logging.getLogger(__name__)
 
 SALT = "console.invitation.v1"
+RESEND_AFTER = timedelta(minutes=1)
 
 
 def lifetime() -> timedelta:
@@ -122,6 +123,12 @@ def invitation_resend(*, actor: Actor, invitation: Invitation, origin: str = "")
     """Send again with a fresh link and a fresh expiry; earlier links stop working."""
     services._lock_merchant(invitation.merchant)
     invitation = _open_for_update(invitation)
+    if invitation.sent_at and timezone.now() - invitation.sent_at < RESEND_AFTER:
+        # One mail a minute at most: the console must not become a way to flood a mailbox.
+        raise ValidationError(_(
+            "The invitation to %(email)s was sent less than a minute ago. Give it a moment to "
+            "arrive, then resend if it has not."
+        ) % {"email": invitation.email})
     if invitation.is_expired():
         # Its seat was free while it was expired: take it again only if the limits allow.
         services.role_limits_check(invitation.merchant, invitation.role, invitation_id=invitation.pk)

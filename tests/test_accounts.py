@@ -110,6 +110,10 @@ def test_another_logged_in_operator_cannot_take_the_invitation(agency, owner):
 def test_resend_replaces_the_link_and_revoke_ends_it(agency, owner):
     invitation = invite(agency, "again@example.test", by=owner)
     first = send(invitation)
+    with pytest.raises(ValidationError, match="less than a minute ago"):  # no mail flood
+        invitations.invitation_resend(actor=Actor(user=owner), invitation=invitation)
+    assert invitations.invitation_from_token(token_of(first))  # the refused resend changed nothing
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(minutes=2))
     invitations.invitation_resend(actor=Actor(user=owner), invitation=invitation)
     with pytest.raises(invitations.InvitationInvalid):  # ended at once, before the new mail
         invitations.invitation_from_token(token_of(first))
