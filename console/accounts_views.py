@@ -1,9 +1,27 @@
+"""Login, the Accounts page (members, invitations, the two-factor rule) and accepting an
+invitation. Thin views: forms collect; ``console.services`` and ``console.invitations`` decide."""
+
 from django import forms
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
-from .models import Operator
+from . import invitations, services
+from .access import merchant_view
+from .audit import Actor
+from .forms import InvitationAcceptForm, InviteForm, MemberRoleForm, TwoFactorPolicyForm
+from .net import client_ip
+from .roles import Perm, Role, assignable_roles
+from .selectors import invitation_of, members_of, membership_of, open_invitations_of
 
 
 class OperatorLoginForm(AuthenticationForm):
@@ -25,43 +43,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-# --- Accounts page: members, invitations, the two-factor policy ------------------
-# Thin views: forms collect, services in console.services / console.invitations decide.
-
-from dataclasses import dataclass  # noqa: E402
-
-from django.contrib import messages  # noqa: E402
-from django.contrib.auth import login as auth_login  # noqa: E402
-from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect  # noqa: E402
-from django.shortcuts import render  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils.translation import gettext  # noqa: E402
-from django.views.decorators.cache import never_cache  # noqa: E402
-
-from . import invitations, services  # noqa: E402
-from .access import merchant_view  # noqa: E402
-from .audit import Actor  # noqa: E402
-from .forms import InvitationAcceptForm, InviteForm, MemberRoleForm, TwoFactorPolicyForm  # noqa: E402
-from .net import client_ip  # noqa: E402
-from .roles import Perm, Role  # noqa: E402
-from .selectors import (  # noqa: E402
-    invitation_of,
-    members_of,
-    membership_of,
-    open_invitations_of,
-)
-
-
-@dataclass(frozen=True)
-class MemberLine:
-    """A row of the members table, with what the viewer may do to it."""
-
-    membership: object
-    inherited: bool
-    two_factor: bool
-    manageable: bool
-    role_choices: list
+# --- Accounts page ----------------------------------------------------------------
 
 
 def _origin(request) -> str:
@@ -76,28 +58,17 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _invite_form(access, data=None) -> InviteForm:
+    return InviteForm(data, roles=assignable_roles(actor_role=access.role, merchant=access.merchant))
+
+
 def _accounts_page(request, access, *, invite_form=None, status=200):
-    can_manage = access.can(Perm.MANAGE_ACCOUNTS)
-    roles = services.assignable_roles(actor_role=access.role, merchant=access.merchant)
-    rows = []
-    for row in members_of(access=access):
-        membership = row.membership
-        choices = [(r.value, r.label) for r in roles]
-        if membership.role not in roles:
-            choices.append((membership.role, membership.get_role_display()))
-        rows.append(MemberLine(
-            membership=membership, inherited=row.inherited, two_factor=row.two_factor,
-            role_choices=choices,
-            manageable=can_manage and not row.inherited and services.may_manage_member(
-                actor_role=access.role, actor=request.user, membership=membership),
-        ))
     context = {
-        "access": access, "nav": "accounts", "members": rows, "can_manage": can_manage,
+        "access": access, "nav": "accounts", "can_manage": access.can(Perm.MANAGE_ACCOUNTS),
+        "members": members_of(access=access, viewer=request.user),
         "invitations": list(open_invitations_of(access=access)),
-        "invite_form": invite_form or InviteForm(roles=roles),
-        "roles": roles, "max_developers": services.MAX_DEVELOPERS,
-        "policy_form": TwoFactorPolicyForm(initial={
-            "require_two_factor": access.merchant.require_two_factor}),
+        "invite_form": invite_form or _invite_form(access),
+        "max_developers": services.MAX_DEVELOPERS,
     }
     return render(request, "console/accounts.html", context, status=status)
 
@@ -108,8 +79,7 @@ def accounts(request, access):
         return _accounts_page(request, access)
     if not access.can(Perm.MANAGE_ACCOUNTS):
         raise PermissionDenied
-    roles = services.assignable_roles(actor_role=access.role, merchant=access.merchant)
-    form = InviteForm(request.POST, roles=roles)
+    form = _invite_form(access, request.POST)
     if form.is_valid():
         try:
             invitation = invitations.invitation_create(
@@ -127,17 +97,9 @@ def accounts(request, access):
     return _accounts_page(request, access, invite_form=form, status=400)
 
 
-def _post_only(view):
-    def wrapped(request, access, *args, **kwargs):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return view(request, access, *args, **kwargs)
-    return wrapped
-
-
-def _perform(request, access, change, success: str, *, then: str | None = None):
-    """Run a service call for an Accounts action: on refusal, the page again with the reason
-    (400); otherwise the success message and back to the page (or ``then``)."""
+def _perform(request, access, change, success, *, then: str | None = None):
+    """A POST-only Accounts action: run the service call; on refusal, the page again with the
+    reason (400); otherwise ``success`` (a message, or a function making it) and a redirect."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -145,14 +107,14 @@ def _perform(request, access, change, success: str, *, then: str | None = None):
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return _accounts_page(request, access, status=400)
-    messages.success(request, success)
+    messages.success(request, success() if callable(success) else success)
     return HttpResponseRedirect(then or _accounts_url(access))
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
 def member_role(request, access, member_id):
     membership = membership_of(access=access, membership_id=member_id)
-    form = MemberRoleForm(request.POST or None, roles=list(Role))  # the service decides who may give what
+    form = MemberRoleForm(request.POST or None)  # the service decides who may give what
 
     def change():
         if not form.is_valid():
@@ -160,10 +122,9 @@ def member_role(request, access, member_id):
         services.membership_set_role(actor=Actor.from_request(request), membership=membership,
                                      role=form.cleaned_data["role"], actor_role=access.role)
 
-    role = Role(request.POST["role"]).label if request.POST.get("role") in Role.values else ""
-    return _perform(request, access, change, gettext(
+    return _perform(request, access, change, lambda: gettext(
         "%(email)s is now %(role)s. It takes effect at their next click."
-    ) % {"email": membership.operator.email, "role": role})
+    ) % {"email": membership.operator.email, "role": Role(form.cleaned_data["role"]).label})
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
@@ -204,24 +165,24 @@ def invitation_revoke(request, access, invitation_id):
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
-@_post_only
 def two_factor_policy(request, access):
-    if access.merchant.is_sub_merchant:
-        messages.error(request, gettext("The two-factor rule is set on the agency: it covers its "
-                                        "owners and admins everywhere."))
-        return _accounts_page(request, access, status=400)
-    form = TwoFactorPolicyForm(request.POST)
-    form.is_valid()  # a checkbox: always valid
-    required = form.cleaned_data.get("require_two_factor", False)
-    services.merchant_update(actor=Actor.from_request(request), merchant=access.merchant,
-                             require_two_factor=required)
-    messages.success(request, gettext(
-        "Owners and admins must now use two-factor login: each is asked to set it up at their "
-        "next login.") if required else gettext("Two-factor login is no longer required here."))
-    return HttpResponseRedirect(_accounts_url(access))
+    form = TwoFactorPolicyForm(request.POST or None)
+    required = form.is_valid() and form.cleaned_data["require_two_factor"]  # a checkbox
+    return _perform(
+        request, access,
+        lambda: services.two_factor_rule_set(actor=Actor.from_request(request),
+                                             merchant=access.merchant, required=required),
+        gettext("Owners and admins must now use two-factor login: each is asked to set it up at "
+                "their next login.") if required else
+        gettext("Two-factor login is no longer required here."),
+    )
 
 
 # --- Accepting an invitation (no merchant in the URL: the link is the credential) --
+
+
+def _accept_page(request, context, status=200):
+    return render(request, "console/invitation_accept.html", context, status=status)
 
 
 @never_cache
@@ -232,18 +193,19 @@ def invitation_accept(request, token):
         return render(request, "console/invitation_invalid.html", {"message": exc.message},
                       status=exc.status)
     user = request.user if request.user.is_authenticated else None
-    existing = user is None and Operator.objects.filter(email__iexact=invitation.email).exists()
-    context = {"invitation": invitation, "existing": existing, "token": token,
-               "login_url": f"{reverse('login')}?next={request.path}"}
-    if user is not None and user.email.lower() != invitation.email.lower():
-        context["wrong_account"] = True
-        return render(request, "console/invitation_accept.html", context, status=403)
-    form = InvitationAcceptForm(request.POST or None) if user is None and not existing else None
-    context["form"] = form
-    if request.method != "POST" or existing:
-        return render(request, "console/invitation_accept.html", context)
+    step = invitations.acceptance_step(invitation, user)
+    form = InvitationAcceptForm(request.POST or None) if step == invitations.CREATE_ACCOUNT else None
+    context = {
+        "invitation": invitation, "form": form,
+        "existing": step == invitations.LOG_IN, "wrong_account": step == invitations.WRONG_ACCOUNT,
+        "login_url": f"{reverse('login')}?{urlencode({'next': request.path})}",
+    }
+    if step == invitations.WRONG_ACCOUNT:
+        return _accept_page(request, context, status=403)
+    if request.method != "POST" or step == invitations.LOG_IN:
+        return _accept_page(request, context)
     if form is not None and not form.is_valid():
-        return render(request, "console/invitation_accept.html", context, status=400)
+        return _accept_page(request, context, status=400)
     try:
         accepted = invitations.invitation_accept(
             invitation=invitation, operator=user,
@@ -251,14 +213,11 @@ def invitation_accept(request, token):
             full_name=form.cleaned_data["full_name"] if form else "", ip=client_ip(request),
         )
     except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
         if form is None:
             context["error"] = _error_text(exc)
-        for field, field_messages in errors.items():
-            field = "password1" if field == "password" else field
-            for message in field_messages if form is not None else ():
-                form.add_error(field if field in form.fields else None, message)
-        return render(request, "console/invitation_accept.html", context, status=400)
+        else:
+            form.add_service_errors(exc)
+        return _accept_page(request, context, status=400)
     if accepted.created_account:
         auth_login(request, accepted.operator, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, gettext("Welcome to %(merchant)s. Your role: %(role)s.")

@@ -2,24 +2,28 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Merchant
+from .roles import Role
 
 
 class ServiceErrorsMixin:
     """Services validate; forms only collect. This puts a service's ValidationError next to
-    the fields it names (unknown names become form-wide errors)."""
+    the fields it names (unknown names become form-wide errors). ``service_fields`` maps a
+    service's field name to the form's where they differ."""
+
+    service_fields: dict[str, str] = {}
 
     def add_service_errors(self: forms.Form, error: ValidationError) -> None:
         errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
         for field, messages in errors.items():
+            field = self.service_fields.get(field, field)
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
 
 
 # --- Accounts page -------------------------------------------------------------
-
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from .models import Merchant  # noqa: E402
 
 
 class InviteForm(ServiceErrorsMixin, forms.Form):
@@ -34,14 +38,10 @@ class InviteForm(ServiceErrorsMixin, forms.Form):
 
 
 class MemberRoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"))
-
-    def __init__(self, *args, roles, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in roles]
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
-class InvitationAcceptForm(forms.Form):
+class InvitationAcceptForm(ServiceErrorsMixin, forms.Form):
     """A new operator's name and password. Password rules are checked by the service."""
 
     full_name = forms.CharField(label=_("Your name"), max_length=120, required=False,
@@ -50,6 +50,8 @@ class InvitationAcceptForm(forms.Form):
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(label=_("Password again"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    service_fields = {"password": "password1"}
 
     def clean(self):
         data = super().clean()

@@ -76,17 +76,14 @@ def _refuse_existing_member(merchant: Merchant, email: str) -> None:
 def invitation_create(
     *, actor: Actor, merchant: Merchant, email: str, role: str, actor_role: str, origin: str = ""
 ) -> Invitation:
-    merchant = services._lock_merchant(merchant)
+    merchant = services.lock_merchant(merchant)
     email = _normal_email(email)
     invitation = Invitation(
         merchant=merchant, email=email, role=role, invited_by=actor.user,
         expires_at=timezone.now() + lifetime(), link_origin=origin[:200],
     )
     invitation.full_clean(exclude=["expires_at"], validate_constraints=False)
-    if role not in services.assignable_roles(actor_role=actor_role, merchant=merchant):
-        if merchant.parent_id:
-            raise ValidationError({"role": _("A sub-merchant's members can only be Manager or Viewer.")})
-        raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
+    services.role_grant_check(actor_role=actor_role, merchant=merchant, role=role)
     _refuse_existing_member(merchant, email)
     open_one = Invitation.objects.filter(
         merchant=merchant, email=email, accepted_at__isnull=True, revoked_at__isnull=True
@@ -121,7 +118,7 @@ def _open_for_update(invitation: Invitation) -> Invitation:
 @transaction.atomic
 def invitation_resend(*, actor: Actor, invitation: Invitation, origin: str = "") -> Invitation:
     """Send again with a fresh link and a fresh expiry; earlier links stop working."""
-    services._lock_merchant(invitation.merchant)
+    services.lock_merchant(invitation.merchant)
     invitation = _open_for_update(invitation)
     if invitation.sent_at and timezone.now() - invitation.sent_at < RESEND_AFTER:
         # One mail a minute at most: the console must not become a way to flood a mailbox.
@@ -227,6 +224,21 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
+# What the holder of a working link is asked (``acceptance_step``).
+JOIN = "join"  # logged in with the invited email: one click
+CREATE_ACCOUNT = "create_account"  # nobody has this email: name and password
+LOG_IN = "log_in"  # an account has this email: log in first
+WRONG_ACCOUNT = "wrong_account"  # logged in as someone else: log out first
+
+
+def acceptance_step(invitation: Invitation, operator: Operator | None) -> str:
+    if operator is not None:
+        return JOIN if operator.email.lower() == invitation.email.lower() else WRONG_ACCOUNT
+    if Operator.objects.filter(email__iexact=invitation.email).exists():
+        return LOG_IN
+    return CREATE_ACCOUNT
+
+
 @dataclass
 class Accepted:
     membership: Membership
@@ -240,7 +252,7 @@ def invitation_accept(
     full_name: str = "", ip: str | None = None,
 ) -> Accepted:
     """Accept as ``operator`` (logged in, same email), or make the account with ``password``."""
-    services._lock_merchant(invitation.merchant)
+    services.lock_merchant(invitation.merchant)
     invitation = _open_for_update(invitation)
     if invitation.is_expired():
         raise ValidationError(_("This invitation expired. Ask the person who invited you to send it again."))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
-from .roles import Role
+from .roles import SUB_MERCHANT_ROLES, Role
 
 class Mode(models.TextChoices):
     """Live or test: channels, webhook endpoints and deliveries each belong to one."""
@@ -243,10 +243,6 @@ class Membership(models.Model):
             raise ValidationError(
                 {"role": _("A sub-merchant's members can only be Manager or Viewer.")}
             )
-
-
-# The roles a sub-merchant's own members may hold; the agency's members reach it too.
-SUB_MERCHANT_ROLES = (Role.MANAGER, Role.VIEWER)
 
 
 class Invitation(models.Model):

@@ -12,6 +12,10 @@ Meaning of the roles (see shared/reference/console-pages.md):
   which it sees read-only.
 - Developer: the integration pages (channels, webhooks, API keys, whitelist).
 - Viewer: view only.
+
+And who may give which role (``assignable_roles``, ``may_manage_member``): an owner gives
+any; an admin manages managers, developers and viewers; a sub-merchant's own members are
+Manager or Viewer (the agency's members reach it too).
 """
 
 from enum import StrEnum
@@ -80,3 +84,25 @@ def stronger_role(a: str | None, b: str | None) -> str | None:
     if b is None:
         return a
     return a if ROLE_RANK[Role(a)] >= ROLE_RANK[Role(b)] else b
+
+
+# The roles a sub-merchant's own members may hold.
+SUB_MERCHANT_ROLES = (Role.MANAGER, Role.VIEWER)
+_OWNER_GIVES_ONLY = (Role.OWNER, Role.ADMIN)
+
+
+def assignable_roles(*, actor_role: str, merchant) -> list[Role]:
+    """The roles ``actor_role`` may give on ``merchant``, strongest first."""
+    roles = list(SUB_MERCHANT_ROLES) if merchant.parent_id else list(Role)
+    if actor_role != Role.OWNER:
+        roles = [r for r in roles if r not in _OWNER_GIVES_ONLY]
+    return roles
+
+
+def may_manage_member(*, actor_role: str, actor, membership) -> bool:
+    """Whether ``actor_role`` (held by ``actor``) may change or remove this membership."""
+    if actor_role == Role.OWNER:
+        return True
+    if actor is not None and membership.operator_id == actor.pk:
+        return True  # anyone may leave (the last-owner rule still applies)
+    return membership.role not in _OWNER_GIVES_ONLY

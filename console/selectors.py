@@ -14,7 +14,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from .models import AuditEvent, Membership, Merchant, Operator
-from .roles import ROLE_RANK, Perm, Role, role_allows, stronger_role
+from .roles import (
+    ROLE_RANK,
+    Perm,
+    Role,
+    assignable_roles,
+    may_manage_member,
+    role_allows,
+    stronger_role,
+)
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,13 @@ class MemberRow:
     membership: Membership
     inherited: bool  # reaches this sub-merchant through the agency
     two_factor: bool = False  # has a confirmed two-factor device
+    manageable: bool = False  # the viewer may change or remove it
+    role_choices: tuple = ()  # (value, label) the viewer may pick for it
 
 
-def members_of(*, access: MerchantAccess) -> list[MemberRow]:
-    """Memberships that reach this merchant: its own and, for a sub-merchant, the agency's."""
+def members_of(*, access: MerchantAccess, viewer: Operator | None = None) -> list[MemberRow]:
+    """Memberships that reach this merchant: its own and, for a sub-merchant, the agency's.
+    With ``viewer`` (the operator looking), each row also says what they may do to it."""
     from .models import TwoFactorDevice
 
     merchant = access.merchant
@@ -114,8 +125,17 @@ def members_of(*, access: MerchantAccess) -> list[MemberRow]:
     enrolled = set(TwoFactorDevice.objects.filter(
         user_id__in=[m.operator_id for m in rows], confirmed=True
     ).values_list("user_id", flat=True))
-    result = [MemberRow(m, inherited=m.merchant_id != merchant.pk, two_factor=m.operator_id in enrolled)
-              for m in rows]
+    can_manage = viewer is not None and access.can(Perm.MANAGE_ACCOUNTS)
+    givable = [(r.value, r.label) for r in assignable_roles(actor_role=access.role, merchant=merchant)]
+    result = []
+    for m in rows:
+        inherited = m.merchant_id != merchant.pk
+        manageable = can_manage and not inherited and may_manage_member(
+            actor_role=access.role, actor=viewer, membership=m)
+        choices = givable if any(v == m.role for v, _ in givable) else [
+            *givable, (m.role, m.get_role_display())]
+        result.append(MemberRow(m, inherited=inherited, two_factor=m.operator_id in enrolled,
+                                manageable=manageable, role_choices=tuple(choices) if manageable else ()))
     result.sort(key=lambda r: (r.inherited, -ROLE_RANK[Role(r.membership.role)],
                                r.membership.operator.email))
     return result
@@ -182,9 +202,9 @@ def audit_filter_choices(*, access: MerchantAccess) -> dict[str, list[str]]:
     """Actors and actions that occur in this merchant's trail, for the filter lists."""
     events = AuditEvent.objects.filter(_audit_scope(access))
     return {
-        "actors": sorted(set(events.exclude(actor_email="").values_list("actor_email", flat=True)
-                             .distinct())),
-        "actions": sorted(set(events.values_list("action", flat=True).distinct())),
+        "actors": list(events.exclude(actor_email="").order_by("actor_email")
+                       .values_list("actor_email", flat=True).distinct()),
+        "actions": list(events.order_by("action").values_list("action", flat=True).distinct()),
     }
 
 

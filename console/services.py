@@ -10,11 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .audit import Actor, audit_record, changed_fields, snapshot
-from .models import SUB_MERCHANT_ROLES, Membership, Merchant, Operator
-from .roles import Role
+from .models import Membership, Merchant, Operator
+from .roles import SUB_MERCHANT_ROLES, Role, assignable_roles, may_manage_member  # noqa: F401
 
 MERCHANT_CODE_ATTEMPTS = 8
 
@@ -67,20 +66,27 @@ def merchant_create(*, actor: Actor, name: str) -> Merchant:
 SUB_MERCHANT_PROFILE = ("service_url", "contact_name", "contact_phone", "webhook_same_as_agency")
 
 
-def _tier_code_taken(exc: IntegrityError) -> bool:
-    return "merchant_tier_code_unique_under_parent" in str(exc)
+def _tier_code_taken_error(tier_code: str) -> ValidationError:
+    return ValidationError({"tier_code": _(
+        "The tier code %(code)s is taken: this agency already has a sub-merchant with it."
+    ) % {"code": tier_code}})
 
 
 def _refuse_taken_tier_code(agency: Merchant, tier_code: str) -> None:
-    """With the agency's row locked, so two requests cannot take one code (the unique index
-    stays the last word)."""
+    """Call with the agency's row locked, so two requests cannot take one code."""
     if tier_code and Merchant.objects.filter(parent=agency, tier_code=tier_code).exists():
-        raise ValidationError({"tier_code": _(
-            "The tier code %(code)s is taken: this agency already has a sub-merchant with it."
-        ) % {"code": tier_code}})
+        raise _tier_code_taken_error(tier_code)
 
 
-TIER_CODE_TAKEN = gettext_lazy("This agency already has a sub-merchant with this tier code.")
+def _save_or_refuse_taken_tier_code(save, tier_code: str) -> None:
+    """The unique index stays the last word (a writer that skipped the lock)."""
+    try:
+        with transaction.atomic():
+            save()
+    except IntegrityError as exc:
+        if "merchant_tier_code_unique_under_parent" in str(exc):
+            raise _tier_code_taken_error(tier_code) from exc
+        raise
 
 
 @transaction.atomic
@@ -90,17 +96,11 @@ def sub_merchant_create(
     unknown = set(profile) - set(SUB_MERCHANT_PROFILE)
     if unknown:
         raise ValueError(f"not a sub-merchant field: {sorted(unknown)}")
-    agency = Merchant.objects.select_for_update().get(pk=agency.pk)  # one tier code at a time
+    agency = lock_merchant(agency)  # one tier code at a time
     sub = Merchant(name=(name or "").strip(), parent=agency,
                    tier_code=(tier_code or "").strip().upper(), **profile)
     _refuse_taken_tier_code(agency, sub.tier_code)
-    try:
-        with transaction.atomic():
-            sub = _merchant_insert(sub)
-    except IntegrityError as exc:
-        if _tier_code_taken(exc):
-            raise ValidationError({"tier_code": TIER_CODE_TAKEN}) from exc
-        raise
+    _save_or_refuse_taken_tier_code(lambda: _merchant_insert(sub), sub.tier_code)
     audit_record(
         actor=actor, merchant=agency, action="sub_merchant.create", target=sub,
         changed_fields=["name", "tier_code", *[f for f, v in profile.items() if v != ""]],
@@ -126,24 +126,30 @@ def merchant_update(*, actor: Actor, merchant: Merchant, **values) -> Merchant:
     if merchant.tier_code:
         merchant.tier_code = merchant.tier_code.upper()
         if merchant.tier_code != before["tier_code"]:
-            _lock_merchant(merchant.parent)
+            lock_merchant(merchant.parent)
             _refuse_taken_tier_code(merchant.parent, merchant.tier_code)
     merchant.full_clean()
     changed = changed_fields(merchant, before, MERCHANT_EDITABLE)
     if changed:
-        try:
-            with transaction.atomic():
-                merchant.save(update_fields=[*changed, "updated_at"])
-        except IntegrityError as exc:
-            if _tier_code_taken(exc):
-                raise ValidationError({"tier_code": TIER_CODE_TAKEN}) from exc
-            raise
+        _save_or_refuse_taken_tier_code(
+            lambda: merchant.save(update_fields=[*changed, "updated_at"]), merchant.tier_code
+        )
         audit_record(
             actor=actor, merchant=merchant.parent or merchant,
             action="sub_merchant.update" if merchant.parent_id else "merchant.update",
             target=merchant, changed_fields=changed,
         )
     return merchant
+
+
+@transaction.atomic
+def two_factor_rule_set(*, actor: Actor, merchant: Merchant, required: bool) -> Merchant:
+    """Require two-factor login of the merchant's owners and admins (from their next login).
+    Set on the agency: its owners and admins are the sub-merchants' too."""
+    if merchant.parent_id:
+        raise ValidationError(_("The two-factor rule is set on the agency: it covers its owners "
+                                "and admins everywhere."))
+    return merchant_update(actor=actor, merchant=merchant, require_two_factor=required)
 
 
 # --- Memberships ---------------------------------------------------------------
@@ -159,28 +165,21 @@ MAX_ADMINS = 1
 MAX_DEVELOPERS = 10
 
 
-def assignable_roles(*, actor_role: str, merchant: Merchant) -> list[Role]:
-    """The roles ``actor_role`` may give on ``merchant``."""
-    if merchant.parent_id:
-        roles = list(SUB_MERCHANT_ROLES)
-    else:
-        roles = list(Role)
-    if actor_role != Role.OWNER:
-        roles = [r for r in roles if r not in (Role.OWNER, Role.ADMIN)]
-    return roles
-
-
-def may_manage_member(*, actor_role: str, actor: Operator | None, membership: Membership) -> bool:
-    """Whether ``actor_role`` may change or remove this membership."""
-    if actor_role == Role.OWNER:
-        return True
-    if actor is not None and membership.operator_id == actor.pk:
-        return True  # anyone may leave (the last-owner rule still applies)
-    return membership.role not in (Role.OWNER, Role.ADMIN)
-
-
-def _lock_merchant(merchant: Merchant) -> Merchant:
+def lock_merchant(merchant: Merchant) -> Merchant:
+    """Lock the merchant's row until the transaction ends: the role rules and tier codes
+    are checked under it."""
     return Merchant.objects.select_for_update().get(pk=merchant.pk)
+
+
+def role_grant_check(*, actor_role: str, merchant: Merchant, role: str) -> None:
+    """Refuse a role that ``actor_role`` may not give on ``merchant``, saying why."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose a role from the list.")})
+    if role in assignable_roles(actor_role=actor_role, merchant=merchant):
+        return
+    if merchant.parent_id and role not in SUB_MERCHANT_ROLES:
+        raise ValidationError({"role": _("A sub-merchant's members can only be Manager or Viewer.")})
+    raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
 
 
 def role_limits_check(
@@ -231,12 +230,8 @@ def last_owner_check(membership: Membership) -> None:
 def _check_actor(actor_role: str, actor: Actor, membership: Membership, new_role: str | None) -> None:
     if not may_manage_member(actor_role=actor_role, actor=actor.user, membership=membership):
         raise ValidationError(_("Only an owner can change or remove an owner or the admin."))
-    if new_role is not None and new_role not in assignable_roles(
-        actor_role=actor_role, merchant=membership.merchant
-    ):
-        if membership.merchant.parent_id and new_role not in SUB_MERCHANT_ROLES:
-            raise ValidationError({"role": _("A sub-merchant's members can only be Manager or Viewer.")})
-        raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
+    if new_role is not None:
+        role_grant_check(actor_role=actor_role, merchant=membership.merchant, role=new_role)
 
 
 @transaction.atomic
@@ -244,16 +239,15 @@ def membership_create(
     *, actor: Actor, operator: Operator, merchant: Merchant, role: str,
     actor_role: str = Role.OWNER, invitation_id: int | None = None,
 ) -> Membership:
-    merchant = _lock_merchant(merchant)
+    merchant = lock_merchant(merchant)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a role from the list.")})
     if Membership.objects.filter(operator=operator, merchant=merchant).exists():
         raise ValidationError({"email": _("%(email)s is already a member of this merchant.")
                                % {"email": operator.email}})
     membership = Membership(operator=operator, merchant=merchant, role=Role(role))
-    membership.full_clean()
-    if role not in assignable_roles(actor_role=actor_role, merchant=merchant):
-        raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
+    membership.full_clean(validate_constraints=False)  # the one above, under the lock
+    role_grant_check(actor_role=actor_role, merchant=merchant, role=role)
     role_limits_check(merchant, role, invitation_id=invitation_id)
     membership.save()
     audit_record(
@@ -267,12 +261,10 @@ def membership_create(
 def membership_set_role(
     *, actor: Actor, membership: Membership, role: str, actor_role: str = Role.OWNER
 ) -> Membership:
-    _lock_merchant(membership.merchant)
+    lock_merchant(membership.merchant)
     membership = Membership.objects.select_for_update().select_related("merchant", "operator").get(
         pk=membership.pk
     )
-    if role not in Role.values:
-        raise ValidationError({"role": _("Choose a role from the list.")})
     if membership.role == role:
         return membership
     _check_actor(actor_role, actor, membership, role)
@@ -290,7 +282,7 @@ def membership_set_role(
 
 @transaction.atomic
 def membership_delete(*, actor: Actor, membership: Membership, actor_role: str = Role.OWNER) -> None:
-    _lock_merchant(membership.merchant)
+    lock_merchant(membership.merchant)
     membership = Membership.objects.select_for_update().select_related("merchant", "operator").get(
         pk=membership.pk
     )

@@ -148,26 +148,41 @@ def _copy_state(source: TwoFactorDevice, target: TwoFactorDevice) -> None:
 _STATE_FIELDS = ["last_t", "last_used_at", "throttling_failure_count", "throttling_failure_timestamp"]
 
 
-def totp_verify(device: TwoFactorDevice, token) -> bool:
-    """Check a code from the authenticator app, as django-otp's ``TOTPDevice`` does.
-
-    30-second steps, 6 digits, one step of tolerance either side; a code of a step at
-    or before ``last_t`` is refused (no replay); failures throttle the device
-    (exponential back-off, ``OTP_TOTP_THROTTLE_FACTOR``). The device row is locked
-    while it is checked, so two requests cannot both spend the same code. A malformed
-    token is refused without counting as a guess (it could never match).
-    """
-    normalized = _normalize_token(token)
-    if normalized is None or device.pk is None:
-        return False
+def _attempt(device: TwoFactorDevice, check) -> bool:
+    """One throttled attempt on ``device``: lock its row (two requests cannot spend the same
+    code), refuse while throttled, run ``check(locked_device)`` (True, False, or None when
+    there is nothing to try), then reset or bump the back-off and record the use.
+    ``device`` gets the new state too."""
     with transaction.atomic():
         locked = TwoFactorDevice.objects.select_for_update().filter(pk=device.pk).first()
         if locked is None:  # reset or replaced meanwhile
             return False
         allowed, _info = locked.verify_is_allowed()
-        if not allowed:
-            _copy_state(locked, device)
-            return False
+        matched = check(locked) if allowed else None  # None: not an attempt at all
+        if matched is not None:
+            if matched:
+                locked.throttle_reset(commit=False)
+                locked.set_last_used_timestamp(commit=False)
+            else:
+                locked.throttle_increment(commit=False)
+            locked.save(update_fields=_STATE_FIELDS)
+    _copy_state(locked, device)
+    return bool(matched)
+
+
+def totp_verify(device: TwoFactorDevice, token) -> bool:
+    """Check a code from the authenticator app, as django-otp's ``TOTPDevice`` does.
+
+    30-second steps, 6 digits, one step of tolerance either side; a code of a step at
+    or before ``last_t`` is refused (no replay); failures throttle the device
+    (exponential back-off, ``OTP_TOTP_THROTTLE_FACTOR``). A malformed token is refused
+    without counting as a guess (it could never match).
+    """
+    normalized = _normalize_token(token)
+    if normalized is None or device.pk is None:
+        return False
+
+    def check(locked: TwoFactorDevice) -> bool:
         totp = TOTP(_device_key(locked), step=STEP, digits=DIGITS)
         totp.time = time.time()
         now_t = totp.t()
@@ -178,52 +193,39 @@ def totp_verify(device: TwoFactorDevice, token) -> bool:
             # Every candidate is compared, in constant time, whatever matched before.
             if hmac.compare_digest(expected, normalized) and t > locked.last_t and matched_t is None:
                 matched_t = t
-        if matched_t is not None:
-            locked.last_t = matched_t
-            locked.throttle_reset(commit=False)
-            locked.set_last_used_timestamp(commit=False)
-        else:
-            locked.throttle_increment(commit=False)
-        locked.save(update_fields=_STATE_FIELDS)
-    _copy_state(locked, device)
-    return matched_t is not None
+        if matched_t is None:
+            return False
+        locked.last_t = matched_t
+        return True
+
+    return _attempt(device, check)
 
 
 def recovery_code_use(device: TwoFactorDevice, code) -> bool:
     """Spend one unused recovery code of ``device``: True once, False ever after.
 
-    Throttled with the device, like codes from the app. The device and its codes are
-    locked, so the same code cannot be spent twice by concurrent requests.
+    Throttled with the device, like codes from the app; the codes are locked with it.
     """
     normalized = _normalize_recovery_code(code)
     if normalized is None or device.pk is None:
         return False
     wanted = _recovery_hash(normalized)
-    with transaction.atomic():
-        locked = TwoFactorDevice.objects.select_for_update().filter(pk=device.pk).first()
-        if locked is None:
-            return False
-        allowed, _info = locked.verify_is_allowed()
-        if not allowed or not locked.confirmed:
-            _copy_state(locked, device)
-            return False
-        unused = list(
-            RecoveryCode.objects.select_for_update().filter(device=locked, used_at__isnull=True)
-        )
+
+    def check(locked: TwoFactorDevice) -> bool | None:
+        if not locked.confirmed:
+            return None
         found = None
-        for candidate in unused:
+        for candidate in RecoveryCode.objects.select_for_update().filter(device=locked,
+                                                                         used_at__isnull=True):
             if hmac.compare_digest(candidate.code_hash, wanted) and found is None:
                 found = candidate
-        if found is not None:
-            found.used_at = timezone.now()
-            found.save(update_fields=["used_at"])
-            locked.throttle_reset(commit=False)
-            locked.set_last_used_timestamp(commit=False)
-        else:
-            locked.throttle_increment(commit=False)
-        locked.save(update_fields=_STATE_FIELDS)
-    _copy_state(locked, device)
-    return found is not None
+        if found is None:
+            return False
+        found.used_at = timezone.now()
+        found.save(update_fields=["used_at"])
+        return True
+
+    return _attempt(device, check)
 
 
 def throttle_wait_seconds(device: TwoFactorDevice) -> int:

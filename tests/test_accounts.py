@@ -694,3 +694,13 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner():
     )
     assert results[0] == "done" and "last owner" in results[1], results
     assert Membership.objects.filter(merchant=agency, role="owner").count() == 1
+
+
+def test_sub_merchants_page_query_count_is_flat(client, agency, owner, django_assert_max_num_queries):
+    for i in range(30):
+        make_sub_merchant(agency, f"Q{i:02d}")
+    client.force_login(owner)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("console:sub_merchants", kwargs={"merchant_code": agency.code}))
+    assert response.status_code == 200
+    assert response.content.decode().count("data-tier=") == 30

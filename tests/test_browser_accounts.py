@@ -120,3 +120,48 @@ def test_a_role_change_takes_effect_at_the_next_request(page, browser, live_serv
     assert [e for e in member.problems.errors if not ("status of 403" in e or "status of 404" in e)] == []
     context.close()
     assert page.problems.errors == []
+
+
+def test_add_and_edit_a_sub_merchant_then_find_it_in_the_audit_log(page):
+    agency = make_merchant("Acme Agency")
+    owner = make_member(agency, "owner")
+    log_in(page, owner.email, TEST_PASSWORD)
+    page.get_by_role("link", name="Sub-merchants").click()
+    expect(page.get_by_text("No sub-merchants yet.")).to_be_visible()
+
+    form = page.get_by_role("form", name="Add a sub-merchant")
+    form.locator("#id_name").fill("Acme Busan")
+    form.get_by_label("Tier code").fill("bsn")
+    form.get_by_label("Service URL").fill("busan.example.com")
+    form.get_by_label("Contact phone").fill("051-123-4567")
+    form.get_by_role("button", name="Add sub-merchant").click()
+    expect(page.get_by_text("Sub-merchant Acme Busan (tier code BSN) added.")).to_be_visible()
+    row = page.locator("tr[data-tier='BSN']")
+    expect(row).to_contain_text("https://busan.example.com")
+
+    # The same tier code again: said next to the field, nothing added.
+    form = page.get_by_role("form", name="Add a sub-merchant")
+    form.locator("#id_name").fill("Another")
+    form.get_by_label("Tier code").fill("BSN")
+    form.get_by_role("button", name="Add sub-merchant").click()
+    expect(page.get_by_text("The tier code BSN is taken")).to_be_visible()
+    expect(page.locator("tr[data-tier]")).to_have_count(1)
+
+    page.locator("tr[data-tier='BSN']").get_by_role("link", name="Edit").click()
+    page.get_by_label("Contact name").fill("Kim")
+    page.get_by_label("Webhook same as the main store").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Sub-merchant Acme Busan saved.")).to_be_visible()
+    expect(page.locator("tr[data-tier='BSN']")).to_contain_text("Kim")
+    expect(page.locator("tr[data-tier='BSN']")).to_contain_text("Its own")
+
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Action").select_option("sub_merchant.update")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("1 event", exact=True)).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_contain_text("contact_name")
+    page.get_by_role("link", name="Clear filters").click()
+    expect(page.get_by_label("Action")).to_have_value("")
+    # The refused tier code answered 400 on purpose; nothing else went wrong.
+    assert [e for e in page.problems.errors if "status of 400" not in e] == []
