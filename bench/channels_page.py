@@ -13,7 +13,7 @@ SIZES = (10, 100, 1000)
 
 def _make_channels(merchant, n: int, start: int) -> None:
     from channels.models import Channel
-    from console.crypto import encrypt_json
+    from console.tenancy.crypto import encrypt_json
 
     token = encrypt_json({"site_key": "bench-site-key-0000"})
     Channel.objects.bulk_create([
@@ -25,8 +25,8 @@ def _make_channels(merchant, n: int, start: int) -> None:
 
 
 def run(repeat: int = 30) -> list[str]:
-    from console import services
-    from console.audit import SYSTEM
+    from console.accounts import services
+    from console.tenancy.audit import SYSTEM
     from console.models import Operator
 
     lines = []
@@ -35,7 +35,7 @@ def run(repeat: int = 30) -> list[str]:
         for tier in ("B01", "B02", "B03"):
             services.sub_merchant_create(actor=SYSTEM, agency=merchant, name=f"Bench {tier}", tier_code=tier)
         operator = Operator.objects.create_user(email="bench@example.test", password="bench-password-1")
-        services.membership_create(actor=SYSTEM, operator=operator, merchant=merchant, role="owner")
+        services.membership_create(actor=SYSTEM, operator=operator, merchant=merchant, role="owner", actor_role="owner")
         client = Client()
         client.force_login(operator)
         bare_url = f"/bench/m/{merchant.code}/bare/"

@@ -48,9 +48,9 @@ def _rate(url, *, method="GET", headers=None, data=None) -> float:
 
 
 def run() -> list[str]:
-    from console import services as console_services
-    from console.api_keys import api_key_create
-    from console.audit import SYSTEM
+    from console.accounts import services as console_services
+    from console.api.services.api_keys import api_key_create
+    from console.tenancy.audit import SYSTEM
     from tests.worker import test_database_url
 
     merchant = console_services.merchant_create(actor=SYSTEM, name="Bench REST")

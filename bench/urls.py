@@ -5,8 +5,8 @@ from django.shortcuts import render
 from django.urls import path
 
 from config.urls import urlpatterns as project_urlpatterns
-from console.access import merchant_view
-from console.roles import Perm
+from console.tenancy.access import merchant_view
+from console.tenancy.roles import Perm
 
 
 @merchant_view(Perm.VIEW_OVERVIEW)

@@ -23,8 +23,8 @@ def _percentiles(samples):
 
 
 def run() -> list[str]:
-    from console import services as console_services
-    from console.audit import SYSTEM, Actor
+    from console.accounts import services as console_services
+    from console.tenancy.audit import Actor, SYSTEM
     from console.models import Operator
     from tests.receiver import Receiver, Reply
     from tests.worker import celery_worker
@@ -39,7 +39,7 @@ def run() -> list[str]:
     receiver.script("/hook", [Reply(200, b"ok")])
     merchant = console_services.merchant_create(actor=SYSTEM, name="Bench Webhooks")
     operator = Operator.objects.create_user(email="bench-hooks@example.test", password="bench-password-1")
-    console_services.membership_create(actor=SYSTEM, operator=operator, merchant=merchant, role="owner")
+    console_services.membership_create(actor=SYSTEM, operator=operator, merchant=merchant, role="owner", actor_role="owner")
     services.endpoint_save(actor=Actor(), merchant=merchant, mode="test", url=receiver.url("/hook"),
                            content_type="json", version="v1")
     try:

@@ -7,7 +7,7 @@ import ipaddress
 import random
 import time
 
-from console.whitelist import CompiledWhitelist
+from console.api.selectors import CompiledWhitelist
 
 CALLS = 20000
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from console.audit import Actor
-from console.crypto import decrypt_json
+from console.tenancy.audit import Actor
+from console.tenancy.crypto import decrypt_json
 
 from . import catalog, services
 from .models import Channel, SharedTestCredential

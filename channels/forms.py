@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from console.forms import ServiceErrorsMixin
+from console.tenancy.forms import ServiceErrorsMixin
 
 from . import catalog
 from .catalog import PAYMENT_METHODS, Kind, Module

@@ -11,7 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from console.selectors import MerchantAccess
+from console.tenancy.selectors import MerchantAccess
 
 from . import catalog
 from .models import Channel, Mode

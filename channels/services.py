@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from console.audit import Actor, audit_event, audit_record, audit_record_many
-from console.crypto import decrypt_json, encrypt_json
+from console.tenancy.audit import Actor, audit_event, audit_record, audit_record_many
+from console.tenancy.crypto import decrypt_json, encrypt_json
 from console.models import Merchant
 
 from . import catalog

@@ -5,15 +5,15 @@ from . import views
 app_name = "channels"
 
 urlpatterns = [
-    path("m/<str:merchant_code>/channels/", views.channel_list, name="list"),
-    path("m/<str:merchant_code>/channels/new/", views.channel_new, name="new"),
-    path("m/<str:merchant_code>/channels/<str:channel_key>/edit/", views.channel_edit, name="edit"),
-    path("m/<str:merchant_code>/channels/<str:channel_key>/enabled/", views.channel_set_enabled,
+    path("", views.channel_list, name="list"),
+    path("new/", views.channel_new, name="new"),
+    path("<str:channel_key>/edit/", views.channel_edit, name="edit"),
+    path("<str:channel_key>/enabled/", views.channel_set_enabled,
          name="set_enabled"),
-    path("m/<str:merchant_code>/channels/<str:channel_key>/default/", views.channel_make_default,
+    path("<str:channel_key>/default/", views.channel_make_default,
          name="make_default"),
-    path("m/<str:merchant_code>/channels/<str:channel_key>/assign/", views.channel_assign,
+    path("<str:channel_key>/assign/", views.channel_assign,
          name="assign"),
-    path("m/<str:merchant_code>/channels/<str:channel_key>/delete/", views.channel_delete,
+    path("<str:channel_key>/delete/", views.channel_delete,
          name="delete"),
 ]

@@ -6,15 +6,15 @@ merchant's channel is a 404 whatever the method.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from console.access import merchant_view
-from console.audit import Actor
-from console.roles import Perm
+from console.tenancy.access import merchant_action, merchant_view
+from console.tenancy.audit import Actor
+from console.tenancy.roles import Perm
 
 from . import catalog, selectors, services
 from .forms import ChannelForm, ChannelStartForm
@@ -121,32 +121,23 @@ def channel_edit(request, access, channel_key):
     }, status=status)
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
-def channel_set_enabled(request, access, channel_key):
-    channel = selectors.channel_get(access=access, channel_key=channel_key)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.channel_get)
+def channel_set_enabled(request, access, channel, channel_key):
     enabled = request.POST.get("enabled") == "1"
     services.channel_set_enabled(actor=Actor.from_request(request), channel=channel, enabled=enabled)
     messages.success(request, _("Channel enabled.") if enabled else _("Channel disabled."))
     return HttpResponseRedirect(_list_url(access, channel))
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
-def channel_make_default(request, access, channel_key):
-    channel = selectors.channel_get(access=access, channel_key=channel_key)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.channel_get)
+def channel_make_default(request, access, channel, channel_key):
     services.channel_make_default(actor=Actor.from_request(request), channel=channel)
     messages.success(request, _("%(pg)s is now the default channel.") % {"pg": channel.pg_string})
     return HttpResponseRedirect(_list_url(access, channel))
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
-def channel_assign(request, access, channel_key):
-    channel = selectors.channel_get(access=access, channel_key=channel_key)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.channel_get)
+def channel_assign(request, access, channel, channel_key):
     code = (request.POST.get("assigned_to") or "").strip()
     sub = access.merchant.sub_merchants.filter(code=code).first() if code else None
     if code and sub is None:

@@ -1,27 +1,23 @@
+"""Every URL, each area through its own ``urls.py``. A merchant's pages live under
+``m/<merchant_code>/``: the one door (``console.tenancy.access.merchant_view``) reads the code."""
+
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
-from console import accounts_views, openapi, rest
-from console.health import healthz
-
-admin.site.site_header = _("PG Console — platform staff")
-admin.site.site_title = _("PG Console admin")
+merchant_pages = [
+    path("", include("console.urls")),  # overview, audit log, accounts, sub-merchants, API keys, whitelist
+    path("channels/", include("channels.urls")),
+    path("webhooks/", include("webhooks.urls")),
+]
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
-    # The i'mport-compatible REST API, at the paths client libraries call.
-    path("users/getToken", rest.get_token, name="rest_get_token"),
-    path("users/pg", rest.users_pg, name="rest_users_pg"),
-    path("tiers/<str:tier_code>", rest.tier, name="rest_tier"),
-    path("api/openapi.json", openapi.openapi_json, name="openapi"),
-    path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
-    path("accounts/invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
-    path("accounts/two-factor/", include("console.two_factor_urls")),
+    path("", include("console.ops.urls")),  # /healthz
+    path("", include("console.api.rest_urls")),  # the REST API at i'mport's paths
+    path("", include("console.shell.site_urls")),  # / (home)
+    path("accounts/", include("console.accounts.site_urls")),  # login, invitation links
+    path("accounts/two-factor/", include("console.two_factor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("console.urls")),
-    path("", include("channels.urls")),
-    path("", include("webhooks.urls")),
+    path("m/<str:merchant_code>/", include(merchant_pages)),
 ]

@@ -7,5 +7,9 @@ class ConsoleConfig(AppConfig):
     verbose_name = _("Console")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
-        from . import two_factor  # noqa: F401  (connects the user_logged_in receiver)
+        # Registered here because they live in the areas, not in console/ itself:
+        from console.accounts import tasks as _accounts_tasks  # noqa: F401  (Celery tasks)
+        from console.ops import checks as _checks  # noqa: F401  (system checks)
+        from console.ops import tasks as _ops_tasks  # noqa: F401  (Celery tasks)
+        from console.two_factor import policy as _policy  # noqa: F401  (the user_logged_in receiver)
+

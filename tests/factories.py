@@ -1,7 +1,7 @@
 import factory
 
-from console import services
-from console.audit import SYSTEM
+from console.accounts import services
+from console.tenancy.audit import SYSTEM
 from console.models import Membership, Merchant, Operator
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -34,7 +34,7 @@ def make_sub_merchant(agency: Merchant, tier_code: str, name: str | None = None)
 
 def make_member(merchant: Merchant, role: str, operator: Operator | None = None) -> Operator:
     operator = operator or OperatorFactory()
-    services.membership_create(actor=SYSTEM, operator=operator, merchant=merchant, role=role)
+    services.membership_create(actor=SYSTEM, operator=operator, merchant=merchant, role=role, actor_role="owner")
     return operator
 
 

@@ -2,8 +2,8 @@
 
 import time
 
-from console.audit import Actor
-from console.crypto import decrypt_text
+from console.tenancy.audit import Actor
+from console.tenancy.crypto import decrypt_text
 from webhooks import services
 from webhooks.models import Delivery
 

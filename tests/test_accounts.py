@@ -14,10 +14,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from console import invitations, services
-from console.audit import SYSTEM, Actor
+from console.accounts.services import invitations
+from console.accounts import services
+from console.tenancy.audit import Actor, SYSTEM
 from console.models import AuditEvent, Invitation, Membership, Merchant, Operator
-from console.roles import Role
+from console.tenancy.roles import Role, assignable_roles
 
 from .factories import TEST_PASSWORD, OperatorFactory, make_member, make_merchant, make_sub_merchant
 
@@ -190,7 +191,7 @@ def test_one_admin_per_merchant_counting_open_invitations(agency, owner):
     viewer = make_member(agency, "viewer")
     membership = Membership.objects.get(operator=viewer, merchant=agency)
     with pytest.raises(ValidationError, match="already has an admin"):
-        services.membership_set_role(actor=SYSTEM, membership=membership, role="admin")
+        services.membership_set_role(actor=SYSTEM, membership=membership, role="admin", actor_role="owner")
     assert Membership.objects.get(pk=membership.pk).role == "viewer"
 
 
@@ -208,12 +209,12 @@ def test_at_most_ten_developers(agency, owner):
 def test_the_last_owner_can_be_neither_demoted_nor_removed(agency, owner):
     membership = Membership.objects.get(operator=owner, merchant=agency)
     with pytest.raises(ValidationError, match="last owner"):
-        services.membership_set_role(actor=Actor(user=owner), membership=membership, role="admin")
+        services.membership_set_role(actor=Actor(user=owner), membership=membership, role="admin", actor_role="owner")
     with pytest.raises(ValidationError, match="last owner"):
-        services.membership_delete(actor=Actor(user=owner), membership=membership)
+        services.membership_delete(actor=Actor(user=owner), membership=membership, actor_role="owner")
     assert Membership.objects.get(pk=membership.pk).role == "owner"
     second = make_member(agency, "owner")
-    services.membership_set_role(actor=Actor(user=second), membership=membership, role="manager")
+    services.membership_set_role(actor=Actor(user=second), membership=membership, role="manager", actor_role="owner")
     assert Membership.objects.get(pk=membership.pk).role == "manager"
 
 
@@ -248,8 +249,8 @@ def test_sub_merchant_members_are_manager_or_viewer(agency, owner):
             make_member(sub, role)
     manager = Membership.objects.get(operator=make_member(sub, "manager"))
     with pytest.raises(ValidationError, match="only be Manager or Viewer"):
-        services.membership_set_role(actor=SYSTEM, membership=manager, role="developer")
-    assert services.assignable_roles(actor_role="owner", merchant=sub) == [Role.MANAGER, Role.VIEWER]
+        services.membership_set_role(actor=SYSTEM, membership=manager, role="developer", actor_role="owner")
+    assert assignable_roles(actor_role="owner", merchant=sub) == [Role.MANAGER, Role.VIEWER]
 
 
 # --- Sub-merchants ------------------------------------------------------------------
@@ -532,7 +533,7 @@ def test_a_role_change_takes_effect_at_the_next_request(client, agency, owner):
     client.force_login(admin)
     assert client.get(url).status_code == 200
     services.membership_set_role(actor=Actor(user=owner), membership=Membership.objects.get(operator=admin),
-                                 role="developer")
+                                 role="developer", actor_role="owner")
     assert client.get(url).status_code == 403
 
 
@@ -630,7 +631,7 @@ def test_no_secret_reaches_audit_rows_or_mail_logs(agency, owner, caplog):
 def test_invitation_tokens_are_redacted_from_logs(client, agency, owner):
     import logging
 
-    from console.log_filters import RedactSecrets
+    from console.ops.log_filters import RedactSecrets
 
     path = send(invite(agency, "logged@example.test", by=owner))
     token = token_of(path)
@@ -689,8 +690,8 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner():
     first, second = make_member(agency, "owner"), make_member(agency, "owner")
     m1, m2 = (Membership.objects.get(operator=o) for o in (first, second))
     results = _race(
-        lambda: services.membership_set_role(actor=Actor(user=first), membership=m2, role="viewer"),
-        lambda: services.membership_set_role(actor=Actor(user=second), membership=m1, role="viewer"),
+        lambda: services.membership_set_role(actor=Actor(user=first), membership=m2, role="viewer", actor_role="owner"),
+        lambda: services.membership_set_role(actor=Actor(user=second), membership=m1, role="viewer", actor_role="owner"),
     )
     assert results[0] == "done" and "last owner" in results[1], results
     assert Membership.objects.filter(merchant=agency, role="owner").count() == 1

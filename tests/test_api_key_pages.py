@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from console.api_keys import api_key_create
-from console.audit import Actor
+from console.api.services.api_keys import api_key_create
+from console.tenancy.audit import Actor
 from console.models import ApiKey
 
 from .factories import make_member, make_sub_merchant

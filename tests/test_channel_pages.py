@@ -165,7 +165,7 @@ def test_sub_merchant_sees_only_its_channels(client, agency):
     to_busan = make_channel(agency, name="for busan")
     unassigned = make_channel(agency, name="agency only")
     from channels.services import channel_assign
-    from console.audit import SYSTEM
+    from console.tenancy.audit import SYSTEM
     channel_assign(actor=SYSTEM, channel=to_seoul, sub_merchant=seoul)
     channel_assign(actor=SYSTEM, channel=to_busan, sub_merchant=busan)
     client.force_login(make_member(seoul, "manager"))

@@ -6,8 +6,8 @@ from django.db import connection
 from channels import services
 from channels.models import Channel, SharedTestCredential
 from channels.services import ChannelInput
-from console.audit import Actor
-from console.crypto import decrypt_json
+from console.tenancy.audit import Actor
+from console.tenancy.crypto import decrypt_json
 from console.models import AuditEvent
 
 from .factories import make_channel, make_merchant, make_sub_merchant
@@ -233,9 +233,10 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
     from cryptography.fernet import Fernet
     from django.apps import apps
 
-    from console import two_factor
-    from console.api_keys import api_key_create, token_issue
-    from console.crypto import decrypt_text
+    from console.models import two_factor as tfd
+    from console.two_factor import services as two_factor
+    from console.api.services.api_keys import api_key_create, token_issue
+    from console.tenancy.crypto import decrypt_text
     from console.models import ApiToken
     from webhooks.models import WebhookSecret
     from webhooks.services import endpoint_ensure
@@ -245,7 +246,7 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
     device, key_base32, _url = two_factor.enrolment_start(owner)
     before = {
         "secret": decrypt_text(WebhookSecret.objects.get(endpoint__merchant=agency).secret_encrypted),
-        "device": two_factor._device_key(device),
+        "device": tfd.device_key(device),
     }
     encrypted_columns = {
         (model._meta.label, field.name)
@@ -262,7 +263,7 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
     assert decrypt_text(WebhookSecret.objects.get(endpoint__merchant=agency).secret_encrypted) == before["secret"]
     assert decrypt_text(ApiToken.objects.get().token_encrypted) == token
     device.refresh_from_db()
-    assert two_factor._device_key(device) == before["device"]
+    assert tfd.device_key(device) == before["device"]
 
 
 def test_make_channel_factory_works(agency):

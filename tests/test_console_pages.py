@@ -3,8 +3,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from console import services
-from console.audit import Actor
+from console.accounts import services
+from console.tenancy.audit import Actor
 from console.models import AuditEvent
 
 from .factories import make_member, make_sub_merchant
@@ -14,14 +14,14 @@ pytestmark = pytest.mark.django_db
 
 def test_home_redirects_to_the_first_merchant(client, owner, agency):
     client.force_login(owner)
-    response = client.get(reverse("console:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"] == reverse("console:overview", kwargs={"merchant_code": agency.code})
 
 
 def test_home_without_membership_explains(client, operator_factory):
     client.force_login(operator_factory())
-    response = client.get(reverse("console:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 200
     assert "not a member of any merchant" in response.content.decode()
 

@@ -27,7 +27,7 @@ def test_good_login_goes_to_the_console(client, agency):
     user = make_member(agency, "owner")
     response = post_login(client, user.email, TEST_PASSWORD)
     assert response.status_code == 302
-    assert client.get(reverse("console:home")).status_code == 302
+    assert client.get(reverse("home")).status_code == 302
 
 
 def test_email_is_case_insensitive(client, agency):
@@ -97,8 +97,8 @@ def test_logout_is_a_post(client, agency):
     assert client.get("/accounts/logout/").status_code == 405
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
-    assert client.get(reverse("console:home")).status_code == 302
-    assert client.get(reverse("console:home"))["Location"].startswith(LOGIN)
+    assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("home"))["Location"].startswith(LOGIN)
 
 
 def test_change_password(client, agency):

@@ -3,8 +3,9 @@ import re
 import pytest
 from django.db import IntegrityError
 
-from console import services
-from console.audit import SYSTEM
+from console.accounts import services
+from console.accounts.services import merchants as merchant_services
+from console.tenancy.audit import SYSTEM
 from console.models import AuditEvent, Merchant
 
 from .factories import make_merchant
@@ -26,7 +27,7 @@ def test_codes_are_unique_across_many_merchants():
 def test_a_taken_code_is_drawn_again(monkeypatch):
     first = make_merchant("First")
     draws = iter([first.code, first.code, "imp00000042"])
-    monkeypatch.setattr(services, "_new_merchant_code", lambda: next(draws))
+    monkeypatch.setattr(merchant_services, "_new_merchant_code", lambda: next(draws))
     second = services.merchant_create(actor=SYSTEM, name="Second")
     assert second.code == "imp00000042"
 

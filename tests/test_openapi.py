@@ -9,8 +9,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from console.api_keys import api_key_create, token_issue
-from console.audit import Actor
+from console.api.services.api_keys import api_key_create, token_issue
+from console.tenancy.audit import Actor
 
 from .factories import make_channel, make_merchant, make_sub_merchant
 

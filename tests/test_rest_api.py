@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from console import api_keys
-from console.audit import Actor
+from console.api.services import api_keys
+from console.tenancy.audit import Actor
 from console.models import ApiKey, ApiToken, AuditEvent
-from console.whitelist import whitelist_save
+from console.api.services.whitelist import whitelist_save
 
 from .factories import make_channel, make_merchant, make_sub_merchant
 

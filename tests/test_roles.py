@@ -2,7 +2,7 @@
 
 import pytest
 
-from console.roles import Perm, Role, role_allows, stronger_role
+from console.tenancy.roles import Perm, Role, role_allows, stronger_role
 
 EXPECTED = {
     #                 overview members integ  edit   apikeys acc_view acc_manage audit

@@ -2,7 +2,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from console.selectors import members_of, merchant_access_get, operator_merchants
+from console.accounts.selectors import members_of
+from console.tenancy.selectors import merchant_access_get, operator_merchants
 
 from .factories import OperatorFactory, make_member, make_merchant, make_sub_merchant
 

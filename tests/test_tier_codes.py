@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from console import services
-from console.audit import SYSTEM
+from console.accounts import services
+from console.tenancy.audit import SYSTEM
 from console.models import Merchant
 
 from .factories import make_sub_merchant

@@ -13,9 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
 
-from console import two_factor as tf
-from console.audit import SYSTEM, Actor
-from console.crypto import decrypt_text
+from console.models import two_factor as tfd
+from console.two_factor import middleware as tfm
+from console.two_factor import policy as tfp
+from console.two_factor import services as tf
+from console.tenancy.audit import Actor, SYSTEM
+from console.tenancy.crypto import decrypt_text
 from console.models import AuditEvent, RecoveryCode, TwoFactorDevice
 
 from .factories import TEST_PASSWORD, OperatorFactory, make_member, make_merchant
@@ -133,16 +136,16 @@ def test_a_wrong_code_is_refused_with_a_clear_message(member):
 def test_codes_of_the_steps_around_now_work_but_never_twice(member):
     device, key, _codes = enrol(member)  # spent the current step
     now_code = code(key)
-    assert not tf.totp_verify(device, now_code)  # replay
-    assert not tf.totp_verify(device, code(key, -1))  # older than the last one used
+    assert not tfd.totp_verify(device, now_code)  # replay
+    assert not tfd.totp_verify(device, code(key, -1))  # older than the last one used
     unthrottle(device)
-    assert tf.totp_verify(device, code(key, 1))  # the next step is within tolerance
-    assert not tf.totp_verify(device, code(key, 1))  # ... once
+    assert tfd.totp_verify(device, code(key, 1))  # the next step is within tolerance
+    assert not tfd.totp_verify(device, code(key, 1))  # ... once
     fresh(device)
-    assert not tf.totp_verify(device, code(key, 3))  # too far ahead
+    assert not tfd.totp_verify(device, code(key, 3))  # too far ahead
     unthrottle(device)
-    assert tf.totp_verify(device, code(key, -1))  # one step behind is tolerated
-    assert tf.totp_verify(device, f"{code(key, 0)[:3]} {code(key, 0)[3:]}")  # spaces are fine
+    assert tfd.totp_verify(device, code(key, -1))  # one step behind is tolerated
+    assert tfd.totp_verify(device, f"{code(key, 0)[:3]} {code(key, 0)[3:]}")  # spaces are fine
 
 
 def test_verify_token_is_the_django_otp_entry_point(member):
@@ -162,11 +165,11 @@ def test_failures_throttle_the_device(member):
         tf.code_check(device=device, token=code(key))
     assert caught.value.code == "throttled"
     assert re.search(r"Too many attempts\. Wait \d+ seconds? and try again\.", caught.value.messages[0])
-    assert not tf.totp_verify(device, code(key))  # the low-level check refuses too
+    assert not tfd.totp_verify(device, code(key))  # the low-level check refuses too
     # Each failure doubles the wait: 1, 2, 4, 8 ... seconds.
     for _ in range(3):
         unthrottle(device)
-        assert not tf.totp_verify(device, wrong_code(key))
+        assert not tfd.totp_verify(device, wrong_code(key))
     device.refresh_from_db()
     assert device.throttling_failure_count == 4
     assert 7 <= tf.throttle_wait_seconds(device) <= 8
@@ -179,7 +182,7 @@ def test_failures_throttle_the_device(member):
 def test_malformed_codes_are_refused_without_counting_as_a_guess(member):
     device, key, _codes = enrol(member)
     for token in ("", "12345", "1234567", "abcdef", "١٢٣٤٥٦", "1" * 10_000, None, 12.5, b"123456"):
-        assert not tf.totp_verify(device, token)
+        assert not tfd.totp_verify(device, token)
         with pytest.raises(ValidationError) as caught:
             tf.code_check(device=device, token=token)
         assert caught.value.code == "format"
@@ -190,11 +193,11 @@ def test_malformed_codes_are_refused_without_counting_as_a_guess(member):
 
 def test_a_recovery_code_works_once(member):
     device, _key, codes = enrol(member)
-    assert tf.recovery_code_use(device, codes[0])
-    assert not tf.recovery_code_use(device, codes[0])
+    assert tfd.recovery_code_use(device, codes[0])
+    assert not tfd.recovery_code_use(device, codes[0])
     unthrottle(device)
     # Case, spaces and hyphens do not matter.
-    assert tf.recovery_code_use(device, "  " + codes[1].upper().replace("-", " ") + " ")
+    assert tfd.recovery_code_use(device, "  " + codes[1].upper().replace("-", " ") + " ")
     unthrottle(device)
     assert tf.recovery_code_check(device=device, code=codes[2].replace("-", "")) == 7
     assert device.recovery_codes.filter(used_at__isnull=False).count() == 3
@@ -243,11 +246,11 @@ def test_the_same_code_or_recovery_code_spent_twice_at_once_works_once():
     fresh(device)
     token = code(key)
     assert _at_once(*[
-        (lambda: tf.totp_verify(TwoFactorDevice.objects.get(pk=device.pk), token)) for _ in range(2)
+        (lambda: tfd.totp_verify(TwoFactorDevice.objects.get(pk=device.pk), token)) for _ in range(2)
     ]) == [False, True]
     fresh(device)
     assert _at_once(*[
-        (lambda: tf.recovery_code_use(TwoFactorDevice.objects.get(pk=device.pk), codes[0]))
+        (lambda: tfd.recovery_code_use(TwoFactorDevice.objects.get(pk=device.pk), codes[0]))
         for _ in range(2)
     ]) == [False, True]
     assert device.recovery_codes.filter(used_at__isnull=False).count() == 1
@@ -255,8 +258,8 @@ def test_the_same_code_or_recovery_code_spent_twice_at_once_works_once():
 
 def test_an_unconfirmed_device_takes_no_recovery_code(member):
     device, _key32, _ = tf.enrolment_start(member)
-    RecoveryCode.objects.create(device=device, code_hash=tf._recovery_hash("a" * 16))
-    assert not tf.recovery_code_use(device, "a" * 16)
+    RecoveryCode.objects.create(device=device, code_hash=tfd.recovery_hash("a" * 16))
+    assert not tfd.recovery_code_use(device, "a" * 16)
 
 
 def test_neither_the_key_nor_the_recovery_codes_are_stored_in_clear(member):
@@ -283,9 +286,9 @@ def test_a_new_set_up_replaces_an_unfinished_one_and_keeps_the_working_one(membe
     new_codes = tf.enrolment_confirm(actor=SYSTEM, device=again, token=code(key_bytes(key32)))
     assert list(TwoFactorDevice.objects.filter(user=member).values_list("pk", flat=True)) == [again.pk]
     again.refresh_from_db()
-    assert not tf.recovery_code_use(again, old_codes[0])
+    assert not tfd.recovery_code_use(again, old_codes[0])
     unthrottle(again)
-    assert tf.recovery_code_use(again, new_codes[0])
+    assert tfd.recovery_code_use(again, new_codes[0])
 
 
 def test_confirming_twice_is_refused(member):
@@ -304,9 +307,9 @@ def test_regenerating_recovery_codes_needs_a_current_code(member, agency):
     unthrottle(device)
     new_codes = tf.recovery_codes_regenerate(actor=Actor(user=member), device=device, token=code(key))
     assert set(new_codes).isdisjoint(old_codes)
-    assert not tf.recovery_code_use(device, old_codes[0])
+    assert not tfd.recovery_code_use(device, old_codes[0])
     unthrottle(device)
-    assert tf.recovery_code_use(device, new_codes[0])
+    assert tfd.recovery_code_use(device, new_codes[0])
     event = AuditEvent.objects.get(action="two_factor.recovery_codes")
     assert (event.merchant, event.actor, event.changed_fields) == (agency, member, ["recovery_codes"])
 
@@ -354,11 +357,11 @@ def test_resetting_nothing_records_nothing(member):
 )
 def test_a_merchant_requires_it_of_owners_and_admins_only(agency, role, required):
     operator = make_member(agency, role)
-    assert not tf.two_factor_required(operator)
+    assert not tfp.two_factor_required(operator)
     agency.require_two_factor = True
     agency.save(update_fields=["require_two_factor"])
-    assert tf.two_factor_required(operator) is required
-    assert bool(tf.two_factor_required_by(operator)) is required
+    assert tfp.two_factor_required(operator) is required
+    assert bool(tfp.two_factor_required_by(operator)) is required
 
 
 def test_a_sub_merchant_policy_reaches_its_agencys_owners_and_admins(agency, sub_merchant):
@@ -366,18 +369,18 @@ def test_a_sub_merchant_policy_reaches_its_agencys_owners_and_admins(agency, sub
     sub_manager = make_member(sub_merchant, "manager")
     sub_merchant.require_two_factor = True
     sub_merchant.save(update_fields=["require_two_factor"])
-    assert tf.two_factor_required(owner)
-    assert "Acme Seoul" in tf.two_factor_required_by(owner)
-    assert not tf.two_factor_required(sub_manager)
+    assert tfp.two_factor_required(owner)
+    assert "Acme Seoul" in tfp.two_factor_required_by(owner)
+    assert not tfp.two_factor_required(sub_manager)
 
 
 def test_staff_need_it_only_with_the_setting(settings):
     staff = OperatorFactory(is_staff=True)
     settings.PGCONSOLE_STAFF_REQUIRE_2FA = False
-    assert not tf.two_factor_required(staff)
+    assert not tfp.two_factor_required(staff)
     settings.PGCONSOLE_STAFF_REQUIRE_2FA = True
-    assert tf.two_factor_required(staff)
-    assert not tf.two_factor_required(OperatorFactory())
+    assert tfp.two_factor_required(staff)
+    assert not tfp.two_factor_required(OperatorFactory())
 
 
 @pytest.fixture
@@ -490,7 +493,7 @@ def test_enrolling_cannot_skip_the_code_of_an_existing_device(client, member):
 def test_a_session_owing_nothing_costs_the_middleware_no_query(django_assert_num_queries):
     request = RequestFactory().get("/")
     request.session = {}
-    middleware = tf.TwoFactorMiddleware(lambda r: None)
+    middleware = tfm.TwoFactorMiddleware(lambda r: None)
     with django_assert_num_queries(0):
         assert middleware.process_view(request, None, (), {}) is None
 
@@ -512,7 +515,7 @@ def test_staff_with_the_setting_set_up_two_factor_before_the_admin(client, setti
     response = client.get("/admin/")
     assert location(response) == f"{ENROL}?next=%2Fadmin%2F"
     client.get(ENROL)
-    key = tf._device_key(TwoFactorDevice.objects.get(user=staff))
+    key = tfd.device_key(TwoFactorDevice.objects.get(user=staff))
     assert client.post(ENROL, {"code": code(key), "next": "/admin/"}).status_code == 200
     assert client.get("/admin/").status_code == 200
 
@@ -658,7 +661,7 @@ def test_settings_page_shows_the_status(client, member):
     html = client.get(SETTINGS).content.decode()
     assert "Off" in html and "Set up two-factor login" in html
     device, key, codes = enrol(member)
-    tf.recovery_code_use(device, codes[0])
+    tfd.recovery_code_use(device, codes[0])
     client.force_login(member)
     log_in(client, member)
     fresh(device)
@@ -739,7 +742,7 @@ def test_turning_off_from_an_unverified_session_asks_for_a_code(client, enrolled
     operator, device, _key, _codes = enrolled
     client.force_login(operator)
     request_session = client.session
-    request_session.pop(tf.SESSION_OWED, None)  # e.g. a session begun before the set-up
+    request_session.pop(tfp.SESSION_OWED, None)  # e.g. a session begun before the set-up
     request_session.save()
     response = client.post(TURN_OFF, {"password": TEST_PASSWORD})
     assert location(response).startswith(VERIFY)

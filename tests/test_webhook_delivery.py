@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from standardwebhooks import Webhook
 
-from console.audit import Actor
+from console.tenancy.audit import Actor
 from webhooks import services
 from webhooks.models import Delivery
 

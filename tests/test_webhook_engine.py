@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from console.audit import Actor
+from console.tenancy.audit import Actor
 from webhooks import services
 from webhooks.models import Delivery
 

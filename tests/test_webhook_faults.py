@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from console.audit import Actor
+from console.tenancy.audit import Actor
 from webhooks import services
 from webhooks.models import Attempt
 

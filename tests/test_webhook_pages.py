@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from console.audit import Actor
+from console.tenancy.audit import Actor
 from console.models import AuditEvent
 from webhooks import services
 from webhooks.models import Delivery, WebhookEndpoint, WebhookSecret

@@ -5,9 +5,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given, settings as hsettings, strategies as st
 
-from console.audit import Actor
+from console.tenancy.audit import Actor
 from console.models import AuditEvent, WhitelistRule
-from console.whitelist import CIDRError, CompiledWhitelist, parse_cidr, whitelist_save
+from console.api.selectors import CompiledWhitelist
+from console.api.services.whitelist import whitelist_save
+from console.tenancy.cidr import CIDRError, parse_cidr
 
 from .factories import make_member, make_sub_merchant
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from console.audit import Actor
+from console.tenancy.audit import Actor
 
 from . import payloads, services
 from .models import Attempt, Delivery, WebhookEndpoint, WebhookSecret

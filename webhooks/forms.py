@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from console.forms import ServiceErrorsMixin
+from console.tenancy.forms import ServiceErrorsMixin
 
 from .models import ContentType, PayloadVersion
 

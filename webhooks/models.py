@@ -1,11 +1,14 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from console.models import Merchant, Mode
+
+from .errors import ErrorKind
 
 
 class ContentType(models.TextChoices):
@@ -53,6 +56,13 @@ class WebhookEndpoint(models.Model):
         return ContentType(self.content_type).label
 
 
+class WebhookSecretQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Secrets that still sign: no expiry, or one in the future. Newest first."""
+        now = now or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by("-created_at", "-id")
+
+
 class WebhookSecret(models.Model):
     """A signing secret (whsec_…), stored encrypted. At most two are active per endpoint."""
 
@@ -65,6 +75,8 @@ class WebhookSecret(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
+    objects = WebhookSecretQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("webhook signing secret")
         verbose_name_plural = _("webhook signing secrets")
@@ -76,6 +88,11 @@ class WebhookSecret(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.expires_at is None or self.expires_at > now
+
+
+def event_attempts() -> int:
+    """Attempts a real event gets: the first, and one per step of ``WEBHOOK_RETRY_SCHEDULE``."""
+    return 1 + len(settings.WEBHOOK_RETRY_SCHEDULE)
 
 
 def new_message_id() -> str:
@@ -112,7 +129,7 @@ class Delivery(models.Model):
     version = models.CharField(_("payload version"), max_length=4, choices=PayloadVersion.choices)
     body = models.TextField(_("body"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=6)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=event_attempts)
     attempt_count = models.PositiveSmallIntegerField(_("attempts made"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     enqueued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
@@ -144,16 +161,7 @@ class Delivery(models.Model):
 class Attempt(models.Model):
     """One HTTP request of a delivery, and what came back."""
 
-    class ErrorKind(models.TextChoices):
-        NONE = "", _("None")
-        TIMEOUT = "timeout", _("Timeout")
-        REFUSED = "refused", _("Connection refused")
-        DNS = "dns", _("DNS")
-        TLS = "tls", _("TLS")
-        BLOCKED = "blocked", _("Blocked address")
-        REDIRECT = "redirect", _("Redirect")
-        HTTP_STATUS = "http_status", _("Non-2xx answer")
-        CONNECTION = "connection", _("Connection error")
+    ErrorKind = ErrorKind  # the one vocabulary, in webhooks.errors
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField(_("attempt"))

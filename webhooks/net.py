@@ -49,7 +49,6 @@ never raises for network problems, and disables proxies from the environment,
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 import socket
@@ -69,6 +68,10 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
 from urllib3.util.connection import allowed_gai_family
+
+from console.tenancy import cidr
+
+from .errors import ErrorKind
 
 __all__ = [
     "MAX_URL_LENGTH",
@@ -210,21 +213,13 @@ def _check_numeric(host: str) -> None:
 # ------------------------------------------------------------------ address policy
 
 
-@functools.lru_cache(maxsize=64)
-def _parse_networks(networks: tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    parsed = []
-    for net in networks:
-        try:
-            parsed.append(ipaddress.ip_network(str(net).strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"allowed_networks: {net!r} is not a valid CIDR range") from None
-    return tuple(parsed)
-
-
 def _networks(allowed_networks: Sequence[str]) -> tuple[IPNetwork, ...]:
     if isinstance(allowed_networks, str):  # a lone "127.0.0.0/8" is a common slip
         allowed_networks = (allowed_networks,)
-    return _parse_networks(tuple(allowed_networks))
+    try:
+        return cidr.networks(tuple(allowed_networks))
+    except ValueError as exc:
+        raise ValueError(f"allowed_networks: {exc}") from None
 
 
 def _is_allowed(ip: IPAddress, networks: tuple[IPNetwork, ...]) -> bool:
@@ -469,21 +464,21 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _classify(exc: BaseException, connect_timeout: float, read_timeout: float) -> tuple[str, str]:
     if isinstance(exc, UnsafeURL):
-        return ("dns" if exc.kind == "dns" else "blocked"), exc.message
+        return (ErrorKind.DNS if exc.kind == "dns" else ErrorKind.BLOCKED), exc.message
     chain = list(_chain(exc))
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "refused", "The receiver refused the connection (nothing listens on that port?)."
+        return ErrorKind.REFUSED, "The receiver refused the connection (nothing listens on that port?)."
     # NewConnectionError subclasses ConnectTimeoutError in urllib3: not a timeout.
     if isinstance(exc, requests.ConnectTimeout) or any(
         isinstance(e, urllib3.exceptions.ConnectTimeoutError)
         and not isinstance(e, urllib3.exceptions.NewConnectionError)
         for e in chain
     ):
-        return "timeout", (
+        return ErrorKind.TIMEOUT, (
             f"The receiver did not accept the connection within {_seconds(connect_timeout)}."
         )
     if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
-        return "timeout", f"The receiver did not answer within {_seconds(read_timeout)}."
+        return ErrorKind.TIMEOUT, f"The receiver did not answer within {_seconds(read_timeout)}."
     if isinstance(exc, requests.exceptions.SSLError) or any(
         isinstance(e, urllib3.exceptions.SSLError) for e in chain
     ):
@@ -492,17 +487,17 @@ def _classify(exc: BaseException, connect_timeout: float, read_timeout: float) -
         detail = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
         reason = getattr(detail, "verify_message", None) or getattr(detail, "reason", None)
         suffix = f": {reason}" if reason else ""
-        return "tls", f"The secure (TLS) connection to the receiver failed{suffix}."
+        return ErrorKind.TLS, f"The secure (TLS) connection to the receiver failed{suffix}."
     if any(isinstance(e, socket.gaierror) for e in chain):
-        return "dns", "The receiver's host name could not be resolved."
+        return ErrorKind.DNS, "The receiver's host name could not be resolved."
     if any(
         isinstance(e, (ConnectionResetError, RemoteDisconnected, IncompleteRead, BrokenPipeError))
         for e in chain
     ):
-        return "connection", "The receiver closed the connection before the answer was complete."
+        return ErrorKind.CONNECTION, "The receiver closed the connection before the answer was complete."
     wrappers = ("requests", "urllib3")
     root = next((e for e in reversed(chain) if not type(e).__module__.startswith(wrappers)), exc)
-    return "connection", f"The connection to the receiver failed ({type(root).__name__}: {root})."
+    return ErrorKind.CONNECTION, f"The connection to the receiver failed ({type(root).__name__}: {root})."
 
 
 def post(
@@ -543,7 +538,7 @@ def post(
     except requests.exceptions.InvalidURL as exc:
         return SendResult(
             duration_ms=elapsed(),
-            error_kind="blocked",
+            error_kind=ErrorKind.BLOCKED,
             error_message=f"The URL could not be used ({exc}).",
         )
     setattr(prepared, _ALLOWED_ATTR, tuple(str(n) for n in networks))
@@ -590,11 +585,11 @@ def post(
     if 300 <= status < 400:
         location = response.headers.get("Location")
         target = f" to {location}" if location else " without a Location"
-        result.error_kind = "redirect"
+        result.error_kind = ErrorKind.REDIRECT
         result.error_message = (
             f"Redirects are not followed: the receiver answered {status}{target}."
         )
     elif not 200 <= status < 300:
-        result.error_kind = "http_status"
+        result.error_kind = ErrorKind.HTTP_STATUS
         result.error_message = f"The receiver answered {status}."
     return result

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from console.selectors import MerchantAccess
+from console.tenancy.selectors import MerchantAccess
 
 from .models import Delivery, Mode, WebhookEndpoint, WebhookSecret
 
@@ -25,7 +25,7 @@ def _active_secrets_prefetch():
     now = timezone.now()
     return Prefetch(
         "secrets",
-        queryset=WebhookSecret.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        queryset=WebhookSecret.objects.active(now)
         .defer("secret_encrypted").order_by("-created_at", "-id"),
         to_attr="active_secret_list",
     )

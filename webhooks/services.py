@@ -23,22 +23,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
-from console.audit import SYSTEM, Actor, audit_record, changed_fields, snapshot
-from console.crypto import decrypt_text, encrypt_text
+from console.tenancy.audit import Actor, SYSTEM, audit_record, changed_fields, snapshot
+from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.models import Merchant
 
 from . import net, payloads
+from .errors import RETRYABLE
 from .models import (
+    event_attempts,
     Attempt, ContentType, Delivery, Mode, PayloadVersion, WebhookEndpoint, WebhookSecret,
 )
+from console.tenancy.selectors import lock_merchant
 
 logger = logging.getLogger(__name__)
 
 ENDPOINT_FIELDS = ("url", "content_type", "version", "enabled")
 MAX_ACTIVE_SECRETS = 2
-EVENT_ATTEMPTS = 1 + 5  # the first try and five retries
 DISPATCH_GRACE_SECONDS = 2
-RETRYABLE_KINDS = {"timeout", "refused", "dns", "tls", "connection"}
 
 
 def allowed_networks() -> list[str]:
@@ -116,7 +117,7 @@ def endpoint_ensure(*, merchant: Merchant, mode: str) -> WebhookEndpoint:
 def sub_merchant_set_own_webhook(*, actor: Actor, merchant: Merchant, use_own: bool) -> Merchant:
     if merchant.parent_id is None:
         raise ValidationError(_("Only a sub-merchant can use its agency's webhook."))
-    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    merchant = lock_merchant(merchant)
     if merchant.webhook_same_as_agency == (not use_own):
         return merchant
     merchant.webhook_same_as_agency = not use_own
@@ -128,7 +129,7 @@ def sub_merchant_set_own_webhook(*, actor: Actor, merchant: Merchant, use_own: b
 
 def active_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[WebhookSecret]:
     now = now or timezone.now()
-    return [s for s in endpoint.secrets.all() if s.is_active(now)]
+    return list(endpoint.secrets.active(now))
 
 
 @transaction.atomic
@@ -146,7 +147,7 @@ def secret_rotate(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookSecret:
     """A new secret signs from now on, alongside the current one for the grace period."""
     now = timezone.now()
     WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
-    current = [s for s in endpoint.secrets.all() if s.is_active(now)]
+    current = list(endpoint.secrets.active(now))
     grace = now + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
     for secret in current:
         if secret.expires_at is None or secret.expires_at > grace:
@@ -166,7 +167,7 @@ def secret_rotate(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookSecret:
 def secret_expire(*, actor: Actor, endpoint: WebhookEndpoint, secret_id: int) -> None:
     """Expire an old secret at once. The newest secret cannot be expired (rotate instead)."""
     now = timezone.now()
-    active = [s for s in endpoint.secrets.all() if s.is_active(now)]
+    active = list(endpoint.secrets.active(now))
     secret = next((s for s in active if s.pk == secret_id), None)
     if secret is None:
         raise ValidationError(_("This secret has already expired."))
@@ -267,7 +268,7 @@ def notify_event(
             status = status_v1 if status_v1 in payloads.V1_STATUSES else "ready"
         delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
                                     status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
-                                    cancellation_id=cancellation_id, max_attempts=EVENT_ATTEMPTS)
+                                    cancellation_id=cancellation_id, max_attempts=event_attempts())
         audit_record(actor=actor, merchant=merchant, action="webhook.notify", target=delivery,
                      changed_fields=[])
         _after_commit_enqueue(delivery)
@@ -370,9 +371,8 @@ def deliver(delivery_id: int) -> Attempt | None:
     delivery, token = claimed
     now = timezone.now()
     secrets_ = list(
-        WebhookSecret.objects.filter(endpoint_id=delivery.endpoint_id)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .select_related("endpoint").order_by("-created_at", "-id")
+        WebhookSecret.objects.filter(endpoint_id=delivery.endpoint_id).active(now)
+        .select_related("endpoint")
     )
     endpoint = secrets_[0].endpoint if secrets_ else WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
     delivery.endpoint = endpoint
@@ -417,7 +417,7 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
     if result.ok:
         changes.update(status=Delivery.Status.SUCCEEDED, completed_at=now, next_attempt_at=None)
     else:
-        retryable = result.error_kind in RETRYABLE_KINDS or (
+        retryable = result.error_kind in RETRYABLE or (
             result.status is not None and (result.status >= 500 or result.status == 429)
         )
         delay = _retry_delay(number, result.headers.get("Retry-After") or result.headers.get("retry-after"))

@@ -3,15 +3,15 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from console.access import merchant_view
-from console.audit import Actor
-from console.roles import Perm
+from console.tenancy.access import merchant_action, merchant_view
+from console.tenancy.audit import Actor
+from console.tenancy.roles import Perm
 
 from . import selectors, services
 from .forms import EndpointForm
@@ -43,12 +43,8 @@ def webhook_settings(request, access):
     return _render_page(request, access)
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
+@merchant_action(Perm.EDIT_INTEGRATION)
 def endpoint_save(request, access, mode):
-    if mode not in Mode.values:
-        raise Http404
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     form = EndpointForm(request.POST, prefix=mode)
     if form.is_valid():
         try:
@@ -62,12 +58,8 @@ def endpoint_save(request, access, mode):
     return _render_page(request, access, forms={mode: form}, status=400)
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
+@merchant_action(Perm.EDIT_INTEGRATION)
 def send_test(request, access, mode):
-    if mode not in Mode.values:
-        raise Http404
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
         delivery, enqueued = services.delivery_send_test(
             actor=Actor.from_request(request), merchant=access.merchant, mode=mode)
@@ -98,10 +90,8 @@ def delivery_result(request, access, message_id):
     })
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
+@merchant_action(Perm.EDIT_INTEGRATION)
 def own_webhook(request, access):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
         services.sub_merchant_set_own_webhook(actor=Actor.from_request(request), merchant=access.merchant,
                                               use_own=request.POST.get("use_own") == "1")
@@ -111,11 +101,9 @@ def own_webhook(request, access):
 
 
 @never_cache
-@merchant_view(Perm.EDIT_INTEGRATION)
-def secret_reveal(request, access, mode, secret_id):
-    endpoint, _secret = selectors.secret_get(access=access, mode=mode, secret_id=secret_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.secret_get)
+def secret_reveal(request, access, found, mode, secret_id):
+    endpoint, _secret = found
     try:
         value = services.secret_reveal(actor=Actor.from_request(request), endpoint=endpoint,
                                        secret_id=secret_id)
@@ -126,21 +114,16 @@ def secret_reveal(request, access, mode, secret_id):
     return response
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
-def secret_rotate(request, access, mode):
-    endpoint = selectors.endpoint_get(access=access, mode=mode)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.endpoint_get)
+def secret_rotate(request, access, endpoint, mode):
     services.secret_rotate(actor=Actor.from_request(request), endpoint=endpoint)
     messages.success(request, _("A new signing secret is active. The previous one keeps signing until it expires."))
     return HttpResponseRedirect(_page_url(access) + f"#endpoint-{mode}")
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
-def secret_expire(request, access, mode, secret_id):
-    endpoint, _secret = selectors.secret_get(access=access, mode=mode, secret_id=secret_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.secret_get)
+def secret_expire(request, access, found, mode, secret_id):
+    endpoint, _secret = found
     try:
         services.secret_expire(actor=Actor.from_request(request), endpoint=endpoint, secret_id=secret_id)
     except ValidationError as exc:
@@ -173,11 +156,8 @@ def delivery_detail(request, access, message_id):
     })
 
 
-@merchant_view(Perm.EDIT_INTEGRATION)
-def delivery_resend(request, access, message_id):
-    delivery = selectors.delivery_get(access=access, message_id=message_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.delivery_get)
+def delivery_resend(request, access, delivery, message_id):
     try:
         delivery, enqueued = services.delivery_resend(actor=Actor.from_request(request), delivery=delivery)
     except ValidationError as exc:

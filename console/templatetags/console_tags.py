@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
-from console.roles import Perm
+from console.tenancy.roles import Perm
 
 register = template.Library()
 

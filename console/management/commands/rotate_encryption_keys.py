@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from console.crypto import rotate_token
+from console.tenancy.crypto import rotate_token
 
 
 def _targets():

@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from console.demo import seed_demo
+from console.ops.demo import seed_demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,94 @@
+"""Reads of the Accounts and Sub-merchants pages, scoped to a ``MerchantAccess``: the members
+that reach a merchant (with what the viewer may do to each), its open invitations, its
+sub-merchants. Anything of another merchant is a 404 here.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from console.models import Membership, Merchant, Operator
+from console.tenancy.roles import Perm, ROLE_RANK, Role, assignable_roles, may_manage_member
+from console.tenancy.selectors import MerchantAccess
+
+
+def sub_merchants_of(*, access: MerchantAccess) -> QuerySet[Merchant]:
+    if access.merchant.is_sub_merchant:
+        return Merchant.objects.none()
+    return access.merchant.sub_merchants.order_by("tier_code")
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    membership: Membership
+    inherited: bool  # reaches this sub-merchant through the agency
+    two_factor: bool = False  # has a confirmed two-factor device
+    manageable: bool = False  # the viewer may change or remove it
+    role_choices: tuple = ()  # (value, label) the viewer may pick for it
+
+
+def members_of(*, access: MerchantAccess, viewer: Operator | None = None) -> list[MemberRow]:
+    """Memberships that reach this merchant: its own and, for a sub-merchant, the agency's.
+    With ``viewer`` (the operator looking), each row also says what they may do to it."""
+    from console.models import TwoFactorDevice
+
+    merchant = access.merchant
+    scope = Q(merchant=merchant)
+    if merchant.parent_id:
+        scope |= Q(merchant_id=merchant.parent_id)
+    rows = list(Membership.objects.filter(scope).select_related("operator", "merchant"))
+    enrolled = set(TwoFactorDevice.objects.filter(
+        user_id__in=[m.operator_id for m in rows], confirmed=True
+    ).values_list("user_id", flat=True))
+    can_manage = viewer is not None and access.can(Perm.MANAGE_ACCOUNTS)
+    givable = [(r.value, r.label) for r in assignable_roles(actor_role=access.role, merchant=merchant)]
+    result = []
+    for m in rows:
+        inherited = m.merchant_id != merchant.pk
+        manageable = can_manage and not inherited and may_manage_member(
+            actor_role=access.role, actor=viewer, membership=m)
+        choices = givable if any(v == m.role for v, _ in givable) else [
+            *givable, (m.role, m.get_role_display())]
+        result.append(MemberRow(m, inherited=inherited, two_factor=m.operator_id in enrolled,
+                                manageable=manageable, role_choices=tuple(choices) if manageable else ()))
+    result.sort(key=lambda r: (r.inherited, -ROLE_RANK[Role(r.membership.role)],
+                               r.membership.operator.email))
+    return result
+
+
+def membership_of(*, access: MerchantAccess, membership_id: int) -> Membership:
+    """A membership of this merchant itself (not one inherited from the agency), or 404."""
+    membership = (Membership.objects.select_related("operator", "merchant")
+                  .filter(pk=membership_id, merchant=access.merchant).first())
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def open_invitations_of(*, access: MerchantAccess) -> QuerySet:
+    from console.models import Invitation
+
+    return (Invitation.objects.filter(merchant=access.merchant, accepted_at__isnull=True,
+                                      revoked_at__isnull=True)
+            .select_related("invited_by").order_by("-created_at", "-id"))
+
+
+def invitation_of(*, access: MerchantAccess, invitation_id: int):
+    from console.models import Invitation
+
+    invitation = (Invitation.objects.select_related("merchant")
+                  .filter(pk=invitation_id, merchant=access.merchant).first())
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def sub_merchant_of(*, access: MerchantAccess, tier_code: str) -> Merchant:
+    """The agency's sub-merchant with this tier code, or 404 (a sub-merchant has none)."""
+    if access.merchant.is_sub_merchant:
+        raise Http404
+    sub = access.merchant.sub_merchants.filter(tier_code=tier_code).first()
+    if sub is None:
+        raise Http404
+    return sub

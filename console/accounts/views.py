@@ -1,0 +1,298 @@
+"""Login, the Accounts page (members, invitations, the two-factor rule) and accepting an
+invitation. Thin views: forms collect; ``console.services`` and ``console.invitations`` decide."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from console.accounts.services import invitations
+from console.accounts import services
+from console.tenancy.access import merchant_view
+from console.tenancy.audit import Actor
+from console.accounts.forms import InvitationAcceptForm, InviteForm, MemberRoleForm, TwoFactorPolicyForm
+from console.tenancy.client_ip import client_ip
+from console.tenancy.roles import Perm, Role, assignable_roles
+from console.accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
+from .forms import SubMerchantForm
+from .selectors import sub_merchant_of, sub_merchants_of
+
+
+class OperatorLoginForm(AuthenticationForm):
+    """Email + password. The error never says whether the account exists."""
+
+    username = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _("The email address or password is incorrect."),
+        "inactive": _("The email address or password is incorrect."),
+    }
+
+
+class LoginView(auth_views.LoginView):
+    form_class = OperatorLoginForm
+    redirect_authenticated_user = True
+
+
+# --- Accounts page ----------------------------------------------------------------
+
+
+def _origin(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _accounts_url(access) -> str:
+    return reverse("console:accounts", kwargs={"merchant_code": access.merchant.code})
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _invite_form(access, data=None) -> InviteForm:
+    return InviteForm(data, roles=assignable_roles(actor_role=access.role, merchant=access.merchant))
+
+
+def _accounts_page(request, access, *, invite_form=None, status=200):
+    context = {
+        "access": access, "nav": "accounts", "can_manage": access.can(Perm.MANAGE_ACCOUNTS),
+        "members": members_of(access=access, viewer=request.user),
+        "invitations": list(open_invitations_of(access=access)),
+        "invite_form": invite_form or _invite_form(access),
+        "max_developers": services.MAX_DEVELOPERS,
+    }
+    return render(request, "console/accounts.html", context, status=status)
+
+
+@merchant_view(Perm.VIEW_ACCOUNTS)
+def accounts(request, access):
+    if request.method != "POST":
+        return _accounts_page(request, access)
+    if not access.can(Perm.MANAGE_ACCOUNTS):
+        raise PermissionDenied
+    form = _invite_form(access, request.POST)
+    if form.is_valid():
+        try:
+            invitation = invitations.invitation_create(
+                actor=Actor.from_request(request), merchant=access.merchant,
+                email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                actor_role=access.role, origin=_origin(request),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, gettext(
+                "Invitation sent to %(email)s. The link works once, for %(days)d days."
+            ) % {"email": invitation.email, "days": invitations.lifetime().days})
+            return HttpResponseRedirect(_accounts_url(access))
+    return _accounts_page(request, access, invite_form=form, status=400)
+
+
+def _perform(request, access, change, success, *, then: str | None = None):
+    """A POST-only Accounts action: run the service call; on refusal, the page again with the
+    reason (400); otherwise ``success`` (a message, or a function making it) and a redirect."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        change()
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return _accounts_page(request, access, status=400)
+    messages.success(request, success() if callable(success) else success)
+    return HttpResponseRedirect(then or _accounts_url(access))
+
+
+@merchant_view(Perm.MANAGE_ACCOUNTS)
+def member_role(request, access, member_id):
+    membership = membership_of(access=access, membership_id=member_id)
+    form = MemberRoleForm(request.POST or None)  # the service decides who may give what
+
+    def change():
+        if not form.is_valid():
+            raise ValidationError(gettext("Choose a role from the list."))
+        services.membership_set_role(actor=Actor.from_request(request), membership=membership,
+                                     role=form.cleaned_data["role"], actor_role=access.role)
+
+    return _perform(request, access, change, lambda: gettext(
+        "%(email)s is now %(role)s. It takes effect at their next click."
+    ) % {"email": membership.operator.email, "role": Role(form.cleaned_data["role"]).label})
+
+
+@merchant_view(Perm.MANAGE_ACCOUNTS)
+def member_remove(request, access, member_id):
+    membership = membership_of(access=access, membership_id=member_id)
+    leaving = membership.operator_id == request.user.pk
+    return _perform(
+        request, access,
+        lambda: services.membership_delete(actor=Actor.from_request(request), membership=membership,
+                                           actor_role=access.role),
+        gettext("You left %(merchant)s.") % {"merchant": access.merchant.name} if leaving else
+        gettext("%(email)s was removed from %(merchant)s.")
+        % {"email": membership.operator.email, "merchant": access.merchant.name},
+        then=reverse("home") if leaving else None,
+    )
+
+
+@merchant_view(Perm.MANAGE_ACCOUNTS)
+def invitation_resend(request, access, invitation_id):
+    invitation = invitation_of(access=access, invitation_id=invitation_id)
+    return _perform(
+        request, access,
+        lambda: invitations.invitation_resend(actor=Actor.from_request(request), invitation=invitation,
+                                              origin=_origin(request)),
+        gettext("Invitation sent again to %(email)s. Earlier links no longer work.")
+        % {"email": invitation.email},
+    )
+
+
+@merchant_view(Perm.MANAGE_ACCOUNTS)
+def invitation_revoke(request, access, invitation_id):
+    invitation = invitation_of(access=access, invitation_id=invitation_id)
+    return _perform(
+        request, access,
+        lambda: invitations.invitation_revoke(actor=Actor.from_request(request), invitation=invitation),
+        gettext("Invitation to %(email)s withdrawn: its link no longer works.") % {"email": invitation.email},
+    )
+
+
+@merchant_view(Perm.MANAGE_ACCOUNTS)
+def two_factor_policy(request, access):
+    form = TwoFactorPolicyForm(request.POST or None)
+    required = form.is_valid() and form.cleaned_data["require_two_factor"]  # a checkbox
+    return _perform(
+        request, access,
+        lambda: services.two_factor_rule_set(actor=Actor.from_request(request),
+                                             merchant=access.merchant, required=required),
+        gettext("Owners and admins must now use two-factor login: each is asked to set it up at "
+                "their next login.") if required else
+        gettext("Two-factor login is no longer required here."),
+    )
+
+
+# --- Accepting an invitation (no merchant in the URL: the link is the credential) --
+
+
+def _accept_page(request, context, status=200):
+    return render(request, "console/invitation_accept.html", context, status=status)
+
+
+@never_cache
+def invitation_accept(request, token):
+    try:
+        invitation = invitations.invitation_from_token(token)
+    except invitations.InvitationInvalid as exc:
+        return render(request, "console/invitation_invalid.html", {"message": exc.message},
+                      status=exc.status)
+    user = request.user if request.user.is_authenticated else None
+    step = invitations.acceptance_step(invitation, user)
+    form = InvitationAcceptForm(request.POST or None) if step == invitations.CREATE_ACCOUNT else None
+    context = {
+        "invitation": invitation, "form": form,
+        "existing": step == invitations.LOG_IN, "wrong_account": step == invitations.WRONG_ACCOUNT,
+        "login_url": f"{reverse('login')}?{urlencode({'next': request.path})}",
+    }
+    if step == invitations.WRONG_ACCOUNT:
+        return _accept_page(request, context, status=403)
+    if request.method != "POST" or step == invitations.LOG_IN:
+        return _accept_page(request, context)
+    if form is not None and not form.is_valid():
+        return _accept_page(request, context, status=400)
+    try:
+        accepted = invitations.invitation_accept(
+            invitation=invitation, operator=user,
+            password=form.cleaned_data["password1"] if form else "",
+            full_name=form.cleaned_data["full_name"] if form else "", ip=client_ip(request),
+        )
+    except ValidationError as exc:
+        if form is None:
+            context["error"] = _error_text(exc)
+        else:
+            form.add_service_errors(exc)
+        return _accept_page(request, context, status=400)
+    if accepted.created_account:
+        auth_login(request, accepted.operator, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, gettext("Welcome to %(merchant)s. Your role: %(role)s.")
+                     % {"merchant": invitation.merchant.name, "role": invitation.get_role_display()})
+    return HttpResponseRedirect(reverse("console:overview",
+                                        kwargs={"merchant_code": invitation.merchant.code}))
+
+
+# --- Sub-merchants page: the agency's tiers, added and edited by its owner and admin ----
+
+
+def _list_url(access) -> str:
+    return reverse("console:sub_merchants", kwargs={"merchant_code": access.merchant.code})
+
+
+def _list_page(request, access, *, form=None, status=200):
+    can_manage = access.can(Perm.MANAGE_ACCOUNTS) and not access.merchant.is_sub_merchant
+    return render(request, "console/sub_merchants.html", {
+        "access": access, "nav": "sub_merchants",
+        "sub_merchants": sub_merchants_of(access=access),
+        "can_manage": can_manage,
+        "form": form or SubMerchantForm(initial={"webhook_same_as_agency": True}),
+    }, status=status)
+
+
+@merchant_view(Perm.VIEW_ACCOUNTS)
+def sub_merchants(request, access):
+    if request.method != "POST":
+        return _list_page(request, access)
+    if not access.can(Perm.MANAGE_ACCOUNTS):
+        raise PermissionDenied
+    form = SubMerchantForm(request.POST)
+    if access.merchant.is_sub_merchant:
+        form.add_error(None, _("A sub-merchant cannot have sub-merchants of its own."))
+    elif form.is_valid():
+        try:
+            sub = services.sub_merchant_create(actor=Actor.from_request(request), agency=access.merchant,
+                                               **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Sub-merchant %(name)s (tier code %(tier)s) added. "
+                                        "Its test channels are ready.")
+                             % {"name": sub.name, "tier": sub.tier_code})
+            return HttpResponseRedirect(_list_url(access))
+    return _list_page(request, access, form=form, status=400)
+
+
+@merchant_view(Perm.VIEW_ACCOUNTS)
+def sub_merchant_edit(request, access, tier_code):
+    sub = sub_merchant_of(access=access, tier_code=tier_code)
+    can_manage = access.can(Perm.MANAGE_ACCOUNTS)
+    form = SubMerchantForm.for_merchant(sub)
+    status = 200
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = SubMerchantForm(request.POST, initial=form.initial)
+        if form.is_valid():
+            try:
+                sub = services.merchant_update(actor=Actor.from_request(request), merchant=sub,
+                                               **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Sub-merchant %(name)s saved.") % {"name": sub.name}
+                                 if form.has_changed() else _("Nothing changed."))
+                return HttpResponseRedirect(_list_url(access))
+        status = 400
+    if not can_manage:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(request, "console/sub_merchant_edit.html", {
+        "access": access, "nav": "sub_merchants", "sub": sub, "form": form, "can_manage": can_manage,
+    }, status=status)

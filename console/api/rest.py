@@ -1,0 +1,136 @@
+"""The i'mport-compatible REST API: POST /users/getToken, GET /users/pg, GET /tiers/<code>.
+
+Every answer is the i'mport envelope {"code", "message", "response"}; failures carry a
+non-zero code, a sentence, and 401/403/404/429. Bodies may be JSON or form-encoded.
+These endpoints authenticate with tokens, so they are exempt from CSRF.
+"""
+
+import json
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from channels.catalog import MODULE_TYPE
+from channels.models import Channel, Mode
+
+from console.api.services.api_keys import api_key_check, token_authenticate, token_issue, touch_last_used
+from console.models import Merchant, TIER_CODE_RE
+from console.tenancy.client_ip import client_ip
+from console.api.selectors import whitelist_allows
+
+FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute
+
+
+def envelope(response=None, *, code: int = 0, message: str | None = None, status: int = 200):
+    return JsonResponse({"code": code, "message": message, "response": response}, status=status,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+def _fail(status: int, message: str):
+    return envelope(None, code=-1, message=message, status=status)
+
+
+def _body(request) -> dict | None:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+    return request.POST
+
+
+def _refused(merchant: Merchant, request):
+    address = client_ip(request)
+    if whitelist_allows(merchant, address):
+        return None
+    return _fail(403, f"The address {address} is not on this merchant's IP whitelist.")
+
+
+@csrf_exempt
+@require_POST
+def get_token(request):
+    address = client_ip(request) or "unknown"
+    failures_key = f"rest:getToken:failures:{address}"
+    if (cache.get(failures_key) or 0) >= FAILED_TOKEN_LIMIT:
+        return _fail(429, "Too many failed token requests from this address. Try again in a minute.")
+    data = _body(request)
+    if data is None:
+        return _fail(400, "The body must be JSON or a form with imp_key and imp_secret.")
+    api_key = api_key_check(str(data.get("imp_key") or ""), str(data.get("imp_secret") or ""))
+    if api_key is None:
+        if cache.add(failures_key, 1, timeout=60) is False:
+            try:
+                cache.incr(failures_key)
+            except ValueError:
+                cache.set(failures_key, 1, timeout=60)
+        return _fail(401, "The REST API key or secret is wrong, expired or revoked.")
+    refused = _refused(api_key.merchant, request)
+    if refused:
+        return refused
+    issued = token_issue(api_key)
+    touch_last_used(api_key)
+    return envelope({"access_token": issued.token, "now": int(issued.now.timestamp()),
+                     "expired_at": int(issued.expires_at.timestamp())})
+
+
+def _authenticated(request):
+    """(merchant the call acts for, error response)."""
+    header = request.headers.get("Authorization", "").strip()
+    token = header[7:].strip() if header.lower().startswith("bearer ") else header
+    api_key = token_authenticate(token)
+    if api_key is None:
+        return None, _fail(401, "The access token is missing, unknown or expired. Get one at /users/getToken.")
+    refused = _refused(api_key.merchant, request)
+    if refused:
+        return None, refused
+    merchant = api_key.merchant
+    if "Tier" in request.headers:  # present means "act for this sub-merchant", even if blank
+        tier = request.headers["Tier"]
+        sub = merchant.sub_merchants.filter(tier_code=tier).first() if TIER_CODE_RE.fullmatch(tier) else None
+        if sub is None:
+            return None, _fail(404, f"This merchant has no sub-merchant with the tier code {tier!r}.")
+        merchant = sub
+    return merchant, None
+
+
+def _channel_rows(merchant_id: int):
+    """The hot path of /users/pg as one plain SQL statement (the ORM would compile the same
+    query on every call): only public columns, never a credential."""
+    table, qn = Channel._meta.db_table, connection.ops.quote_name
+    sql = (f"SELECT {qn('pg_provider')}, {qn('mid')}, {qn('mode')}, {qn('module')}, {qn('name')}, "
+           f"{qn('channel_key')} FROM {qn(table)} WHERE {qn('merchant_id')} = %s OR "
+           f"{qn('assigned_to_id')} = %s ORDER BY {qn('mode')}, {qn('provider')}, {qn('id')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [merchant_id, merchant_id])
+        return cursor.fetchall()
+
+
+@csrf_exempt
+@require_GET
+def users_pg(request):
+    merchant, error = _authenticated(request)
+    if error:
+        return error
+    rows = _channel_rows(merchant.pk)
+    return envelope([
+        {"pg_provider": pg, "pg_id": mid, "sandbox": mode == Mode.TEST, "type": MODULE_TYPE[module],
+         "channel_name": name, "channel_key": key}
+        for pg, mid, mode, module, name, key in rows  # plain values: never a credential column
+    ])
+
+
+@csrf_exempt
+@require_GET
+def tier(request, tier_code):
+    merchant, error = _authenticated(request)
+    if error:
+        return error
+    agency = merchant.parent or merchant
+    sub = agency.sub_merchants.filter(tier_code=tier_code).first() if TIER_CODE_RE.fullmatch(tier_code) else None
+    if sub is None or (merchant.parent_id and merchant.pk != sub.pk):
+        return _fail(404, f"Unknown tier code {tier_code}.")
+    return envelope({"tier_code": sub.tier_code, "tier_name": sub.name})

@@ -1,0 +1,95 @@
+"""The IP whitelist (the console's "Other settings"): CIDR rules that guard the REST API.
+
+``whitelist_save`` validates all rules together (each with ``console.tenancy.cidr.parse_cidr``,
+which says what was probably meant) and replaces them in one transaction. The check on the
+API's hot path is ``console.api.selectors.whitelist_allows``.
+"""
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from console.tenancy.cidr import CIDRError, parse_cidr
+from console.tenancy.audit import Actor, audit_record
+from console.tenancy.selectors import lock_merchant
+from console.models import Merchant, WhitelistRule
+
+MAX_RULES = 100
+
+
+@dataclass
+class WhitelistResult:
+    rules: list[tuple[str, str]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
+    """Validate the rules as submitted (CIDR, memo). Errors are keyed by row index."""
+    errors: dict[str, list[str]] = {}
+    kept: list[tuple[int, ipaddress._BaseNetwork, str]] = []
+    seen: dict[ipaddress._BaseNetwork, int] = {}
+    for index, (cidr, memo) in enumerate(rows):
+        cidr, memo = (cidr or "").strip(), (memo or "").strip()
+        if not cidr and not memo:
+            continue  # an empty row is not a rule
+        if len(memo) > 100:
+            errors[f"memo-{index}"] = [_("The memo is too long: at most 100 characters.")]
+        try:
+            network = parse_cidr(cidr)
+        except CIDRError as exc:
+            errors[f"cidr-{index}"] = [str(exc)]
+            continue
+        if network in seen:
+            errors[f"cidr-{index}"] = [_("This block is already rule %(n)d.") % {"n": seen[network] + 1}]
+            continue
+        seen[network] = index
+        kept.append((index, network, memo))
+    if len(kept) > MAX_RULES:
+        errors["__all__"] = [_("A whitelist holds at most %(max)d rules; this one has %(n)d.")
+                             % {"max": MAX_RULES, "n": len(kept)}]
+    if errors:
+        raise ValidationError(errors)
+    warnings = []
+    for index, network, _memo in kept:
+        for other_index, other, _other_memo in kept:
+            if other is not network and other.version == network.version and network.subnet_of(other):
+                warnings.append(_("Rule %(n)d (%(cidr)s) is already inside rule %(m)d (%(other)s).") % {
+                    "n": index + 1, "cidr": network.with_prefixlen, "m": other_index + 1,
+                    "other": other.with_prefixlen})
+                break
+    return WhitelistResult(rules=[(n.with_prefixlen, memo) for _i, n, memo in kept], warnings=warnings)
+
+
+@transaction.atomic
+def whitelist_save(
+    *, actor: Actor, merchant: Merchant, enabled: bool, rows: list[tuple[str, str]],
+    confirm_empty: bool = False,
+) -> WhitelistResult:
+    """Replace the merchant's rules and switch, all together or not at all."""
+    result = whitelist_validate(rows)
+    if enabled and not result.rules and not confirm_empty:
+        raise ValidationError({"enabled": [_(
+            "With the whitelist on and no rule, every REST API call will be refused. "
+            "Add a rule, or confirm that this is what you want.")]})
+    merchant = lock_merchant(merchant)
+    before = list(merchant.whitelist_rules.values_list("cidr", "memo"))
+    changed = []
+    if before != result.rules:
+        merchant.whitelist_rules.all().delete()
+        WhitelistRule.objects.bulk_create([
+            WhitelistRule(merchant=merchant, cidr=cidr, memo=memo, position=i)
+            for i, (cidr, memo) in enumerate(result.rules)
+        ])
+        changed.append("rules")
+    if merchant.whitelist_enabled != enabled:
+        merchant.whitelist_enabled = enabled
+        changed.append("enabled")
+    if changed:
+        # updated_at also tells every process that its compiled copy is stale
+        merchant.save(update_fields=["whitelist_enabled", "updated_at"])
+        audit_record(actor=actor, merchant=merchant, action="whitelist.update", target=merchant,
+                     changed_fields=changed)
+    return result

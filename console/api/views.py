@@ -1,0 +1,125 @@
+"""IDs & API keys page: the merchant code, and REST API keys whose secrets are shown once."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from console.tenancy.access import merchant_action, merchant_view
+from .selectors import api_key_of
+from console.api.services.api_keys import api_key_create, api_key_reissue, api_key_revoke
+from console.tenancy.audit import Actor
+from console.tenancy.roles import Perm
+from .services.whitelist import MAX_RULES, whitelist_save
+
+
+def _page(request, access, *, shown=None, errors=None, status=200):
+    merchant = access.merchant
+    keys = [] if merchant.is_sub_merchant else list(merchant.api_keys.all())
+    response = render(request, "console/api_keys.html", {
+        "access": access, "nav": "api_keys", "keys": keys, "now": timezone.now(), "shown": shown,
+        "can_manage": access.can(Perm.MANAGE_API_KEYS) and not merchant.is_sub_merchant,
+        "errors": errors or {}, "form": request.POST if errors else {},
+        "form_errors": (errors or {}).get("__all__", []),
+    }, status=status)
+    if shown:
+        response["Cache-Control"] = "no-store"  # the secret must not stay in any cache
+    return response
+
+
+@merchant_view(Perm.VIEW_INTEGRATION)
+def api_keys(request, access):
+    if request.method != "POST":
+        return _page(request, access)
+    if not access.can(Perm.MANAGE_API_KEYS):
+        raise PermissionDenied
+    expires_at, errors = None, {}
+    raw_expiry = (request.POST.get("expires_on") or "").strip()
+    if raw_expiry:
+        try:
+            day = datetime.date.fromisoformat(raw_expiry)
+            expires_at = timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+        except ValueError:
+            errors["expires_at"] = [_("Enter the expiry as a date, e.g. 2027-12-31.")]
+    if not errors:
+        try:
+            issued = api_key_create(actor=Actor.from_request(request), merchant=access.merchant,
+                                    name=request.POST.get("name", ""), expires_at=expires_at)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        else:
+            return _page(request, access, shown=issued)
+    return _page(request, access, errors=errors, status=400)
+
+
+@merchant_action(Perm.MANAGE_API_KEYS, load=api_key_of)
+def api_key_reissue_view(request, access, api_key, key_id):
+    try:
+        issued = api_key_reissue(actor=Actor.from_request(request), api_key=api_key)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("console:api_keys", kwargs={"merchant_code": access.merchant.code}))
+    return _page(request, access, shown=issued)
+
+
+@merchant_action(Perm.MANAGE_API_KEYS, load=api_key_of)
+def api_key_revoke_view(request, access, api_key, key_id):
+    api_key_revoke(actor=Actor.from_request(request), api_key=api_key)
+    messages.success(request, _("Key revoked: %(name)s. Its tokens stopped working.") % {"name": api_key.name})
+    return HttpResponseRedirect(reverse("console:api_keys", kwargs={"merchant_code": access.merchant.code}))
+
+
+# --- Whitelist page (the original's "Other settings"): rules edited and saved together ---
+
+EMPTY_ROWS = 1
+
+
+@merchant_view(Perm.VIEW_INTEGRATION)
+def whitelist(request, access):
+    merchant = access.merchant
+    can_edit = access.can(Perm.EDIT_INTEGRATION) and not merchant.is_sub_merchant
+    errors, status = {}, 200
+    if request.method == "POST" and can_edit:
+        rows = list(zip(request.POST.getlist("cidr"), request.POST.getlist("memo")))
+        enabled = request.POST.get("enabled") == "on"
+        try:
+            result = whitelist_save(actor=Actor.from_request(request), merchant=merchant, enabled=enabled,
+                                    rows=rows, confirm_empty=request.POST.get("confirm_empty") == "on")
+        except ValidationError as exc:
+            errors, status = exc.message_dict, 400
+        else:
+            messages.success(request, _("Whitelist saved."))
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            return HttpResponseRedirect(reverse("console:whitelist", kwargs={"merchant_code": merchant.code}))
+    elif request.method == "POST":
+        raise PermissionDenied
+    if status == 400:
+        rows = [(c, m) for c, m in zip(request.POST.getlist("cidr"), request.POST.getlist("memo"))]
+        enabled = request.POST.get("enabled") == "on"
+    else:
+        rows = list(merchant.whitelist_rules.values_list("cidr", "memo"))
+        enabled = merchant.whitelist_enabled
+    if can_edit and len(rows) < MAX_RULES:
+        rows += [("", "")] * EMPTY_ROWS
+    table = [
+        {"number": i + 1, "cidr": cidr, "memo": memo,
+         "cidr_errors": errors.get(f"cidr-{i}", []), "memo_errors": errors.get(f"memo-{i}", [])}
+        for i, (cidr, memo) in enumerate(rows)
+    ]
+    return render(request, "console/whitelist.html", {
+        "access": access, "nav": "whitelist", "rows": table, "enabled": enabled, "can_edit": can_edit,
+        "form_errors": errors.get("__all__", []), "enabled_errors": errors.get("enabled", []),
+        "max_rules": MAX_RULES,
+    }, status=status)
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def whitelist_row(request, access):
+    """One more empty rule row ("Add rule"), swapped in by htmx."""
+    return render(request, "console/_whitelist_row.html", {"row": {"cidr": "", "memo": ""}, "can_edit": True})

@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from console.tenancy.access import merchant_view
+from console.tenancy.roles import Perm
+from console.shell.forms import AuditFilterForm
+from console.shell.selectors import AuditFilters, audit_events_page, audit_filter_choices
+from console.accounts.selectors import members_of, sub_merchants_of
+from console.tenancy.selectors import operator_merchants
+
+
+@login_required
+def home(request):
+    """Send the operator to their first merchant, or explain that they have none."""
+    entries = operator_merchants(operator=request.user)
+    if entries:
+        return redirect("console:overview", merchant_code=entries[0].merchant.code)
+    return render(request, "console/no_merchant.html")
+
+
+@merchant_view(Perm.VIEW_OVERVIEW)
+def overview(request, access):
+    context = {
+        "access": access,
+        "sub_merchants": sub_merchants_of(access=access),
+        "members": members_of(access=access) if access.can(Perm.VIEW_MEMBERS) else None,
+        "nav": "overview",
+    }
+    return render(request, "console/overview.html", context)
+
+
+@merchant_view(Perm.VIEW_AUDIT)
+def audit_log(request, access):
+    choices = audit_filter_choices(access=access)
+    form = AuditFilterForm(request.GET or None, actors=choices["actors"], actions=choices["actions"])
+    status, filters = 200, AuditFilters()
+    if form.is_bound:
+        if form.is_valid():
+            filters = AuditFilters(**{k: v for k, v in form.cleaned_data.items() if v})
+        else:
+            status = 400
+    page = audit_events_page(access=access, page=request.GET.get("page"), filters=filters)
+    return render(request, "console/audit_log.html", {
+        "access": access, "page_obj": page, "nav": "audit", "form": form, "filters": filters,
+    }, status=status)
