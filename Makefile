@@ -1,6 +1,6 @@
 # PG Console — two commands for a newcomer:
 #   make run    set up everything and run the console + a Celery worker (embedded default)
-#   make test   set up and run the whole test suite
+#   make test   set up and run the checks (ruff, import contracts, migrations) and the whole test suite
 # Other targets: make bench, make messages, make lock, make clean.
 
 SHELL := /bin/bash
@@ -14,11 +14,11 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: help run test bench setup migrate messages lock clean
+.PHONY: help run test check bench setup migrate messages lock clean
 
 help:
 	@echo "make run    set up and run the console on http://127.0.0.1:$(PORT) with a worker"
-	@echo "make test   set up and run the whole test suite"
+	@echo "make test   set up and run the checks (ruff, import contracts, migrations) and the whole test suite"
 	@echo "make bench  run the benchmarks in bench/"
 
 $(PY):
@@ -45,7 +45,14 @@ run: migrate
 	$(PY) manage.py seed_demo --if-empty
 	PORT=$(PORT) PY=$(PY) ./scripts/run.sh
 
-test: $(STAMP)
+# The checks that keep the code honest come first: lint, the import contracts
+# (pyproject.toml, [tool.importlinter]), and no model change without its migration.
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
+
+test: check
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: migrate

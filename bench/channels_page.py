@@ -26,8 +26,8 @@ def _make_channels(merchant, n: int, start: int) -> None:
 
 def run(repeat: int = 30) -> list[str]:
     from console.accounts import services
-    from console.tenancy.audit import SYSTEM
     from console.models import Operator
+    from console.tenancy.audit import SYSTEM
 
     lines = []
     with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False):

@@ -24,8 +24,8 @@ def _percentiles(samples):
 
 def run() -> list[str]:
     from console.accounts import services as console_services
-    from console.tenancy.audit import Actor, SYSTEM
     from console.models import Operator
+    from console.tenancy.audit import SYSTEM, Actor
     from tests.receiver import Receiver, Reply
     from tests.worker import celery_worker
     from webhooks import services
@@ -84,7 +84,7 @@ def run() -> list[str]:
             parked = worker.queue + "-parked"
             Delivery.objects.bulk_create([
                 Delivery(merchant=merchant, endpoint=endpoint, mode="test", trigger="event", event="paid",
-                         url=endpoint.url, content_type="json", version="v1", body='{"n": %d}' % i,
+                         url=endpoint.url, content_type="json", version="v1", body=f'{{"n": {i}}}',
                          max_attempts=1, next_attempt_at=Delivery._meta.get_field("created_at").default())
                 for i in range(THROUGHPUT_DELIVERIES)
             ])

@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from console.tenancy.audit import Actor, audit_event, audit_record, audit_record_many
-from console.tenancy.crypto import decrypt_json, encrypt_json
 from console.models import Merchant
+from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.crypto import decrypt_json, encrypt_json
 
 from . import catalog
 from .catalog import PAYMENT_METHODS, Module
@@ -24,6 +24,7 @@ from .models import Channel, Mode, SharedTestCredential, TaxType
 CREDENTIAL_PREFIX = "cred_"  # error keys for credential fields: cred_<key>
 NAME_MAX_LENGTH = 60
 EDITABLE = ("name", "mid", "pg_provider", "tax_type", "payment_methods")
+IDENTITY = ("mode", "provider", "module", "mid")  # what names a channel in its audit rows
 
 
 @dataclass
@@ -165,13 +166,18 @@ def channel_create(
             channel.save(force_insert=True)
     except IntegrityError as exc:
         raise _duplicate_error() from exc
-    changed = ["mode", "provider", "module", "mid", "pg_provider"]
-    changed += [f for f in ("name", "tax_type", "payment_methods", "assigned_to")
-                if getattr(channel, f) not in ("", None, [], TaxType.UNSET)]
-    changed += [f"credentials.{key}" for key in credentials]
-    audit_record(actor=actor, merchant=merchant, action="channel.create", target=channel,
-                 changed_fields=changed)
+    shown = ["mode", "provider", "module", "mid", "pg_provider"]
+    shown += [f for f in ("name", "tax_type", "payment_methods", "assigned_to")
+              if getattr(channel, f) not in ("", None, [], TaxType.UNSET)]
+    audit_record(actor=actor, merchant=merchant, action=AuditAction.CHANNEL_CREATE, target=channel,
+                 changes={f: (None, getattr(channel, f)) for f in shown},
+                 changed_fields=_credential_names(credentials))  # names only, never values
     return channel
+
+
+def _credential_names(keys) -> list[str]:
+    """How a credential appears in an audit row: by its name, never its value."""
+    return [f"credentials.{key}" for key in keys]
 
 
 def channel_credentials(channel: Channel) -> dict[str, str]:
@@ -197,10 +203,11 @@ def channel_update(*, actor: Actor, channel: Channel, data: ChannelInput) -> Cha
     stored = decrypt_json(channel.credentials_encrypted)
     cleaned, credentials = _clean(merchant=channel.merchant, data=data, stored=stored,
                                   exclude_pk=channel.pk)
-    changed = [f for f in EDITABLE if getattr(channel, f) != getattr(cleaned, f)]
-    changed += [f"credentials.{k}" for k in sorted(set(stored) | set(credentials))
-                if stored.get(k) != credentials.get(k)]
-    if not changed:
+    changes = {f: (getattr(channel, f), getattr(cleaned, f)) for f in EDITABLE
+               if getattr(channel, f) != getattr(cleaned, f)}
+    secrets_changed = _credential_names(k for k in sorted(set(stored) | set(credentials))
+                                        if stored.get(k) != credentials.get(k))
+    if not changes and not secrets_changed:
         return channel
     for f in EDITABLE:
         setattr(channel, f, getattr(cleaned, f))
@@ -211,8 +218,8 @@ def channel_update(*, actor: Actor, channel: Channel, data: ChannelInput) -> Cha
             channel.save()
     except IntegrityError as exc:
         raise _duplicate_error() from exc
-    audit_record(actor=actor, merchant=channel.merchant, action="channel.update", target=channel,
-                 changed_fields=changed)
+    audit_record(actor=actor, merchant=channel.merchant, action=AuditAction.CHANNEL_UPDATE,
+                 target=channel, changes=changes, changed_fields=secrets_changed)
     return channel
 
 
@@ -224,8 +231,8 @@ def channel_set_enabled(*, actor: Actor, channel: Channel, enabled: bool) -> Cha
         channel.updated_by = actor.user
         channel.save(update_fields=["enabled", "updated_by", "updated_at"])
         audit_record(actor=actor, merchant=channel.merchant,
-                     action="channel.enable" if enabled else "channel.disable",
-                     target=channel, changed_fields=["enabled"])
+                     action=AuditAction.CHANNEL_ENABLE if enabled else AuditAction.CHANNEL_DISABLE,
+                     target=channel, changes={"enabled": (not enabled, enabled)})
     return channel
 
 
@@ -240,13 +247,14 @@ def channel_make_default(*, actor: Actor, channel: Channel) -> Channel:
     for old in previous:
         old.is_default = False
         old.save(update_fields=["is_default", "updated_at"])
-        audit_record(actor=actor, merchant=channel.merchant, action="channel.default_unset",
-                     target=old, changed_fields=["is_default"])
+        audit_record(actor=actor, merchant=channel.merchant,
+                     action=AuditAction.CHANNEL_DEFAULT_UNSET, target=old,
+                     changes={"is_default": (True, False)})
     channel.is_default = True
     channel.updated_by = actor.user
     channel.save(update_fields=["is_default", "updated_by", "updated_at"])
-    audit_record(actor=actor, merchant=channel.merchant, action="channel.default_set",
-                 target=channel, changed_fields=["is_default"])
+    audit_record(actor=actor, merchant=channel.merchant, action=AuditAction.CHANNEL_DEFAULT_SET,
+                 target=channel, changes={"is_default": (False, True)})
     return channel
 
 
@@ -256,20 +264,21 @@ def channel_assign(*, actor: Actor, channel: Channel, sub_merchant: Merchant | N
     _check_assignable(channel.merchant, sub_merchant)
     new_id = sub_merchant.pk if sub_merchant else None
     if channel.assigned_to_id != new_id:
+        previous = channel.assigned_to  # shown by name and tier code
         channel.assigned_to = sub_merchant
         channel.updated_by = actor.user
         channel.save(update_fields=["assigned_to", "updated_by", "updated_at"])
-        audit_record(actor=actor, merchant=channel.merchant,
-                     action="channel.assign" if sub_merchant else "channel.unassign",
-                     target=channel, changed_fields=["assigned_to"])
+        action = AuditAction.CHANNEL_ASSIGN if sub_merchant else AuditAction.CHANNEL_UNASSIGN
+        audit_record(actor=actor, merchant=channel.merchant, action=action, target=channel,
+                     changes={"assigned_to": (previous, sub_merchant)})
     return channel
 
 
 @transaction.atomic
 def channel_delete(*, actor: Actor, channel: Channel) -> None:
     channel = _locked(channel)
-    audit_record(actor=actor, merchant=channel.merchant, action="channel.delete", target=channel,
-                 changed_fields=["mode", "provider", "module", "mid"])
+    audit_record(actor=actor, merchant=channel.merchant, action=AuditAction.CHANNEL_DELETE,
+                 target=channel, changes={f: (getattr(channel, f), None) for f in IDENTITY})
     channel.delete()
 
 
@@ -310,8 +319,8 @@ def test_channels_provision(
             Channel.objects.bulk_create(new, batch_size=500)
             audit_record_many([
                 audit_event(actor=actor, merchant=merchants[ch.merchant_id],
-                            action="channel.create_shared_test", target=ch,
-                            changed_fields=["mode", "provider", "module", "mid"])
+                            action=AuditAction.CHANNEL_CREATE_SHARED_TEST, target=ch,
+                            changes={f: (None, getattr(ch, f)) for f in IDENTITY})
                 for ch in new
             ])
             created += len(new)
@@ -341,15 +350,18 @@ def shared_test_credential_save(
                 "pg": provider.name, "fields": ", ".join(sorted(unknown))}})
         before = decrypt_json(credential.credentials_encrypted)
         merged = {**before, **{k: v for k, v in credentials.items() if v}}
-        changed = [f"credentials.{k}" for k in sorted(set(before) | set(merged))
-                   if before.get(k) != merged.get(k)]
+        changed = _credential_names(k for k in sorted(set(before) | set(merged))
+                                    if before.get(k) != merged.get(k))
         credential.credentials_encrypted = encrypt_json(merged)
     credential.full_clean(exclude=["credentials_encrypted"])
     credential.save()
-    audit_record(actor=actor, merchant=None,
-                 action="shared_test_credential.create" if creating else "shared_test_credential.update",
-                 target=credential, changed_fields=["provider", "module", "mid", *changed]
-                 if creating else changed or ["note"])
     if creating:
+        audit_record(actor=actor, merchant=None, action=AuditAction.SHARED_TEST_CREDENTIAL_CREATE,
+                     target=credential, changed_fields=changed,
+                     changes={f: (None, getattr(credential, f))
+                              for f in ("provider", "module", "mid")})
         test_channels_provision(actor=actor, credentials=[credential])
+    else:
+        audit_record(actor=actor, merchant=None, action=AuditAction.SHARED_TEST_CREDENTIAL_UPDATE,
+                     target=credential, changed_fields=changed or ["note"])
     return credential

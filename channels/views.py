@@ -19,7 +19,6 @@ from console.tenancy.roles import Perm
 from . import catalog, selectors, services
 from .forms import ChannelForm, ChannelStartForm
 
-
 # The words on every card, translated once per page instead of once per card.
 CARD_WORDS = {
     "no_name": gettext_lazy("(no name)"), "enabled": gettext_lazy("Enabled"),

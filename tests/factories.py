@@ -1,8 +1,8 @@
 import factory
 
 from console.accounts import services
-from console.tenancy.audit import SYSTEM
 from console.models import Membership, Merchant, Operator
+from console.tenancy.audit import SYSTEM
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 

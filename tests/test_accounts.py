@@ -14,10 +14,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from console.accounts.services import invitations
 from console.accounts import services
-from console.tenancy.audit import Actor, SYSTEM
+from console.accounts.services import invitations
 from console.models import AuditEvent, Invitation, Membership, Merchant, Operator
+from console.tenancy.audit import SYSTEM, Actor
 from console.tenancy.roles import Role, assignable_roles
 
 from .factories import TEST_PASSWORD, OperatorFactory, make_member, make_merchant, make_sub_merchant
@@ -298,7 +298,7 @@ def test_a_taken_tier_code_is_refused_on_create_and_on_edit(agency):
 
 # --- Pages: every role against every action -------------------------------------
 
-A, O = "agency", "own"  # shorthands below
+A, O = "agency", "own"  # noqa: E741  (shorthands below)
 
 # What each role may do on the Accounts and Sub-merchants pages, written out by hand
 # (not derived from console.roles) so the two can be checked against each other.

@@ -149,9 +149,9 @@ def test_admin_keeps_the_one_admin_limit(staff_client, agency):
 
 
 def test_invitations_in_admin_are_read_only_and_hide_the_link_hash(staff_client, agency):
-    from console.tenancy.audit import SYSTEM
     from console.accounts.services.invitations import invitation_create, invitation_send
     from console.models import Invitation
+    from console.tenancy.audit import SYSTEM
 
     invitation = invitation_create(actor=SYSTEM, merchant=agency, email="staff-view@example.test",
                                    role="viewer", actor_role="owner")

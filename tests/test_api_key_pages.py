@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from console.api.services.api_keys import api_key_create
-from console.tenancy.audit import Actor
 from console.models import ApiKey
+from console.tenancy.audit import Actor
 
 from .factories import make_member, make_sub_merchant
 

@@ -1,12 +1,11 @@
 """Accounts in a real browser: invite by email (a real worker mails a real SMTP receiver),
 accept, log in; and a role change that takes effect at the member's next request."""
 
-import pytest
-from playwright.sync_api import expect
-
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from console.models import Invitation, Membership
 

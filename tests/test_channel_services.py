@@ -6,9 +6,9 @@ from django.db import connection
 from channels import services
 from channels.models import Channel, SharedTestCredential
 from channels.services import ChannelInput
+from console.models import AuditEvent
 from console.tenancy.audit import Actor
 from console.tenancy.crypto import decrypt_json
-from console.models import AuditEvent
 
 from .factories import make_channel, make_merchant, make_sub_merchant
 
@@ -233,11 +233,11 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
     from cryptography.fernet import Fernet
     from django.apps import apps
 
-    from console.models import two_factor as tfd
-    from console.two_factor import services as two_factor
     from console.api.services.api_keys import api_key_create, token_issue
-    from console.tenancy.crypto import decrypt_text
     from console.models import ApiToken
+    from console.models import two_factor as tfd
+    from console.tenancy.crypto import decrypt_text
+    from console.two_factor import services as two_factor
     from webhooks.models import WebhookSecret
     from webhooks.services import endpoint_ensure
 

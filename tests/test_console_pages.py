@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from console.accounts import services
-from console.tenancy.audit import Actor
 from console.models import AuditEvent
+from console.tenancy.audit import Actor
 
 from .factories import make_member, make_sub_merchant
 

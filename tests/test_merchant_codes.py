@@ -5,8 +5,8 @@ from django.db import IntegrityError
 
 from console.accounts import services
 from console.accounts.services import merchants as merchant_services
-from console.tenancy.audit import SYSTEM
 from console.models import AuditEvent, Merchant
+from console.tenancy.audit import SYSTEM
 
 from .factories import make_merchant
 

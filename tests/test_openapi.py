@@ -4,10 +4,10 @@ response schemas, no server errors)."""
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
 
 from console.api.services.api_keys import api_key_create, token_issue
 from console.tenancy.audit import Actor

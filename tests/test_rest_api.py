@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from console.api.services import api_keys
-from console.tenancy.audit import Actor
-from console.models import ApiKey, ApiToken, AuditEvent
 from console.api.services.whitelist import whitelist_save
+from console.models import ApiKey, ApiToken, AuditEvent
+from console.tenancy.audit import Actor
 
 from .factories import make_channel, make_merchant, make_sub_merchant
 

@@ -63,8 +63,8 @@ def _member_id(merchant):
 
 
 def _invitation_id(merchant):
-    from console.tenancy.audit import Actor
     from console.accounts.services.invitations import invitation_create
+    from console.tenancy.audit import Actor
 
     _invitation_id.n = getattr(_invitation_id, "n", 0) + 1
     return invitation_create(actor=Actor(), merchant=merchant, email=f"walk{_invitation_id.n}@example.test",

@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from console.accounts import services
-from console.tenancy.audit import SYSTEM
 from console.models import Merchant
+from console.tenancy.audit import SYSTEM
 
 from .factories import make_sub_merchant
 

@@ -9,6 +9,8 @@ from standardwebhooks import Webhook
 from console.tenancy.audit import Actor
 from webhooks import services
 from webhooks.models import Delivery
+from webhooks.services import endpoints as endpoint_services
+from webhooks.services import engine
 
 from .factories import make_merchant
 
@@ -26,20 +28,20 @@ def delivery(db):
 
 
 def test_only_one_claim_wins(delivery):
-    first = services._claim(delivery.pk)
+    first = engine._claim(delivery.pk)
     assert first is not None
     claimed, token = first
     assert claimed.message_id == delivery.message_id and claimed.body == "{}"
-    assert services._claim(delivery.pk) is None  # another worker finds it taken
+    assert engine._claim(delivery.pk) is None  # another worker finds it taken
     Delivery.objects.filter(pk=delivery.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    assert services._claim(delivery.pk) is not None  # an expired lease (dead worker) can be retaken
+    assert engine._claim(delivery.pk) is not None  # an expired lease (dead worker) can be retaken
 
 
 def test_not_due_and_final_deliveries_are_not_claimed(delivery):
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
-    assert services._claim(delivery.pk) is None
+    assert engine._claim(delivery.pk) is None
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now(), status="succeeded")
-    assert services._claim(delivery.pk) is None
+    assert engine._claim(delivery.pk) is None
 
 
 def test_retry_schedule_with_jitter_and_retry_after(settings):
@@ -47,20 +49,20 @@ def test_retry_schedule_with_jitter_and_retry_after(settings):
     settings.WEBHOOK_RETRY_UNIT_SECONDS = 60
     for number, minutes in enumerate([1, 4, 16, 64, 256], start=1):
         for _ in range(20):
-            delay = services._retry_delay(number, None).total_seconds()
+            delay = engine._retry_delay(number, None).total_seconds()
             assert minutes * 60 * 0.8 <= delay <= minutes * 60 * 1.2
-    assert services._retry_delay(6, None) is None
-    assert services._retry_delay(1, "120").total_seconds() == 120
-    assert services._retry_delay(1, "999999").total_seconds() == 6 * 3600  # bounded
-    assert services._retry_delay(1, "0").total_seconds() == 1
+    assert engine._retry_delay(6, None) is None
+    assert engine._retry_delay(1, "120").total_seconds() == 120
+    assert engine._retry_delay(1, "999999").total_seconds() == 6 * 3600  # bounded
+    assert engine._retry_delay(1, "0").total_seconds() == 1
     http_date = (timezone.now() + timedelta(seconds=300)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    assert 290 <= services._retry_delay(1, http_date).total_seconds() <= 301
-    assert 48 <= services._retry_delay(1, "soon").total_seconds() <= 72  # unreadable: ignored
+    assert 290 <= engine._retry_delay(1, http_date).total_seconds() <= 301
+    assert 48 <= engine._retry_delay(1, "soon").total_seconds() <= 72  # unreadable: ignored
 
 
 def test_dispatch_due_queues_unqueued_and_stale_only(delivery, monkeypatch, settings):
     queued = []
-    monkeypatch.setattr(services, "_enqueue", lambda ids: queued.extend(ids) or True)
+    monkeypatch.setattr(engine, "_enqueue", lambda ids: queued.extend(ids) or True)
     assert services.dispatch_due() == 0  # just created: its own request is queueing it
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=3))
     assert services.dispatch_due() == 1 and queued == [delivery.pk]  # never queued (broker was down)
@@ -76,7 +78,7 @@ def test_dispatch_due_queues_unqueued_and_stale_only(delivery, monkeypatch, sett
 
 
 def test_every_active_secret_signs():
-    a, b = services._new_secret_value(), services._new_secret_value()
+    a, b = endpoint_services._new_secret_value(), endpoint_services._new_secret_value()
     now = datetime.now(UTC)
     header = services.sign(message_id="msg_1", timestamp=now, body='{"x":1}', secret_values=[a, b])
     headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": header}

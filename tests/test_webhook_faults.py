@@ -14,8 +14,8 @@ from webhooks import services
 from webhooks.models import Attempt
 
 from .factories import make_merchant
-from .receiver import Receiver, Reply
 from .hooks import FAST, endpoint_for, wait_final
+from .receiver import Receiver, Reply
 from .worker import celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

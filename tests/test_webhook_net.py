@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from webhooks import net
 from webhooks.net import SendResult, UnsafeURL, check_url, make_session, post
+from webhooks.net import client as net_client
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
 PUBLIC_V4 = "93.184.216.34"
@@ -513,7 +513,7 @@ def test_post_checks_every_address_at_send_time(receiver, fake_dns):
 
 def test_adapter_sets_host_sni_and_pinned_address_for_https(fake_dns):
     fake_dns.zone["secure.example"] = [PUBLIC_V6]
-    adapter = net.PinnedAddressAdapter()
+    adapter = net_client.PinnedAddressAdapter()
     prepared = requests.Request("POST", "https://secure.example/hook", data=b"{}").prepare()
     host_params, pool_kwargs = adapter.build_connection_pool_key_attributes(prepared, True)
     assert host_params == {"scheme": "https", "host": f"[{PUBLIC_V6}]", "port": 443}
@@ -523,7 +523,7 @@ def test_adapter_sets_host_sni_and_pinned_address_for_https(fake_dns):
 
 
 def test_adapter_without_policy_is_strict(fake_dns):
-    adapter = net.PinnedAddressAdapter()
+    adapter = net_client.PinnedAddressAdapter()
     prepared = requests.Request("POST", "http://127.0.0.1:9/hook").prepare()
     with pytest.raises(UnsafeURL) as info:
         adapter.build_connection_pool_key_attributes(prepared, True)
@@ -532,8 +532,8 @@ def test_adapter_without_policy_is_strict(fake_dns):
 
 def test_make_session_mounts_the_pinning_adapter_and_keeps_connections_alive(receiver):
     session = make_session()
-    assert isinstance(session.get_adapter("http://x/"), net.PinnedAddressAdapter)
-    assert isinstance(session.get_adapter("https://x/"), net.PinnedAddressAdapter)
+    assert isinstance(session.get_adapter("http://x/"), net_client.PinnedAddressAdapter)
+    assert isinstance(session.get_adapter("https://x/"), net_client.PinnedAddressAdapter)
     assert session.trust_env is False
 
     first = _post(f"{receiver.url}/ok", session=session)
@@ -544,10 +544,10 @@ def test_make_session_mounts_the_pinning_adapter_and_keeps_connections_alive(rec
 
 def test_post_reuses_a_thread_local_session(receiver):
     assert _post(f"{receiver.url}/ok").ok
-    session = net._thread_session()
-    assert session is net._thread_session()
+    session = net_client._thread_session()
+    assert session is net_client._thread_session()
     other = []
-    worker = threading.Thread(target=lambda: other.append(net._thread_session()))
+    worker = threading.Thread(target=lambda: other.append(net_client._thread_session()))
     worker.start()
     worker.join()
     assert other[0] is not session
@@ -588,4 +588,4 @@ def test_post_tls_failure(receiver):
     ],
 )
 def test_error_classification(exc, kind, message):
-    assert net._classify(exc, 5.0, 15.0) == (kind, message)
+    assert net_client._classify(exc, 5.0, 15.0) == (kind, message)

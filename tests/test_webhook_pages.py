@@ -2,8 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from console.tenancy.audit import Actor
 from console.models import AuditEvent
+from console.tenancy.audit import Actor
 from webhooks import services
 from webhooks.models import Delivery, WebhookEndpoint, WebhookSecret
 

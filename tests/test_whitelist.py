@@ -3,12 +3,14 @@ import ipaddress
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from console.tenancy.audit import Actor
-from console.models import AuditEvent, WhitelistRule
 from console.api.selectors import CompiledWhitelist
 from console.api.services.whitelist import whitelist_save
+from console.models import AuditEvent, WhitelistRule
+from console.tenancy.audit import Actor
 from console.tenancy.cidr import CIDRError, parse_cidr
 
 from .factories import make_member, make_sub_merchant

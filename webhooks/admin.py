@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from console.tenancy.admin_mixins import ReadOnlyAdminMixin
 from console.tenancy.audit import Actor
 
 from . import payloads, services
@@ -21,7 +22,7 @@ class NotifyForm(forms.Form):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["merchant", "mode", "url", "content_type", "version", "enabled", "updated_at"]
     list_select_related = ["merchant"]
     list_filter = ["mode", "enabled", "version", "content_type"]
@@ -30,11 +31,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                        "created_at", "updated_at"]
     actions = ["notify_event"]
 
-    def has_add_permission(self, request):
-        return False  # merchants set their endpoints in the console
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Notify a payment event…"), permissions=["view"])
     def notify_event(self, request, queryset):
@@ -62,7 +58,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookSecret)
-class WebhookSecretAdmin(admin.ModelAdmin):
+class WebhookSecretAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "endpoint", "created_at", "expires_at"]
     list_select_related = ["endpoint", "endpoint__merchant"]
     search_fields = ["endpoint__merchant__name", "endpoint__merchant__code", "hint"]
@@ -71,12 +67,6 @@ class WebhookSecretAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("secret_encrypted")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AttemptInline(admin.TabularInline):
@@ -91,7 +81,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["message_id", "merchant", "mode", "trigger", "event", "status", "attempt_count",
                     "last_status_code", "created_at"]
     list_select_related = ["merchant"]
@@ -104,9 +94,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     inlines = [AttemptInline]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

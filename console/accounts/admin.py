@@ -6,9 +6,9 @@ is validated the same way and leaves an audit row.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from console.accounts import services
-from console.two_factor import services as two_factor
+from console.models import Invitation, Membership, Merchant, Operator
+from console.tenancy.admin_mixins import ReadOnlyAdminMixin
 from console.tenancy.audit import Actor
 from console.tenancy.roles import STAFF_AUTHORITY
-from console.models import Invitation, Membership, Merchant, Operator
+from console.two_factor import services as two_factor
 
 MERCHANT_PROFILE_FIELDS = [
     "service_url", "contact_name", "contact_phone", "webhook_same_as_agency", "require_two_factor",
@@ -177,7 +178,7 @@ class MembershipAdminForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = "__all__"
+        fields = ["operator", "merchant", "role"]
 
     def clean(self):
         data = super().clean()
@@ -248,7 +249,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only, with a revoke action: invitations are made on the console's Accounts page.
     The link's hash is never shown."""
 
@@ -278,12 +279,3 @@ class InvitationAdmin(admin.ModelAdmin):
             done += 1
         self.message_user(request, ngettext("%(count)d invitation revoked.",
                                             "%(count)d invitations revoked.", done) % {"count": done})
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from console.models import Merchant
-from console.tenancy.roles import Role
 from console.tenancy.forms import ServiceErrorsMixin
+from console.tenancy.roles import Role
 
 # --- Accounts page -------------------------------------------------------------
 

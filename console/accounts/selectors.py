@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from console.models import Membership, Merchant, Operator
-from console.tenancy.roles import Perm, ROLE_RANK, Role, assignable_roles, may_manage_member
+from console.tenancy.roles import ROLE_RANK, Perm, Role, assignable_roles, may_manage_member
 from console.tenancy.selectors import MerchantAccess
 
 

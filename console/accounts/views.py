@@ -15,14 +15,20 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from console.accounts.services import invitations
 from console.accounts import services
+from console.accounts.forms import (
+    InvitationAcceptForm,
+    InviteForm,
+    MemberRoleForm,
+    TwoFactorPolicyForm,
+)
+from console.accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
+from console.accounts.services import invitations
 from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
-from console.accounts.forms import InvitationAcceptForm, InviteForm, MemberRoleForm, TwoFactorPolicyForm
 from console.tenancy.client_ip import client_ip
 from console.tenancy.roles import Perm, Role, assignable_roles
-from console.accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
+
 from .forms import SubMerchantForm
 from .selectors import sub_merchant_of, sub_merchants_of
 
@@ -76,12 +82,10 @@ def _accounts_page(request, access, *, invite_form=None, status=200):
     return render(request, "console/accounts.html", context, status=status)
 
 
-@merchant_view(Perm.VIEW_ACCOUNTS)
+@merchant_view(Perm.VIEW_ACCOUNTS, post_perm=Perm.MANAGE_ACCOUNTS)
 def accounts(request, access):
     if request.method != "POST":
         return _accounts_page(request, access)
-    if not access.can(Perm.MANAGE_ACCOUNTS):
-        raise PermissionDenied
     form = _invite_form(access, request.POST)
     if form.is_valid():
         try:
@@ -246,12 +250,10 @@ def _list_page(request, access, *, form=None, status=200):
     }, status=status)
 
 
-@merchant_view(Perm.VIEW_ACCOUNTS)
+@merchant_view(Perm.VIEW_ACCOUNTS, post_perm=Perm.MANAGE_ACCOUNTS)
 def sub_merchants(request, access):
     if request.method != "POST":
         return _list_page(request, access)
-    if not access.can(Perm.MANAGE_ACCOUNTS):
-        raise PermissionDenied
     form = SubMerchantForm(request.POST)
     if access.merchant.is_sub_merchant:
         form.add_error(None, _("A sub-merchant cannot have sub-merchants of its own."))

@@ -8,18 +8,20 @@ These endpoints authenticate with tokens, so they are exempt from CSRF.
 import json
 
 from django.core.cache import cache
-from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from channels.catalog import MODULE_TYPE
-from channels.models import Channel, Mode
-
-from console.api.services.api_keys import api_key_check, token_authenticate, token_issue, touch_last_used
-from console.models import Merchant, TIER_CODE_RE
-from console.tenancy.client_ip import client_ip
+from channels import selectors as channel_selectors
 from console.api.selectors import whitelist_allows
+from console.api.services.api_keys import (
+    api_key_check,
+    token_authenticate,
+    token_issue,
+    touch_last_used,
+)
+from console.models import TIER_CODE_RE, Merchant
+from console.tenancy.client_ip import client_ip
 
 FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute
 
@@ -97,30 +99,13 @@ def _authenticated(request):
     return merchant, None
 
 
-def _channel_rows(merchant_id: int):
-    """The hot path of /users/pg as one plain SQL statement (the ORM would compile the same
-    query on every call): only public columns, never a credential."""
-    table, qn = Channel._meta.db_table, connection.ops.quote_name
-    sql = (f"SELECT {qn('pg_provider')}, {qn('mid')}, {qn('mode')}, {qn('module')}, {qn('name')}, "
-           f"{qn('channel_key')} FROM {qn(table)} WHERE {qn('merchant_id')} = %s OR "
-           f"{qn('assigned_to_id')} = %s ORDER BY {qn('mode')}, {qn('provider')}, {qn('id')}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [merchant_id, merchant_id])
-        return cursor.fetchall()
-
-
 @csrf_exempt
 @require_GET
 def users_pg(request):
     merchant, error = _authenticated(request)
     if error:
         return error
-    rows = _channel_rows(merchant.pk)
-    return envelope([
-        {"pg_provider": pg, "pg_id": mid, "sandbox": mode == Mode.TEST, "type": MODULE_TYPE[module],
-         "channel_name": name, "channel_key": key}
-        for pg, mid, mode, module, name, key in rows  # plain values: never a credential column
-    ])
+    return envelope(channel_selectors.channels_for_api(merchant_id=merchant.pk))
 
 
 @csrf_exempt

@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from console.tenancy.access import merchant_action, merchant_view
-from .selectors import api_key_of
 from console.api.services.api_keys import api_key_create, api_key_reissue, api_key_revoke
+from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
+
+from .selectors import api_key_of
 from .services.whitelist import MAX_RULES, whitelist_save
 
 
@@ -32,12 +33,10 @@ def _page(request, access, *, shown=None, errors=None, status=200):
     return response
 
 
-@merchant_view(Perm.VIEW_INTEGRATION)
+@merchant_view(Perm.VIEW_INTEGRATION, post_perm=Perm.MANAGE_API_KEYS)
 def api_keys(request, access):
     if request.method != "POST":
         return _page(request, access)
-    if not access.can(Perm.MANAGE_API_KEYS):
-        raise PermissionDenied
     expires_at, errors = None, {}
     raw_expiry = (request.POST.get("expires_on") or "").strip()
     if raw_expiry:
@@ -85,7 +84,7 @@ def whitelist(request, access):
     can_edit = access.can(Perm.EDIT_INTEGRATION) and not merchant.is_sub_merchant
     errors, status = {}, 200
     if request.method == "POST" and can_edit:
-        rows = list(zip(request.POST.getlist("cidr"), request.POST.getlist("memo")))
+        rows = list(zip(request.POST.getlist("cidr"), request.POST.getlist("memo"), strict=False))
         enabled = request.POST.get("enabled") == "on"
         try:
             result = whitelist_save(actor=Actor.from_request(request), merchant=merchant, enabled=enabled,
@@ -100,7 +99,7 @@ def whitelist(request, access):
     elif request.method == "POST":
         raise PermissionDenied
     if status == 400:
-        rows = [(c, m) for c, m in zip(request.POST.getlist("cidr"), request.POST.getlist("memo"))]
+        rows = [(c, m) for c, m in zip(request.POST.getlist("cidr"), request.POST.getlist("memo"), strict=False)]
         enabled = request.POST.get("enabled") == "on"
     else:
         rows = list(merchant.whitelist_rules.values_list("cidr", "memo"))

@@ -1,15 +1,47 @@
 """The audit trail's rows."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from console.tenancy.audit_actions import AuditAction
 
 from .merchants import Merchant
 
+CHANGE_DISPLAY_CHARS = 60  # a longer value is cut on the page, and shown whole in a title
+
+
+@dataclass(frozen=True)
+class AuditChange:
+    """One changed field of an event, ready to show; ``secret`` when only the name is known."""
+
+    field: str
+    old: str = ""
+    new: str = ""
+    secret: bool = False
+    full: str = ""  # "old → new" in full when either side was cut, else ""
+
+
+def _display(value) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list):
+        return ", ".join(_display(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_display(item)}" for key, item in value.items())
+    return str(value)
+
 
 class AuditEvent(models.Model):
-    """One administrative change. Never holds a secret value: only which fields changed."""
+    """One administrative change: which fields changed and, for fields that are not secret,
+    their old and new values. Never holds a secret value (only the secret's name)."""
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -29,11 +61,16 @@ class AuditEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="audit_events",
     )
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(
+        _("action"), max_length=64, db_index=True, choices=AuditAction.choices
+    )
     target_type = models.CharField(_("target type"), max_length=64)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=200, blank=True)
+    # The names of every changed field, secrets included.
     changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    # {field: {"old": value, "new": value}} for the fields that are not secret.
+    changes = models.JSONField(_("old and new values"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
 
     class Meta:
@@ -44,3 +81,19 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target_repr}"
+
+    def change_list(self) -> list[AuditChange]:
+        """Every changed field in name order: old and new values where recorded, else (a
+        secret, or a row from before values were kept) only that it changed."""
+        items = []
+        for name in sorted(set(self.changed_fields or []) | set(self.changes or {})):
+            values = (self.changes or {}).get(name)
+            if not isinstance(values, dict):
+                items.append(AuditChange(field=name, secret=True))
+                continue
+            old, new = _display(values.get("old")), _display(values.get("new"))
+            short_old = Truncator(old).chars(CHANGE_DISPLAY_CHARS)
+            short_new = Truncator(new).chars(CHANGE_DISPLAY_CHARS)
+            full = f"{old} → {new}" if (short_old, short_new) != (old, new) else ""
+            items.append(AuditChange(field=name, old=short_old, new=short_new, full=full))
+        return items

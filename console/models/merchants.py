@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
 from console.tenancy.roles import SUB_MERCHANT_ROLES, Role
+
 
 class Mode(models.TextChoices):
     """Live or test: channels, webhook endpoints and deliveries each belong to one."""

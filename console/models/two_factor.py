@@ -9,12 +9,10 @@ import hmac
 import re
 import time
 
-from django.db import transaction
-from django.utils import timezone
-
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
@@ -27,7 +25,7 @@ DIGITS = 6
 TOLERANCE = 1  # one step either side: the previous, the current and the next code
 # Longest input we even look at: anything longer is refused before any work.
 _MAX_INPUT = 64
-_TOKEN_RE = re.compile(r"[0-9]{%d}" % DIGITS, re.ASCII)
+_TOKEN_RE = re.compile(rf"[0-9]{{{DIGITS}}}", re.ASCII)
 _RECOVERY_RE = re.compile(r"[a-z2-7]{16}", re.ASCII)
 _SEPARATORS_RE = re.compile(r"[\s\-]+")
 

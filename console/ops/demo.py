@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from console.accounts import services
-from console.tenancy.audit import SYSTEM
 from console.models import Membership, Merchant, Operator
+from console.tenancy.audit import SYSTEM
 from console.tenancy.roles import STAFF_AUTHORITY, Role
 
 AGENCY_NAME = "Demo Agency"

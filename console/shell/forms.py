@@ -3,6 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from console.tenancy.audit import AuditAction
+
+
+def action_label(code: str) -> str:
+    """An action's label for operators; a code the vocabulary lacks shows as it is."""
+    return str(AuditAction(code).label) if code in AuditAction.values else code
+
 
 class AuditFilterForm(forms.Form):
     actor = forms.ChoiceField(label=_("Actor"), required=False)
@@ -17,7 +24,9 @@ class AuditFilterForm(forms.Form):
         self.fields["actor"].choices = [("", _("Anyone")), ("system", _("System"))] + [
             (a, a) for a in actors
         ]
-        self.fields["action"].choices = [("", _("Any action"))] + [(a, a) for a in actions]
+        self.fields["action"].choices = [("", _("Any action"))] + sorted(
+            ((a, action_label(a)) for a in actions), key=lambda choice: choice[1].casefold()
+        )
 
     def clean(self):
         data = super().clean()

@@ -1,11 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from console.tenancy.access import merchant_view
-from console.tenancy.roles import Perm
+from console.accounts.selectors import members_of, sub_merchants_of
 from console.shell.forms import AuditFilterForm
 from console.shell.selectors import AuditFilters, audit_events_page, audit_filter_choices
-from console.accounts.selectors import members_of, sub_merchants_of
+from console.tenancy.access import merchant_view
+from console.tenancy.roles import Perm
 from console.tenancy.selectors import operator_merchants
 
 

@@ -22,7 +22,10 @@ from .roles import Perm
 from .selectors import merchant_access_get
 
 
-def merchant_view(perm: Perm):
+def merchant_view(perm: Perm, *, post_perm: Perm | None = None):
+    """``perm`` to see the page; with ``post_perm``, a POST needs that one too (a page that
+    everyone with ``perm`` reads, and fewer change)."""
+
     def decorator(view):
         @login_required
         @wraps(view)
@@ -30,10 +33,13 @@ def merchant_view(perm: Perm):
             access = merchant_access_get(operator=request.user, code=merchant_code)
             if not access.can(perm):
                 raise PermissionDenied
+            if request.method == "POST" and post_perm is not None and not access.can(post_perm):
+                raise PermissionDenied
             request.merchant_access = access
             return view(request, access, *args, **kwargs)
 
         wrapped.required_perm = perm
+        wrapped.post_perm = post_perm
         return wrapped
 
     return decorator

@@ -2,17 +2,33 @@
 
 Services call ``audit_record`` inside the same transaction as the change, so a
 change without its row (or a row without its change) cannot be committed.
-A row names the fields that changed, never their values, so a secret can
-never leak into it.
+The action is a member of ``AuditAction``, the audit vocabulary. A row names every
+field that changed (``changed_fields``); for a field that is not secret it also keeps
+the old and the new value (``changes``). A secret (credentials, signing secrets, API
+secrets, tokens, passwords, recovery codes, TOTP keys) is passed by name only, in
+``changed_fields``: ``audit_event`` refuses a secret-looking name in ``changes``.
 """
 
-from collections.abc import Iterable
+import enum
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models
 
 from console.models import AuditEvent, Merchant, Operator
+from console.tenancy.audit_actions import AuditAction
 from console.tenancy.client_ip import client_ip
+
+__all__ = [
+    "SYSTEM", "Actor", "AuditAction", "audit_changes", "audit_event", "audit_record",
+    "audit_record_many", "changed_fields", "json_safe", "snapshot",
+]
+
+# Names that must never carry a value into a row (checked on ``changes``' keys).
+SECRET_NAME = re.compile(r"secret|credential|token|password|recovery|totp|key_encrypted|hash",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,24 +47,56 @@ class Actor:
 SYSTEM = Actor()
 
 
+def json_safe(value: Any) -> Any:
+    """A value as the row stores it: choices by their value, model instances by their
+    ``str``, dates, decimals and the like as text, lists and dicts item by item."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [json_safe(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    return str(value)  # model instances, dates and times, decimals, UUIDs
+
+
+def _values(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]]:
+    values = {}
+    for name, (old, new) in changes.items():
+        if SECRET_NAME.search(name):
+            raise ValueError(f"{name!r} looks secret: pass it in changed_fields, without values")
+        values[name] = {"old": json_safe(old), "new": json_safe(new)}
+    return values
+
+
 def audit_event(
     *,
     actor: Actor,
     merchant: Merchant | None,
-    action: str,
+    action: AuditAction | str,
     target: models.Model,
     changed_fields: Iterable[str] = (),
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> AuditEvent:
-    """An unsaved event; ``audit_record`` saves one, ``audit_record_many`` several."""
+    """An unsaved event; ``audit_record`` saves one, ``audit_record_many`` several.
+
+    ``changes`` maps each non-secret field to its ``(old, new)`` values (``None`` for
+    a side that does not exist, as at a create or a delete); ``changed_fields`` names
+    the fields recorded without values (secrets). The row's ``changed_fields`` holds both.
+    """
+    values = _values(changes or {})
     return AuditEvent(
         actor=actor.user,
         actor_email=actor.user.email if actor.user else "",
         merchant=merchant,
-        action=action,
+        action=AuditAction(action).value,  # an unknown action is a ValueError
         target_type=target._meta.label_lower,
         target_id=str(target.pk or ""),
         target_repr=str(target)[:200],
-        changed_fields=sorted(set(changed_fields)),
+        changed_fields=sorted(set(changed_fields) | set(values)),
+        changes=values,
         ip_address=actor.ip,
     )
 
@@ -58,18 +106,10 @@ def _require_transaction() -> None:
         raise RuntimeError("audit rows must be written inside the transaction of the change")
 
 
-def audit_record(
-    *,
-    actor: Actor,
-    merchant: Merchant | None,
-    action: str,
-    target: models.Model,
-    changed_fields: Iterable[str] = (),
-) -> AuditEvent:
+def audit_record(**fields) -> AuditEvent:
+    """Save one event, inside the change's transaction. Takes ``audit_event``'s arguments."""
     _require_transaction()
-    event = audit_event(
-        actor=actor, merchant=merchant, action=action, target=target, changed_fields=changed_fields
-    )
+    event = audit_event(**fields)
     event.save()
     return event
 
@@ -85,5 +125,16 @@ def changed_fields(instance: models.Model, before: dict, fields: Iterable[str]) 
 
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict:
     return {name: getattr(instance, name) for name in fields}
+
+
+def audit_changes(
+    instance: models.Model, before: dict, fields: Iterable[str]
+) -> dict[str, tuple[Any, Any]]:
+    """``{field: (old, new)}`` for the fields of a ``snapshot`` that differ now. Only for
+    fields that are not secret: their values go into the row."""
+    return {
+        name: (before.get(name), getattr(instance, name))
+        for name in changed_fields(instance, before, fields)
+    }
 
 

@@ -7,6 +7,7 @@ not itself a trusted proxy is the client.
 """
 
 import ipaddress
+
 from django.conf import settings
 
 from . import cidr

@@ -4,7 +4,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-
 class ServiceErrorsMixin:
     """Services validate; forms only collect. This puts a service's ValidationError next to
     the fields it names (unknown names become form-wide errors). ``service_fields`` maps a

@@ -10,8 +10,6 @@ from django.urls import reverse
 
 from .policy import OWED_ENROL, OWED_VERIFY, SESSION_OWED, session_owed
 
-
-
 # Pages a session that owes a step may still reach.
 EXEMPT_VIEWS = frozenset({
     "two_factor:verify", "two_factor:recover", "two_factor:enrol",

@@ -20,8 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from console.tenancy.audit import Actor, audit_event, audit_record_many
-from console.tenancy.crypto import encrypt_text
 from console.models import Merchant, Operator, RecoveryCode, TwoFactorDevice
 from console.models.two_factor import (
     DIGITS,
@@ -34,6 +32,8 @@ from console.models.two_factor import (
     recovery_hash,
     totp_verify,
 )
+from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record_many
+from console.tenancy.crypto import encrypt_text
 
 from .policy import two_factor_required_by
 
@@ -208,23 +208,19 @@ def enrolment_confirm(*, actor: Actor, device: TwoFactorDevice, token) -> list[s
     """
     if device.confirmed:
         raise ValidationError(_("This device is set up already."), code="invalid")
-    if normalize_token(token) is None:
-        raise _token_format_error()
-    _raise_if_throttled(device)
-    with transaction.atomic():
-        verified = totp_verify(device, token)  # locks the device row until commit
-        if verified and device.confirmed:  # a concurrent request confirmed it first
+
+    def confirm() -> list[str]:
+        if device.confirmed:  # a concurrent request confirmed it first
             raise ValidationError(_("This device is set up already."), code="invalid")
-        if verified:
-            TwoFactorDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = _recovery_codes_replace(device)
-            _audit(actor=actor, operator=device.user, action="two_factor.enrol",
-                   changed_fields=["two_factor_device", "recovery_codes"])
-    if not verified:  # outside the transaction: the failed attempt stays counted
-        raise _wrong_token_error()
-    return codes
+        TwoFactorDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _recovery_codes_replace(device)
+        _audit(actor=actor, operator=device.user, action=AuditAction.TWO_FACTOR_ENROL,
+               changed_fields=["two_factor_device", "recovery_codes"])
+        return codes
+
+    return _with_current_code(device, token, confirm)
 
 
 def recovery_codes_regenerate(*, actor: Actor, device: TwoFactorDevice, token) -> list[str]:
@@ -234,18 +230,29 @@ def recovery_codes_regenerate(*, actor: Actor, device: TwoFactorDevice, token) -
     """
     if not device.confirmed:
         raise ValidationError(_("Set up two-factor login first."), code="invalid")
+
+    def regenerate() -> list[str]:
+        codes = _recovery_codes_replace(device)
+        _audit(actor=actor, operator=device.user, action=AuditAction.TWO_FACTOR_RECOVERY_CODES,
+               changed_fields=["recovery_codes"])
+        return codes
+
+    return _with_current_code(device, token, regenerate)
+
+
+def _with_current_code(device: TwoFactorDevice, token, change):
+    """Check a current code from the app, then run ``change()`` in the same transaction (the
+    device row stays locked). A wrong code is raised after the transaction, so the failed
+    attempt stays counted."""
     if normalize_token(token) is None:
         raise _token_format_error()
     _raise_if_throttled(device)
     with transaction.atomic():
         verified = totp_verify(device, token)  # locks the device row until commit
-        if verified:
-            codes = _recovery_codes_replace(device)
-            _audit(actor=actor, operator=device.user, action="two_factor.recovery_codes",
-                   changed_fields=["recovery_codes"])
-    if not verified:  # outside the transaction: the failed attempt stays counted
+        result = change() if verified else None
+    if not verified:
         raise _wrong_token_error()
-    return codes
+    return result
 
 
 @transaction.atomic
@@ -259,7 +266,7 @@ def two_factor_reset(*, actor: Actor, operator: Operator) -> bool:
     had_confirmed = devices.filter(confirmed=True).exists()
     devices.delete()  # recovery codes go with them (cascade)
     if had_confirmed:
-        _audit(actor=actor, operator=operator, action="two_factor.reset",
+        _audit(actor=actor, operator=operator, action=AuditAction.TWO_FACTOR_RESET,
                changed_fields=["two_factor_device", "recovery_codes"])
     return had_confirmed
 
@@ -292,7 +299,9 @@ def two_factor_disable(*, actor: Actor, operator: Operator, password) -> None:
     two_factor_reset(actor=actor, operator=operator)
 
 
-def _audit(*, actor: Actor, operator: Operator, action: str, changed_fields: list[str]) -> None:
+def _audit(
+    *, actor: Actor, operator: Operator, action: AuditAction, changed_fields: list[str]
+) -> None:
     """One row per merchant the operator is a direct member of (their owners see it), or
     a single row without a merchant for someone who has none. Names only, no values."""
     merchants = list(Merchant.objects.filter(memberships__operator=operator).distinct())

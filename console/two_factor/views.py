@@ -18,8 +18,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import policy, services
 from console.tenancy.audit import Actor
+
+from . import policy, services
 
 _STATUS = {"throttled": 429, "required": 403}
 

@@ -27,13 +27,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from console.models import Invitation, Membership, Merchant, Operator
+from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.hashing import sha256_hex
+from console.tenancy.roles import Role
 from console.tenancy.selectors import lock_merchant
 
 from . import members
-from console.tenancy.hashing import sha256_hex
-from console.tenancy.audit import Actor, audit_record
-from console.models import Invitation, Membership, Merchant, Operator
-from console.tenancy.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,12 @@ def invitation_create(
         # An expired, unaccepted invitation gives way to the new one.
         open_one.revoked_at = timezone.now()
         open_one.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, merchant=merchant, action="invitation.revoke", target=open_one,
-                     changed_fields=["revoked_at"])
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.INVITATION_REVOKE,
+                     target=open_one, changes={"revoked_at": (None, open_one.revoked_at)})
     members.role_limits_check(merchant, role)
     invitation.save()
-    audit_record(actor=actor, merchant=merchant, action="invitation.create", target=invitation,
-                 changed_fields=["email", "role"])
+    audit_record(actor=actor, merchant=merchant, action=AuditAction.INVITATION_CREATE,
+                 target=invitation, changes={"email": (None, email), "role": (None, role)})
     _enqueue_send(invitation)
     return invitation
 
@@ -127,13 +127,15 @@ def invitation_resend(*, actor: Actor, invitation: Invitation, origin: str = "")
     if invitation.is_expired():
         # Its seat was free while it was expired: take it again only if the limits allow.
         members.role_limits_check(invitation.merchant, invitation.role, invitation_id=invitation.pk)
+    old_expiry = invitation.expires_at
     invitation.expires_at = timezone.now() + lifetime()
     invitation.token_hash = ""  # the old link stops now; the task draws the new one
     if origin:
         invitation.link_origin = origin[:200]
     invitation.save(update_fields=["expires_at", "token_hash", "link_origin"])
-    audit_record(actor=actor, merchant=invitation.merchant, action="invitation.resend",
-                 target=invitation, changed_fields=["expires_at", "token"])
+    audit_record(actor=actor, merchant=invitation.merchant, action=AuditAction.INVITATION_RESEND,
+                 target=invitation, changed_fields=["token"],  # the link: its name only
+                 changes={"expires_at": (old_expiry, invitation.expires_at)})
     _enqueue_send(invitation)
     return invitation
 
@@ -144,8 +146,8 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     invitation.revoked_at = timezone.now()
     invitation.token_hash = ""
     invitation.save(update_fields=["revoked_at", "token_hash"])
-    audit_record(actor=actor, merchant=invitation.merchant, action="invitation.revoke",
-                 target=invitation, changed_fields=["revoked_at"])
+    audit_record(actor=actor, merchant=invitation.merchant, action=AuditAction.INVITATION_REVOKE,
+                 target=invitation, changes={"revoked_at": (None, invitation.revoked_at)})
     return invitation
 
 
@@ -282,6 +284,9 @@ def invitation_accept(
     invitation.accepted_by = operator
     invitation.token_hash = ""
     invitation.save(update_fields=["accepted_at", "accepted_by", "token_hash"])
-    audit_record(actor=actor, merchant=invitation.merchant, action="invitation.accept",
-                 target=invitation, changed_fields=["accepted_at"] + (["operator"] if created else []))
+    changes = {"accepted_at": (None, invitation.accepted_at)}
+    if created:
+        changes["operator"] = (None, operator.email)
+    audit_record(actor=actor, merchant=invitation.merchant, action=AuditAction.INVITATION_ACCEPT,
+                 target=invitation, changes=changes)
     return Accepted(membership=membership, operator=operator, created_account=created)

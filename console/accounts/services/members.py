@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from console.tenancy.audit import Actor, audit_record
 from console.models import Membership, Merchant, Operator
-from console.tenancy.roles import Role, SUB_MERCHANT_ROLES, assignable_roles, may_manage_member
+from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.roles import SUB_MERCHANT_ROLES, Role, assignable_roles, may_manage_member
 from console.tenancy.selectors import lock_merchant
 
 # --- Memberships ---------------------------------------------------------------
@@ -108,8 +108,8 @@ def membership_create(
     role_limits_check(merchant, role, invitation_id=invitation_id)
     membership.save()
     audit_record(
-        actor=actor, merchant=merchant, action="membership.create", target=membership,
-        changed_fields=["operator", "role"],
+        actor=actor, merchant=merchant, action=AuditAction.MEMBERSHIP_CREATE, target=membership,
+        changes={"operator": (None, operator.email), "role": (None, membership.role)},
     )
     return membership
 
@@ -127,12 +127,13 @@ def membership_set_role(
     _check_actor(actor_role, actor, membership, role)
     last_owner_check(membership)
     role_limits_check(membership.merchant, role, membership=membership)
+    old_role = membership.role
     membership.role = Role(role)
     membership.full_clean()
     membership.save(update_fields=["role"])
     audit_record(
-        actor=actor, merchant=membership.merchant, action="membership.update", target=membership,
-        changed_fields=["role"],
+        actor=actor, merchant=membership.merchant, action=AuditAction.MEMBERSHIP_UPDATE,
+        target=membership, changes={"role": (old_role, membership.role)},
     )
     return membership
 
@@ -146,7 +147,7 @@ def membership_delete(*, actor: Actor, membership: Membership, actor_role: str) 
     _check_actor(actor_role, actor, membership, None)
     last_owner_check(membership)
     audit_record(
-        actor=actor, merchant=membership.merchant, action="membership.delete", target=membership,
-        changed_fields=["role"],
+        actor=actor, merchant=membership.merchant, action=AuditAction.MEMBERSHIP_DELETE,
+        target=membership, changes={"role": (membership.role, None)},
     )
     membership.delete()

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from console.tenancy.audit import Actor, audit_record, changed_fields, snapshot
 from console.models import Merchant
+from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.selectors import lock_merchant
 
 MERCHANT_CODE_ATTEMPTS = 8
@@ -56,8 +56,8 @@ def _provision_test_channels(actor: Actor, merchant: Merchant) -> None:
 def merchant_create(*, actor: Actor, name: str) -> Merchant:
     merchant = _merchant_insert(Merchant(name=name))
     audit_record(
-        actor=actor, merchant=merchant, action="merchant.create", target=merchant,
-        changed_fields=["name"],
+        actor=actor, merchant=merchant, action=AuditAction.MERCHANT_CREATE, target=merchant,
+        changes={"name": (None, merchant.name)},
     )
     _provision_test_channels(actor, merchant)
     return merchant
@@ -102,8 +102,9 @@ def sub_merchant_create(
     _refuse_taken_tier_code(agency, sub.tier_code)
     _save_or_refuse_taken_tier_code(lambda: _merchant_insert(sub), sub.tier_code)
     audit_record(
-        actor=actor, merchant=agency, action="sub_merchant.create", target=sub,
-        changed_fields=["name", "tier_code", *[f for f, v in profile.items() if v != ""]],
+        actor=actor, merchant=agency, action=AuditAction.SUB_MERCHANT_CREATE, target=sub,
+        changes={f: (None, getattr(sub, f))
+                 for f in ("name", "tier_code", *[f for f, v in profile.items() if v != ""])},
     )
     _provision_test_channels(actor, sub)
     return sub
@@ -129,16 +130,15 @@ def merchant_update(*, actor: Actor, merchant: Merchant, **values) -> Merchant:
             lock_merchant(merchant.parent)
             _refuse_taken_tier_code(merchant.parent, merchant.tier_code)
     merchant.full_clean()
-    changed = changed_fields(merchant, before, MERCHANT_EDITABLE)
-    if changed:
+    changes = audit_changes(merchant, before, MERCHANT_EDITABLE)
+    if changes:
         _save_or_refuse_taken_tier_code(
-            lambda: merchant.save(update_fields=[*changed, "updated_at"]), merchant.tier_code
+            lambda: merchant.save(update_fields=[*changes, "updated_at"]), merchant.tier_code
         )
-        audit_record(
-            actor=actor, merchant=merchant.parent or merchant,
-            action="sub_merchant.update" if merchant.parent_id else "merchant.update",
-            target=merchant, changed_fields=changed,
-        )
+        action = (AuditAction.SUB_MERCHANT_UPDATE if merchant.parent_id
+                  else AuditAction.MERCHANT_UPDATE)
+        audit_record(actor=actor, merchant=merchant.parent or merchant, action=action,
+                     target=merchant, changes=changes)
     return merchant
 
 

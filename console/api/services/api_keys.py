@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from console.tenancy.audit import Actor, audit_record
-from console.tenancy.hashing import sha256_hex
-from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.models import ApiKey, ApiToken, Merchant
+from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.crypto import decrypt_text, encrypt_text
+from console.tenancy.hashing import sha256_hex
 
 TOKEN_LIFETIME = timedelta(minutes=30)
 EXTEND_WHEN_LESS_THAN = timedelta(minutes=1)
@@ -58,8 +58,10 @@ def api_key_create(*, actor: Actor, merchant: Merchant, name: str,
     secret = _new_secret()
     key = ApiKey.objects.create(merchant=merchant, name=name, key=_new_key(), secret_hash=sha256_hex(secret),
                                 expires_at=expires_at)
-    audit_record(actor=actor, merchant=merchant, action="api_key.create", target=key,
-                 changed_fields=["name", "secret"] + (["expires_at"] if expires_at else []))
+    audit_record(actor=actor, merchant=merchant, action=AuditAction.API_KEY_CREATE, target=key,
+                 changed_fields=["secret"],  # its name only: the secret is shown once, never kept
+                 changes={"name": (None, name),
+                          **({"expires_at": (None, expires_at)} if expires_at else {})})
     return IssuedSecret(api_key=key, secret=secret)
 
 
@@ -74,8 +76,8 @@ def api_key_reissue(*, actor: Actor, api_key: ApiKey) -> IssuedSecret:
     api_key.secret_version += 1
     api_key.save(update_fields=["secret_hash", "secret_version"])
     api_key.tokens.all().delete()
-    audit_record(actor=actor, merchant=api_key.merchant, action="api_key.reissue", target=api_key,
-                 changed_fields=["secret"])
+    audit_record(actor=actor, merchant=api_key.merchant, action=AuditAction.API_KEY_REISSUE,
+                 target=api_key, changed_fields=["secret"])
     return IssuedSecret(api_key=api_key, secret=secret)
 
 
@@ -86,8 +88,8 @@ def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         api_key.tokens.all().delete()
-        audit_record(actor=actor, merchant=api_key.merchant, action="api_key.revoke", target=api_key,
-                     changed_fields=["revoked_at"])
+        audit_record(actor=actor, merchant=api_key.merchant, action=AuditAction.API_KEY_REVOKE,
+                     target=api_key, changes={"revoked_at": (None, api_key.revoked_at)})
     return api_key
 
 

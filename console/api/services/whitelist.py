@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from console.tenancy.cidr import CIDRError, parse_cidr
-from console.tenancy.audit import Actor, audit_record
-from console.tenancy.selectors import lock_merchant
 from console.models import Merchant, WhitelistRule
+from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.cidr import CIDRError, parse_cidr
+from console.tenancy.selectors import lock_merchant
 
 MAX_RULES = 100
 
@@ -63,6 +63,11 @@ def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
     return WhitelistResult(rules=[(n.with_prefixlen, memo) for _i, n, memo in kept], warnings=warnings)
 
 
+def _rule_texts(rules: list[tuple[str, str]]) -> list[str]:
+    """The rules as the audit row keeps them: the CIDR, with its memo when it has one."""
+    return [f"{cidr} ({memo})" if memo else cidr for cidr, memo in rules]
+
+
 @transaction.atomic
 def whitelist_save(
     *, actor: Actor, merchant: Merchant, enabled: bool, rows: list[tuple[str, str]],
@@ -76,20 +81,20 @@ def whitelist_save(
             "Add a rule, or confirm that this is what you want.")]})
     merchant = lock_merchant(merchant)
     before = list(merchant.whitelist_rules.values_list("cidr", "memo"))
-    changed = []
+    changes = {}
     if before != result.rules:
         merchant.whitelist_rules.all().delete()
         WhitelistRule.objects.bulk_create([
             WhitelistRule(merchant=merchant, cidr=cidr, memo=memo, position=i)
             for i, (cidr, memo) in enumerate(result.rules)
         ])
-        changed.append("rules")
+        changes["rules"] = (_rule_texts(before), _rule_texts(result.rules))
     if merchant.whitelist_enabled != enabled:
+        changes["enabled"] = (merchant.whitelist_enabled, enabled)
         merchant.whitelist_enabled = enabled
-        changed.append("enabled")
-    if changed:
+    if changes:
         # updated_at also tells every process that its compiled copy is stale
         merchant.save(update_fields=["whitelist_enabled", "updated_at"])
-        audit_record(actor=actor, merchant=merchant, action="whitelist.update", target=merchant,
-                     changed_fields=changed)
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.WHITELIST_UPDATE,
+                     target=merchant, changes=changes)
     return result

@@ -1,0 +1,135 @@
+"""Creating deliveries: a test, a real event, a resend. After commit only the id goes to
+Celery; if the broker refuses it, the row stays due and ``engine.dispatch_due`` sends it."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from console.models import Merchant
+from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+
+from .. import payloads
+from ..models import (
+    Delivery,
+    Mode,
+    PayloadVersion,
+    WebhookEndpoint,
+    event_attempts,
+)
+
+logger = logging.getLogger(__name__)
+
+def _enqueue(delivery_ids: list[int]) -> bool:
+    """Hand the ids to Celery. If the broker is down, the rows stay due and
+    ``dispatch_due`` sends them once it is back."""
+    from ..tasks import deliver
+
+    try:
+        for delivery_id in delivery_ids:
+            deliver.apply_async(args=[delivery_id], queue=settings.WEBHOOK_QUEUE, retry=False)
+    except Exception as exc:  # kombu raises several kinds; none may lose the delivery
+        logger.warning("broker unavailable, %d deliveries stay queued: %s", len(delivery_ids),
+                       type(exc).__name__)
+        return False
+    Delivery.objects.filter(pk__in=delivery_ids).update(enqueued_at=timezone.now())
+    return True
+
+
+def _create_delivery(*, merchant, endpoint, trigger, status, imp_uid, merchant_uid,
+                     cancellation_id=None, max_attempts) -> Delivery:
+    body, event = payloads.build(
+        version=endpoint.version, content_type=endpoint.content_type, store_id=merchant.code,
+        imp_uid=imp_uid, merchant_uid=merchant_uid, status=status, cancellation_id=cancellation_id,
+    )
+    return Delivery.objects.create(
+        merchant=merchant, endpoint=endpoint, mode=endpoint.mode, trigger=trigger, event=event,
+        url=endpoint.url, content_type=endpoint.content_type, version=endpoint.version, body=body,
+        max_attempts=max_attempts, next_attempt_at=timezone.now(),
+    )
+
+
+def _after_commit_enqueue(delivery: Delivery) -> dict:
+    outcome = {"enqueued": None}
+
+    def enqueue():
+        outcome["enqueued"] = _enqueue([delivery.pk])
+
+    transaction.on_commit(enqueue)
+    return outcome
+
+
+def delivery_send_test(*, actor: Actor, merchant: Merchant, mode: str) -> tuple[Delivery, bool]:
+    """Send a sample event to the saved URL: one attempt, which the operator can resend.
+    Returns the delivery and whether the broker took it (if not, it stays queued)."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.filter(merchant=merchant, mode=mode).first()
+        if endpoint is None or not endpoint.url:
+            raise ValidationError(_("Save an Endpoint URL first."))
+        imp_uid, merchant_uid = payloads.sample_ids()
+        delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.TEST,
+                                    status="paid", imp_uid=imp_uid, merchant_uid=merchant_uid,
+                                    max_attempts=1)
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_SEND_TEST,
+                     target=delivery)
+        outcome = _after_commit_enqueue(delivery)
+    return delivery, bool(outcome["enqueued"])
+
+
+def endpoint_for_notification(*, merchant: Merchant, mode: str) -> WebhookEndpoint | None:
+    """The endpoint that receives a merchant's events: a sub-merchant's own when it uses one."""
+    if merchant.parent_id and merchant.webhook_same_as_agency:
+        owner_id = merchant.parent_id
+    else:
+        owner_id = merchant.pk
+    return WebhookEndpoint.objects.filter(merchant_id=owner_id, mode=mode).first()
+
+
+def notify_event(
+    *, merchant: Merchant, mode: str, imp_uid: str, merchant_uid: str, status: str,
+    cancellation_id: str | None = None, actor: Actor = SYSTEM,
+) -> Delivery | None:
+    """Notify the merchant's endpoint of a payment event; retried on failure."""
+    if status not in payloads.V2_TYPES:
+        raise ValidationError({"status": _("Unknown status: %(status)s") % {"status": status}})
+    if mode not in Mode.values:
+        raise ValidationError({"mode": _("Choose live or test.")})
+    if not imp_uid or not merchant_uid:
+        raise ValidationError(_("imp_uid and merchant_uid are required."))
+    with transaction.atomic():
+        endpoint = endpoint_for_notification(merchant=merchant, mode=mode)
+        if endpoint is None or not endpoint.url or not endpoint.enabled:
+            logger.info("no enabled %s webhook endpoint for %s; event not sent", mode, merchant.code)
+            return None
+        if endpoint.version == PayloadVersion.V1 and status not in payloads.V1_STATUSES:
+            status_v1 = "cancelled" if "cancel" in status else status
+            status = status_v1 if status_v1 in payloads.V1_STATUSES else "ready"
+        delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
+                                    status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
+                                    cancellation_id=cancellation_id, max_attempts=event_attempts())
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_NOTIFY,
+                     target=delivery)
+        _after_commit_enqueue(delivery)
+    return delivery
+
+
+def delivery_resend(*, actor: Actor, delivery: Delivery) -> tuple[Delivery, bool]:
+    """Send the same message again (same webhook-id and body): one more attempt."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if not delivery.is_final:
+            raise ValidationError(_("This delivery is still being sent."))
+        delivery.status = Delivery.Status.PENDING
+        delivery.max_attempts = delivery.attempt_count + 1
+        delivery.next_attempt_at = timezone.now()
+        delivery.completed_at = None
+        delivery.enqueued_at = None
+        delivery.save(update_fields=["status", "max_attempts", "next_attempt_at", "completed_at",
+                                     "enqueued_at"])
+        audit_record(actor=actor, merchant=delivery.merchant, action=AuditAction.WEBHOOK_RESEND,
+                     target=delivery)
+        outcome = _after_commit_enqueue(delivery)
+    return delivery, bool(outcome["enqueued"])

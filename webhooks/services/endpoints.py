@@ -1,0 +1,165 @@
+"""Webhook endpoints (one per merchant and mode) and their signing secrets."""
+
+import base64
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from console.models import Merchant
+from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
+from console.tenancy.crypto import decrypt_text, encrypt_text
+from console.tenancy.selectors import lock_merchant
+
+from .. import net
+from ..models import (
+    ContentType,
+    Mode,
+    PayloadVersion,
+    WebhookEndpoint,
+    WebhookSecret,
+)
+
+logger = logging.getLogger(__name__)
+
+ENDPOINT_FIELDS = ("url", "content_type", "version", "enabled")
+MAX_ACTIVE_SECRETS = 2
+
+
+def allowed_networks() -> list[str]:
+    return [n.strip() for n in settings.WEBHOOK_ALLOWED_NETWORKS if n and n.strip()]
+
+
+def _new_secret_value() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _add_secret(endpoint: WebhookEndpoint) -> WebhookSecret:
+    value = _new_secret_value()
+    return WebhookSecret.objects.create(
+        endpoint=endpoint, secret_encrypted=encrypt_text(value), hint=value[6:12]
+    )
+
+
+def _endpoint_for_update(merchant: Merchant, mode: str) -> tuple[WebhookEndpoint, bool]:
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(merchant=merchant, mode=mode).first()
+    if endpoint is not None:
+        return endpoint, False
+    endpoint = WebhookEndpoint.objects.create(merchant=merchant, mode=mode, url="")
+    _add_secret(endpoint)
+    return endpoint, True
+
+
+@transaction.atomic
+def endpoint_save(
+    *, actor: Actor, merchant: Merchant, mode: str, url: str, content_type: str, version: str,
+    enabled: bool = True,
+) -> WebhookEndpoint:
+    """Save one mode's endpoint. The URL must be safe to call (checked here and at every send)."""
+    errors = {}
+    if mode not in Mode.values:
+        errors["mode"] = _("Choose live or test.")
+    url = (url or "").strip()
+    if url:
+        try:
+            net.check_url(url, allowed_networks=allowed_networks())
+        except net.UnsafeURL as exc:
+            errors["url"] = str(exc)
+    if content_type not in ContentType.values:
+        errors["content_type"] = _("Choose JSON or form.")
+    if version not in PayloadVersion.values:
+        errors["version"] = _("Choose V1 or V2.")
+    elif version == PayloadVersion.V2 and content_type == ContentType.FORM:
+        errors["content_type"] = _("V2 payloads are sent as JSON only.")
+    if errors:
+        raise ValidationError(errors)
+    endpoint, created = _endpoint_for_update(merchant, mode)
+    before = snapshot(endpoint, ENDPOINT_FIELDS)
+    endpoint.url, endpoint.content_type, endpoint.version = url, content_type, version
+    if enabled and not endpoint.enabled:
+        endpoint.disabled_reason = ""
+    endpoint.enabled = enabled
+    changes = audit_changes(endpoint, before, ENDPOINT_FIELDS)
+    if changes or created:
+        endpoint.save()
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_ENDPOINT_UPDATE,
+                     target=endpoint, changes=changes or {"url": (None, endpoint.url)})
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_ensure(*, merchant: Merchant, mode: str) -> WebhookEndpoint:
+    """The endpoint row of a mode, made (with its first secret) if missing."""
+    endpoint, _created = _endpoint_for_update(merchant, mode)
+    return endpoint
+
+
+@transaction.atomic
+def sub_merchant_set_own_webhook(*, actor: Actor, merchant: Merchant, use_own: bool) -> Merchant:
+    if merchant.parent_id is None:
+        raise ValidationError(_("Only a sub-merchant can use its agency's webhook."))
+    merchant = lock_merchant(merchant)
+    if merchant.webhook_same_as_agency == (not use_own):
+        return merchant
+    merchant.webhook_same_as_agency = not use_own
+    merchant.save(update_fields=["webhook_same_as_agency", "updated_at"])
+    audit_record(actor=actor, merchant=merchant, action=AuditAction.MERCHANT_WEBHOOK_SAME_AS_AGENCY,
+                 target=merchant, changes={"webhook_same_as_agency": (use_own, not use_own)})
+    return merchant
+
+
+def active_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[WebhookSecret]:
+    now = now or timezone.now()
+    return list(endpoint.secrets.active(now))
+
+
+@transaction.atomic
+def secret_reveal(*, actor: Actor, endpoint: WebhookEndpoint, secret_id: int) -> str:
+    secret = endpoint.secrets.filter(pk=secret_id).first()
+    if secret is None or not secret.is_active():
+        raise ValidationError(_("This secret has expired."))
+    audit_record(actor=actor, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_SECRET_REVEAL,
+                 target=secret)
+    return decrypt_text(secret.secret_encrypted)
+
+
+@transaction.atomic
+def secret_rotate(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookSecret:
+    """A new secret signs from now on, alongside the current one for the grace period."""
+    now = timezone.now()
+    WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    current = list(endpoint.secrets.active(now))
+    grace = now + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    for secret in current:
+        if secret.expires_at is None or secret.expires_at > grace:
+            secret.expires_at = grace
+            secret.save(update_fields=["expires_at"])
+    # Keep at most two active: the new one and the newest old one.
+    for older in current[MAX_ACTIVE_SECRETS - 1:]:
+        older.expires_at = now
+        older.save(update_fields=["expires_at"])
+    new = _add_secret(endpoint)
+    audit_record(actor=actor, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_SECRET_ROTATE,
+                 target=new, changed_fields=["secret"])  # its name only, never the value
+    return new
+
+
+@transaction.atomic
+def secret_expire(*, actor: Actor, endpoint: WebhookEndpoint, secret_id: int) -> None:
+    """Expire an old secret at once. The newest secret cannot be expired (rotate instead)."""
+    now = timezone.now()
+    active = list(endpoint.secrets.active(now))
+    secret = next((s for s in active if s.pk == secret_id), None)
+    if secret is None:
+        raise ValidationError(_("This secret has already expired."))
+    if secret == active[0]:
+        raise ValidationError(_("The newest secret cannot be expired. Rotate to make a new one first."))
+    old_expiry, secret.expires_at = secret.expires_at, now
+    secret.save(update_fields=["expires_at"])
+    audit_record(actor=actor, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_SECRET_EXPIRE,
+                 target=secret, changes={"expires_at": (old_expiry, now)})

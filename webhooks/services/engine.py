@@ -1,0 +1,204 @@
+"""The delivery engine: ``deliver`` claims a delivery with a lease (so two workers never
+send it at once), signs it with Standard Webhooks headers, sends it through
+``webhooks.net`` and records an ``Attempt``. Retries are scheduled in the database and
+picked up by ``dispatch_due`` (celery beat), never as long countdowns."""
+
+import email.utils
+import logging
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from standardwebhooks import Webhook
+
+from console.tenancy.audit import SYSTEM, AuditAction, audit_record
+from console.tenancy.crypto import decrypt_text
+
+from .. import net
+from ..errors import RETRYABLE
+from ..models import (
+    Attempt,
+    ContentType,
+    Delivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
+from .deliveries import _enqueue
+from .endpoints import allowed_networks
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_GRACE_SECONDS = 2
+
+
+def sign(*, message_id: str, timestamp: datetime, body: str, secret_values: list[str]) -> str:
+    """Standard Webhooks signature(s): one `v1,…` per active secret, space-separated."""
+    return " ".join(Webhook(value).sign(message_id, timestamp, body) for value in secret_values)
+
+
+def _retry_delay(attempt_number: int, retry_after: str | None) -> timedelta | None:
+    """Seconds until the next try after attempt ``attempt_number`` failed, or None for no more."""
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    if attempt_number > len(schedule):
+        return None
+    base = schedule[attempt_number - 1] * settings.WEBHOOK_RETRY_UNIT_SECONDS
+    delay = base * random.uniform(0.8, 1.2)
+    honoured = _parse_retry_after(retry_after)
+    if honoured is not None:
+        delay = min(max(honoured, 1.0), settings.WEBHOOK_RETRY_AFTER_MAX_SECONDS)
+    return timedelta(seconds=delay)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())
+
+
+# What a send needs from the delivery row, returned by the claim itself.
+_CLAIM_COLUMNS = ("id", "merchant_id", "endpoint_id", "message_id", "mode", "trigger", "url",
+                  "content_type", "version", "body", "attempt_count", "max_attempts")
+
+
+def _claim(delivery_id: int) -> tuple[Delivery, str] | None:
+    """Take the delivery for one send, or None if it is not due or another worker holds it.
+
+    One conditional UPDATE … RETURNING (PostgreSQL, and SQLite 3.35+) both takes the lease and
+    loads the row, so a send costs no extra read.
+    """
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    ops, qn = connection.ops, connection.ops.quote_name
+    at = ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {qn(Delivery._meta.db_table)} SET {qn('locked_until')} = %s, {qn('lock_token')} = %s "
+        f"WHERE {qn('id')} = %s AND {qn('status')} IN (%s, %s) AND {qn('next_attempt_at')} <= %s "
+        f"AND ({qn('locked_until')} IS NULL OR {qn('locked_until')} < %s) "
+        f"RETURNING {', '.join(qn(c) for c in _CLAIM_COLUMNS)}"
+    )
+    lease_end = ops.adapt_datetimefield_value(now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
+    with connection.cursor() as cursor:  # one statement: atomic on its own
+        cursor.execute(sql, [lease_end, token, delivery_id, Delivery.Status.PENDING,
+                             Delivery.Status.RETRYING, at, at])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    delivery = Delivery(**dict(zip(_CLAIM_COLUMNS, row, strict=True)), lock_token=token)
+    delivery._state.adding = False
+    return delivery, token
+
+
+def deliver(delivery_id: int) -> Attempt | None:
+    """Make one attempt of a delivery, if it is due and no other worker is on it."""
+    claimed = _claim(delivery_id)
+    if claimed is None:
+        return None
+    delivery, token = claimed
+    now = timezone.now()
+    secrets_ = list(
+        WebhookSecret.objects.filter(endpoint_id=delivery.endpoint_id).active(now)
+        .select_related("endpoint")
+    )
+    endpoint = secrets_[0].endpoint if secrets_ else WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
+    delivery.endpoint = endpoint
+    if delivery.trigger == Delivery.Trigger.EVENT and not endpoint.enabled:
+        Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
+            status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
+            lock_token="", last_error=_("The endpoint is disabled; nothing was sent."),
+        )
+        return None
+    secret_values = [decrypt_text(s.secret_encrypted) for s in secrets_]
+    headers = {
+        "Content-Type": ContentType(delivery.content_type).label,
+        "User-Agent": settings.WEBHOOK_USER_AGENT,
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": sign(message_id=delivery.message_id, timestamp=now, body=delivery.body,
+                                  secret_values=secret_values),
+    }
+    result = net.post(
+        delivery.url, body=delivery.body.encode(), headers=headers,
+        allowed_networks=allowed_networks(), connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT,
+        read_timeout=settings.WEBHOOK_READ_TIMEOUT, max_body=settings.WEBHOOK_MAX_RESPONSE_BYTES,
+    )
+    return _record(delivery, token, now, headers, result)
+
+
+@transaction.atomic
+def _record(delivery: Delivery, token: str, started: datetime, headers: dict, result) -> Attempt:
+    """Store the attempt and the delivery's new state. The lease (token) makes this worker the
+    only writer, so no row lock or re-read is needed."""
+    number = delivery.attempt_count + 1
+    attempt = Attempt.objects.create(
+        delivery=delivery, number=number, started_at=started, duration_ms=result.duration_ms,
+        request_headers=headers, request_body=delivery.body, response_status=result.status,
+        response_headers=result.headers, response_body=result.body,
+        response_truncated=result.truncated, error_kind=result.error_kind,
+        error_message=result.error_message[:300],
+    )
+    now = timezone.now()
+    changes = {"attempt_count": number, "last_status_code": result.status,
+               "last_error": result.error_message[:300], "locked_until": None, "lock_token": ""}
+    if result.ok:
+        changes.update(status=Delivery.Status.SUCCEEDED, completed_at=now, next_attempt_at=None)
+    else:
+        retryable = result.error_kind in RETRYABLE or (
+            result.status is not None and (result.status >= 500 or result.status == 429)
+        )
+        delay = _retry_delay(number, result.headers.get("Retry-After") or result.headers.get("retry-after"))
+        if retryable and number < delivery.max_attempts and delay is not None:
+            # dispatch_due queues it when the time comes
+            changes.update(status=Delivery.Status.RETRYING, next_attempt_at=now + delay, enqueued_at=None)
+        else:
+            changes.update(status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None)
+        if result.status == 410:
+            _disable_gone(delivery.endpoint)
+    Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(**changes)
+    return attempt
+
+
+def _disable_gone(endpoint: WebhookEndpoint) -> None:
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if not endpoint.enabled:
+        return
+    endpoint.enabled = False
+    endpoint.disabled_reason = _("The receiver answered 410 Gone, so the endpoint was disabled.")
+    endpoint.save(update_fields=["enabled", "disabled_reason", "updated_at"])
+    audit_record(actor=SYSTEM, merchant=endpoint.merchant,
+                 action=AuditAction.WEBHOOK_ENDPOINT_DISABLED_GONE, target=endpoint,
+                 changes={"enabled": (True, False)})
+
+
+def dispatch_due(limit: int = 1000) -> int:
+    """Queue deliveries that are due and not in anyone's hands: retries whose time came,
+    sends the broker never took, and sends whose worker died (lease expired)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    # A delivery created a moment ago is being queued by its own request; give it a grace.
+    settled = now - timedelta(seconds=DISPATCH_GRACE_SECONDS)
+    ids = list(
+        Delivery.objects.filter(
+            status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING], next_attempt_at__lte=now,
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .filter(Q(enqueued_at__isnull=True, next_attempt_at__lte=settled) | Q(enqueued_at__lt=stale))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        _enqueue(ids)
+    return len(ids)
