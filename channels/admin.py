@@ -50,7 +50,9 @@ class ChannelAdmin(admin.ModelAdmin):
         return False  # channels are added by merchants in the console
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("pgchannels.view_channel") if obj is None else False
+        # The change form stays read-only (channels change in the console, with validation);
+        # the list's enable/disable actions need the real "change channel" permission.
+        return super().has_change_permission(request) if obj is None else False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -63,11 +65,11 @@ class ChannelAdmin(admin.ModelAdmin):
             count += 1
         self.message_user(request, ngettext("%d channel changed.", "%d channels changed.", count) % count)
 
-    @admin.action(description=_("Enable the selected channels"), permissions=["view"])
+    @admin.action(description=_("Enable the selected channels"), permissions=["change"])
     def enable(self, request, queryset):
         self._set_enabled(request, queryset, True)
 
-    @admin.action(description=_("Disable the selected channels"), permissions=["view"])
+    @admin.action(description=_("Disable the selected channels"), permissions=["change"])
     def disable(self, request, queryset):
         self._set_enabled(request, queryset, False)
 

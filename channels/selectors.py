@@ -117,13 +117,14 @@ def channels_page(
 
 
 def channels_for_api(*, merchant_id: int) -> list[dict]:
-    """The merchant's channels as ``GET /users/pg`` lists them (its own and those assigned to
-    it), test ones with ``sandbox: true``. The REST hot path, as one plain SQL statement (the
-    ORM would compile the same query on every call): only public columns, never a credential."""
+    """The merchant's enabled channels as ``GET /users/pg`` lists them (its own and those
+    assigned to it), test ones with ``sandbox: true``; a disabled channel is never offered to
+    a merchant's server. The REST hot path, as one plain SQL statement (the ORM would compile
+    the same query on every call): only public columns, never a credential."""
     table, qn = Channel._meta.db_table, connection.ops.quote_name
     sql = (f"SELECT {qn('pg_provider')}, {qn('mid')}, {qn('mode')}, {qn('module')}, {qn('name')}, "
-           f"{qn('channel_key')} FROM {qn(table)} WHERE {qn('merchant_id')} = %s OR "
-           f"{qn('assigned_to_id')} = %s ORDER BY {qn('mode')}, {qn('provider')}, {qn('id')}")
+           f"{qn('channel_key')} FROM {qn(table)} WHERE ({qn('merchant_id')} = %s OR "
+           f"{qn('assigned_to_id')} = %s) AND {qn('enabled')} ORDER BY {qn('mode')}, {qn('provider')}, {qn('id')}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [merchant_id, merchant_id])
         rows = cursor.fetchall()

@@ -15,6 +15,9 @@ FAST = {
     "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1",
     "WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.5",
     "WEBHOOK_LEASE_SECONDS": "4",
+    # Under the lease, so a send that never ends cannot outlive it (see test_webhook_deadlines).
+    "WEBHOOK_SEND_DEADLINE": "2.5",
+    "WEBHOOK_DNS_TIMEOUT": "1",
 }
 
 

@@ -3,6 +3,10 @@
 ``receiver.script("/hook", [Reply(500), Reply(200, b"ok")])`` answers the first
 request to /hook with 500 and the next with 200 (the last reply repeats).
 Every request is recorded with its headers and exact body.
+
+A reply can also misbehave: wait for an event before answering (``hold``), or trickle its
+answer one byte at a time (``trickle`` seconds apart), from the status line on
+(``trickle_from="start"``) or once the headers are out (``"body"``).
 """
 
 import threading
@@ -17,6 +21,9 @@ class Reply:
     body: bytes = b"ok"
     headers: dict = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (a hanging receiver)
+    hold: threading.Event | None = None  # wait for this (at most 30 s) before answering
+    trickle: float = 0.0  # seconds between the bytes of the answer
+    trickle_from: str = "body"  # "start": the status line and headers trickle too
 
 
 @dataclass
@@ -51,6 +58,11 @@ class Receiver:
                 reply = receiver._record(self.path, dict(self.headers), body)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.hold is not None:
+                    reply.hold.wait(30)
+                if reply.trickle:
+                    self._trickle(reply)
+                    return
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
@@ -60,6 +72,23 @@ class Receiver:
                     self.wfile.write(reply.body)
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _trickle(self, reply):
+                head = [f"HTTP/1.1 {reply.status} Trickle"]
+                head += [f"{name}: {value}" for name, value in reply.headers.items()]
+                head += [f"Content-Length: {len(reply.body)}", "Connection: close", "", ""]
+                raw = "\r\n".join(head).encode() + reply.body
+                start = 0 if reply.trickle_from == "start" else len(raw) - len(reply.body)
+                self.close_connection = True
+                try:
+                    self.wfile.write(raw[:start])
+                    self.wfile.flush()
+                    for i in range(start, len(raw)):
+                        self.wfile.write(raw[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
+                except OSError:  # the client gave up: what a deadline is for
                     pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from console.accounts import services
-from console.accounts.services import invitations
+from console.accounts.services import acceptance, invitations
 from console.models import AuditEvent, Invitation, Membership, Merchant, Operator
 from console.tenancy.audit import SYSTEM, Actor
 from console.tenancy.roles import Role, assignable_roles
@@ -47,6 +47,16 @@ def token_of(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[1]
 
 
+ACCEPT = "/accounts/invitation/accept/"  # where the emailed link hands over, without its token
+
+
+def open_link(client, path: str):
+    """Open the emailed link as a browser does: it redirects to the accept step."""
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"] == ACCEPT
+    return client.get(ACCEPT)
+
+
 # --- Invitations: services ------------------------------------------------------
 
 
@@ -60,8 +70,8 @@ def test_invite_then_accept_makes_the_account(agency, owner, django_capture_on_c
     assert message.to == ["new.person@example.test"]
     assert agency.name in message.subject and "Developer" in message.body
 
-    found = invitations.invitation_from_token(token_of(path))
-    accepted = invitations.invitation_accept(invitation=found, password=NEW_PASSWORD, full_name="New Person")
+    found = acceptance.invitation_from_token(token_of(path))
+    accepted = acceptance.invitation_accept(invitation=found, password=NEW_PASSWORD, full_name="New Person")
     assert accepted.created_account
     operator = Operator.objects.get(email="new.person@example.test")
     assert operator.check_password(NEW_PASSWORD) and operator.full_name == "New Person"
@@ -70,8 +80,8 @@ def test_invite_then_accept_makes_the_account(agency, owner, django_capture_on_c
     assert {"invitation.create", "invitation.accept", "membership.create"} <= set(actions)
 
     # The link works once.
-    with pytest.raises(invitations.InvitationInvalid) as exc:
-        invitations.invitation_from_token(token_of(path))
+    with pytest.raises(acceptance.InvitationInvalid) as exc:
+        acceptance.invitation_from_token(token_of(path))
     assert exc.value.status == 410 and "already used" in exc.value.message
 
 
@@ -90,10 +100,10 @@ def test_the_database_never_holds_a_working_link(agency, owner):
 def test_existing_operator_just_gains_the_membership(agency, owner):
     somebody = OperatorFactory(email="known@example.test")
     invitation = invite(agency, "KNOWN@example.test", "manager", by=owner)
-    found = invitations.invitation_from_token(token_of(send(invitation)))
+    found = acceptance.invitation_from_token(token_of(send(invitation)))
     with pytest.raises(ValidationError, match="log in to accept"):
-        invitations.invitation_accept(invitation=found, password=NEW_PASSWORD)
-    accepted = invitations.invitation_accept(invitation=found, operator=somebody)
+        acceptance.invitation_accept(invitation=found, password=NEW_PASSWORD)
+    accepted = acceptance.invitation_accept(invitation=found, operator=somebody)
     assert not accepted.created_account
     assert somebody.check_password(TEST_PASSWORD)  # untouched
     assert Membership.objects.get(operator=somebody, merchant=agency).role == "manager"
@@ -102,9 +112,9 @@ def test_existing_operator_just_gains_the_membership(agency, owner):
 
 def test_another_logged_in_operator_cannot_take_the_invitation(agency, owner):
     invitation = invite(agency, "meant@example.test", by=owner)
-    found = invitations.invitation_from_token(token_of(send(invitation)))
+    found = acceptance.invitation_from_token(token_of(send(invitation)))
     with pytest.raises(ValidationError, match="is for meant@example.test"):
-        invitations.invitation_accept(invitation=found, operator=owner)
+        acceptance.invitation_accept(invitation=found, operator=owner)
     assert not Membership.objects.filter(merchant=agency, operator__email="meant@example.test").exists()
 
 
@@ -113,21 +123,21 @@ def test_resend_replaces_the_link_and_revoke_ends_it(agency, owner):
     first = send(invitation)
     with pytest.raises(ValidationError, match="less than a minute ago"):  # no mail flood
         invitations.invitation_resend(actor=Actor(user=owner), invitation=invitation)
-    assert invitations.invitation_from_token(token_of(first))  # the refused resend changed nothing
+    assert acceptance.invitation_from_token(token_of(first))  # the refused resend changed nothing
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(minutes=2))
     invitations.invitation_resend(actor=Actor(user=owner), invitation=invitation)
-    with pytest.raises(invitations.InvitationInvalid):  # ended at once, before the new mail
-        invitations.invitation_from_token(token_of(first))
+    with pytest.raises(acceptance.InvitationInvalid):  # ended at once, before the new mail
+        acceptance.invitation_from_token(token_of(first))
     second = send(invitation)
     invitation.refresh_from_db()
     assert invitation.send_count == 2
-    with pytest.raises(invitations.InvitationInvalid, match="replaced by a newer invitation"):
-        invitations.invitation_from_token(token_of(first))
-    assert invitations.invitation_from_token(token_of(second)).pk == invitation.pk
+    with pytest.raises(acceptance.InvitationInvalid, match="replaced by a newer invitation"):
+        acceptance.invitation_from_token(token_of(first))
+    assert acceptance.invitation_from_token(token_of(second)).pk == invitation.pk
 
     invitations.invitation_revoke(actor=Actor(user=owner), invitation=invitation)
-    with pytest.raises(invitations.InvitationInvalid, match="withdrawn"):
-        invitations.invitation_from_token(token_of(second))
+    with pytest.raises(acceptance.InvitationInvalid, match="withdrawn"):
+        acceptance.invitation_from_token(token_of(second))
     assert invitations.invitation_send(invitation.pk) is False  # nothing more goes out
     actions = set(AuditEvent.objects.filter(target_type="console.invitation").values_list("action", flat=True))
     assert {"invitation.create", "invitation.resend", "invitation.revoke"} <= actions
@@ -137,8 +147,8 @@ def test_expired_link_is_refused_with_a_clear_message(agency, owner):
     invitation = invite(agency, "late@example.test", by=owner)
     token = token_of(send(invitation))
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    with pytest.raises(invitations.InvitationInvalid, match="expired") as exc:
-        invitations.invitation_from_token(token)
+    with pytest.raises(acceptance.InvitationInvalid, match="expired") as exc:
+        acceptance.invitation_from_token(token)
     assert exc.value.status == 410
 
 
@@ -149,15 +159,15 @@ def test_expired_link_is_refused_with_a_clear_message(agency, owner):
     signing.dumps(["a", "list"], salt=invitations.SALT),
 ])
 def test_malformed_links_are_refused(token):
-    with pytest.raises(invitations.InvitationInvalid, match="not valid") as exc:
-        invitations.invitation_from_token(token)
+    with pytest.raises(acceptance.InvitationInvalid, match="not valid") as exc:
+        acceptance.invitation_from_token(token)
     assert exc.value.status == 400
 
 
 def test_a_signed_link_naming_a_missing_invitation_is_gone():
     token = signing.dumps({"i": 987654, "n": "x"}, salt=invitations.SALT)
-    with pytest.raises(invitations.InvitationInvalid) as exc:
-        invitations.invitation_from_token(token)
+    with pytest.raises(acceptance.InvitationInvalid) as exc:
+        acceptance.invitation_from_token(token)
     assert exc.value.status == 410
 
 
@@ -493,14 +503,14 @@ def test_expired_invitation_link_page(client, agency, owner):
 
 def test_accept_page_creates_the_account_and_logs_in(client, agency, owner):
     path = send(invite(agency, "fresh@example.test", "manager", by=owner))
-    page = client.get(path)
+    page = open_link(client, path)
     assert page.status_code == 200 and page["Cache-Control"].startswith("max-age=0")
-    weak = client.post(path, {"password1": "12345", "password2": "12345"})
+    weak = client.post(ACCEPT, {"password1": "12345", "password2": "12345"})
     assert weak.status_code == 400 and "too short" in weak.content.decode()
-    differ = client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"})
+    differ = client.post(ACCEPT, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"})
     assert differ.status_code == 400 and "The two passwords differ." in differ.content.decode()
     assert not Operator.objects.filter(email="fresh@example.test").exists()
-    done = client.post(path, {"full_name": "Fresh", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    done = client.post(ACCEPT, {"full_name": "Fresh", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert done.status_code == 302
     assert done["Location"] == reverse("console:overview", kwargs={"merchant_code": agency.code})
     assert client.get(done["Location"]).status_code == 200  # logged in
@@ -510,19 +520,20 @@ def test_accept_page_creates_the_account_and_logs_in(client, agency, owner):
 def test_accept_page_for_an_existing_operator_asks_to_log_in(client, agency, owner):
     known = OperatorFactory(email="known@example.test")
     path = send(invite(agency, "known@example.test", "viewer", by=owner))
-    page = client.get(path)
+    page = open_link(client, path)
     assert "Log in to accept" in page.content.decode()
-    assert client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 200
+    assert client.post(ACCEPT, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 200
     assert not Membership.objects.filter(operator=known).exists()
     client.force_login(known)
-    assert client.post(path).status_code == 302
+    assert client.post(ACCEPT).status_code == 302
     assert Membership.objects.get(operator=known, merchant=agency).role == "viewer"
 
 
 def test_accept_page_refuses_a_different_logged_in_operator(client, agency, owner):
     path = send(invite(agency, "meant@example.test", by=owner))
     client.force_login(owner)
-    response = client.post(path)
+    assert client.get(path)["Location"] == ACCEPT
+    response = client.post(ACCEPT)
     assert response.status_code == 403
     assert "Log out, then open the link again." in response.content.decode()
 
@@ -705,3 +716,80 @@ def test_sub_merchants_page_query_count_is_flat(client, agency, owner, django_as
         response = client.get(reverse("console:sub_merchants", kwargs={"merchant_code": agency.code}))
     assert response.status_code == 200
     assert response.content.decode().count("data-tier=") == 30
+
+
+# --- The emailed link hands over to the session (no token in later URLs or logs) -------
+
+
+def test_the_link_redirects_to_a_url_without_its_token(client, agency, owner):
+    path = send(invite(agency, "handoff@example.test", by=owner))
+    token = token_of(path)
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == ACCEPT and token not in response["Location"]
+    assert response["Cache-Control"].startswith("max-age=0")
+    page = client.get(ACCEPT)
+    assert page.status_code == 200 and "Join Acme Agency" in page.content.decode()
+    assert token not in page.content.decode()  # nor in the form's action, or anywhere
+
+
+def test_the_session_holds_the_invitation_not_the_token(client, agency, owner):
+    from django.contrib.sessions.models import Session
+
+    from console.tenancy.hashing import sha256_hex
+
+    invitation = invite(agency, "held@example.test", by=owner)
+    path = send(invitation)
+    token = token_of(path)
+    nonce = signing.loads(token, salt=invitations.SALT)["n"]
+    client.get(path)
+    assert client.session[acceptance.SESSION_KEY] == {"i": invitation.pk, "h": sha256_hex(nonce)}
+    # The stored session is no working link either: neither the token nor its nonce.
+    stored = Session.objects.get(session_key=client.session.session_key)
+    assert token not in stored.session_data and nonce not in str(stored.get_decoded())
+
+
+def test_another_browser_cannot_use_the_accept_url(client, agency, owner):
+    from django.test import Client
+
+    path = send(invite(agency, "mine@example.test", by=owner))
+    assert open_link(client, path).status_code == 200
+    stranger = Client()
+    page = stranger.get(ACCEPT)
+    assert page.status_code == 400
+    assert "To accept an invitation, open the link in its email in this browser." in page.content.decode()
+    refused = stranger.post(ACCEPT, {"full_name": "X", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert refused.status_code == 400
+    assert not Operator.objects.filter(email="mine@example.test").exists()
+    # The browser that opened the link goes on.
+    done = client.post(ACCEPT, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert Operator.objects.filter(email="mine@example.test").exists()
+    assert acceptance.SESSION_KEY not in client.session  # spent
+    assert client.get(ACCEPT).status_code == 400
+
+
+def test_logging_in_first_comes_back_to_the_accept_step(client, agency, owner):
+    known = OperatorFactory(email="returning@example.test")
+    path = send(invite(agency, "returning@example.test", "manager", by=owner))
+    page = open_link(client, path).content.decode()
+    login_url = "/accounts/login/?next=%2Faccounts%2Finvitation%2Faccept%2F"
+    assert f'href="{login_url}"' in page
+    logged_in = client.post(login_url, {"username": "Returning@Example.test", "password": TEST_PASSWORD})
+    assert logged_in.status_code == 302 and logged_in["Location"] == ACCEPT  # back, session kept
+    join = client.get(ACCEPT)
+    assert join.status_code == 200 and "Log in to accept" not in join.content.decode()
+    done = client.post(ACCEPT)
+    assert done.status_code == 302
+    assert done["Location"] == reverse("console:overview", kwargs={"merchant_code": agency.code})
+    assert Membership.objects.get(operator=known, merchant=agency).role == "manager"
+
+
+def test_a_newer_mail_ends_the_invitation_a_session_holds(client, agency, owner):
+    invitation = invite(agency, "twice@example.test", by=owner)
+    assert open_link(client, send(invitation)).status_code == 200
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(minutes=2))
+    invitations.invitation_resend(actor=Actor(user=owner), invitation=invitation)
+    send(invitation)
+    page = client.get(ACCEPT)
+    assert page.status_code == 410 and "replaced by a newer invitation email" in page.content.decode()

@@ -147,3 +147,85 @@ def test_password_reset_for_unknown_email_looks_the_same(client):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password_reset/done/"
     assert mail.outbox == []
+
+
+# --- One account, one lock-out, whatever the casing of its email ------------------------
+
+
+def _casings(email: str) -> list[str]:
+    local, domain = email.split("@")
+    return [email, email.upper(), f"{local.capitalize()}@{domain.upper()}",
+            f"  {local.swapcase()}@{domain}  ", "".join(
+                c.upper() if i % 2 else c for i, c in enumerate(email))]
+
+
+def test_failures_with_one_casing_lock_every_casing(client, settings, agency):
+    user = make_member(agency, "owner")
+    limit = settings.AXES_FAILURE_LIMIT
+    statuses = [post_login(client, user.email, "wrong", ip=f"198.51.100.{i + 1}").status_code
+                for i in range(limit)]
+    assert statuses == [200] * (limit - 1) + [429]  # the last failure locks
+    for j, casing in enumerate(_casings(user.email)):
+        # The right password, each from a fresh address: the account itself is locked.
+        response = post_login(client, casing, TEST_PASSWORD, ip=f"203.0.113.{j + 1}")
+        assert response.status_code == 429, casing
+        assert LOCKED in response.content.decode()
+
+
+def test_failures_with_different_casings_count_together(client, settings, agency):
+    user = make_member(agency, "owner")
+    casings, limit = _casings(user.email), settings.AXES_FAILURE_LIMIT
+    assert len(casings) >= limit
+    statuses = [post_login(client, casings[i], "wrong", ip=f"198.51.100.{i + 1}").status_code
+                for i in range(limit)]
+    assert statuses == [200] * (limit - 1) + [429]
+    assert post_login(client, user.email, TEST_PASSWORD, ip="203.0.113.50").status_code == 429
+
+
+def test_admin_login_failures_count_under_the_normalised_email(client, settings):
+    """The admin's login form does not normalise: django-axes does (AXES_USERNAME_CALLABLE)."""
+    staff = OperatorFactory(is_staff=True, is_superuser=True)
+    casings, limit = _casings(staff.email), settings.AXES_FAILURE_LIMIT
+    statuses = [client.post("/admin/login/", {"username": casings[i], "password": "wrong"},
+                            REMOTE_ADDR=f"198.51.100.{i + 1}").status_code for i in range(limit)]
+    assert statuses == [200] * (limit - 1) + [429]
+    response = client.post("/admin/login/", {"username": staff.email.upper(), "password": TEST_PASSWORD},
+                           REMOTE_ADDR="203.0.113.51")
+    assert response.status_code == 429
+
+
+# --- Password reset mail: limited per client address and per email ----------------------
+
+RESET = "/accounts/password_reset/"
+RESET_DONE = "/accounts/password_reset/done/"
+
+
+def post_reset(client, email, ip):
+    return client.post(RESET, {"email": email}, REMOTE_ADDR=ip)
+
+
+def test_password_reset_mail_is_limited_per_client_address(client, settings, caplog):
+    caplog.set_level("WARNING", logger="console.accounts.forms")
+    limit = settings.PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT
+    users = [OperatorFactory() for _ in range(30)]
+    responses = [post_reset(client, user.email, "192.0.2.150") for user in users]
+    # Every answer is the usual one: nothing tells the sender it was held back.
+    assert {(r.status_code, r["Location"]) for r in responses} == {(302, RESET_DONE)}
+    assert len(mail.outbox) == limit
+    assert [m.to for m in mail.outbox] == [[u.email] for u in users[:limit]]
+    assert f"more than {limit} requests from this address" in caplog.text
+    # Another address is not held back by this one.
+    other = OperatorFactory()
+    assert post_reset(client, other.email, "192.0.2.151")["Location"] == RESET_DONE
+    assert len(mail.outbox) == limit + 1 and mail.outbox[-1].to == [other.email]
+
+
+def test_password_reset_mail_for_one_email_goes_out_once(client, caplog):
+    caplog.set_level("WARNING", logger="console.accounts.forms")
+    user = OperatorFactory()
+    casings = _casings(user.email)
+    for i in range(10):  # from ten addresses, in several casings
+        response = post_reset(client, casings[i % len(casings)].strip(), f"198.51.100.{200 + i}")
+        assert response.status_code == 302 and response["Location"] == RESET_DONE
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
+    assert caplog.text.count("the same email address was asked for less than") == 9

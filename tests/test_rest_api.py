@@ -201,3 +201,55 @@ def test_sub_merchants_have_no_keys_and_csrf_is_not_needed(agency):
     issued = api_keys.api_key_create(actor=Actor(), merchant=agency, name="y")
     assert get_token(strict, issued.api_key.key, issued.secret).status_code == 200
     assert ApiToken.objects.count() == 1
+
+
+# --- Every answer in the envelope (issue: hardening, REST answers) ----------------------
+
+
+def test_a_wrong_method_is_a_405_in_the_envelope(client):
+    for method, path in (("get", "/users/getToken"), ("post", "/users/pg"), ("delete", "/tiers/ABC")):
+        response = getattr(client, method)(path)
+        assert response.status_code == 405, (method, path)
+        assert response["Content-Type"].startswith("application/json")
+        body = response.json()
+        assert body["code"] != 0 and body["response"] is None
+        assert method.upper() in body["message"]
+        assert response["Allow"] in ("GET", "POST")
+
+
+def test_a_body_over_the_upload_limit_is_a_400_in_the_envelope(client, settings):
+    big = b'{"imp_key": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post("/users/getToken", data=big, content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] != 0 and body["response"] is None
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in body["message"]
+    form = client.post("/users/getToken", data="imp_key=" + "x" * (3 * 1024 * 1024),
+                       content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 400 and form.json()["code"] != 0
+
+
+@pytest.mark.parametrize("path", ["/users/nothing", "/payments/imp_123456789012", "/tiers", "/vbanks/x/y",
+                                  "/subscribe/customers/abc"])
+def test_an_unknown_path_under_the_api_is_a_404_in_the_envelope(client, path):
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        assert response.status_code == 404, (method, path)
+        body = response.json()
+        assert body["code"] != 0 and body["response"] is None and path in body["message"]
+
+
+def test_a_console_path_is_still_a_console_page(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+
+
+def test_users_pg_leaves_out_a_disabled_channel(client, issued, agency):
+    from channels.services import channel_set_enabled
+
+    on = make_channel(agency, mid="ONMID", name="On")  # KCP site codes are 5 characters
+    off = make_channel(agency, mid="OFFMD", name="Off")
+    channel_set_enabled(actor=Actor(), channel=off, enabled=False)
+    keys = {r["channel_key"] for r in client.get(
+        "/users/pg", HTTP_AUTHORIZATION=token_of(client, issued)).json()["response"]}
+    assert on.channel_key in keys and off.channel_key not in keys

@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -20,13 +22,14 @@ PRODUCTION_ENV = {
 }
 
 
-def run(code: str, env: dict, *, check=True) -> subprocess.CompletedProcess:
+def run(code: str, env: dict, *, check=True, cwd=ROOT, timeout=60) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in {
         "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY",
-        "DJANGO_ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "PGCONSOLE_ENCRYPTION_KEYS"}}
+        "DJANGO_ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "PGCONSOLE_ENCRYPTION_KEYS",
+        "DJANGO_READ_DOT_ENV_FILE", "PGCONSOLE_PUBLIC_URL", "PGCONSOLE_VAR_DIR"}}
     return subprocess.run(
-        [sys.executable, "-c", code], env={**base, **env}, cwd=ROOT,
-        capture_output=True, text=True, check=check, timeout=60,
+        [sys.executable, "-c", code], env={**base, **env}, cwd=cwd,
+        capture_output=True, text=True, check=check, timeout=timeout, umask=0o022,
     )
 
 
@@ -109,3 +112,75 @@ def test_a_bad_encryption_key_fails_the_system_check():
     )
     assert out.returncode != 0
     assert "pgconsole.E002" in out.stderr
+
+
+# --- .env: read for development, in production only when asked ------------------------
+
+DOT_ENV_SHOWS = (
+    "import importlib, os; s = importlib.import_module(os.environ['DJANGO_SETTINGS_MODULE']); "
+    "print(s.PGCONSOLE_PUBLIC_URL)"
+)
+FROM_DOT_ENV = "https://from-the-dot-env.example"
+
+
+@pytest.mark.parametrize(("settings_module", "read_dot_env", "expected"), [
+    ("config.settings.production", None, ""),
+    ("config.settings.production", "0", ""),
+    ("config.settings.production", "1", FROM_DOT_ENV),
+    ("config.settings.local", None, FROM_DOT_ENV),
+    ("config.settings.local", "0", ""),
+])
+def test_dot_env_is_read_only_where_asked(tmp_path, settings_module, read_dot_env, expected):
+    """A copy of config/ in a folder of its own, with a .env beside it (its BASE_DIR)."""
+    shutil.copytree(ROOT / "config", tmp_path / "config",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / ".env").write_text(f"PGCONSOLE_PUBLIC_URL={FROM_DOT_ENV}\n")
+    env = {**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": settings_module,
+           "PGCONSOLE_VAR_DIR": str(tmp_path / "var")}
+    if read_dot_env is not None:
+        env["DJANGO_READ_DOT_ENV_FILE"] = read_dot_env
+    out = run(DOT_ENV_SHOWS, env, cwd=tmp_path)
+    assert out.stdout.strip() == expected
+
+
+# --- Local state: this user's only --------------------------------------------------------
+
+MIGRATE_AND_LIST = """
+import django, json, os
+django.setup()
+from django.core.management import call_command
+from django.conf import settings
+call_command("migrate", verbosity=0)
+call_command("createcachetable", verbosity=0)
+root = os.environ["PGCONSOLE_VAR_DIR"]
+modes = {}
+for folder, dirs, files in os.walk(root):  # while the connection is open: -wal and -shm too
+    for name in dirs + files:
+        path = os.path.join(folder, name)
+        modes[os.path.relpath(path, root)] = os.stat(path).st_mode
+modes["."] = os.stat(root).st_mode
+print(json.dumps(modes))
+"""
+
+
+def test_local_state_is_readable_by_its_user_only(tmp_path):
+    var = tmp_path / "fresh" / "var"  # nothing exists yet
+    out = run(MIGRATE_AND_LIST, {"DJANGO_SETTINGS_MODULE": "config.settings.local",
+                                 "PGCONSOLE_VAR_DIR": str(var)}, timeout=180)
+    modes = json.loads(out.stdout)
+    assert {"db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm", "encryption.key",
+            "celery/queue", "celery/processed", "celery/results", "celery/control"} <= set(modes)
+    for name, mode in modes.items():
+        expected = 0o700 if stat.S_ISDIR(mode) else 0o600
+        assert stat.S_IMODE(mode) == expected, f"{name}: {oct(stat.S_IMODE(mode))}"
+    assert stat.S_IMODE(os.stat(tmp_path / "fresh").st_mode) == 0o700  # made for it, too
+
+
+def test_local_settings_close_a_var_folder_made_before(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir(mode=0o755)
+    var.chmod(0o755)
+    run("import django; django.setup()", {"DJANGO_SETTINGS_MODULE": "config.settings.local",
+                                          "PGCONSOLE_VAR_DIR": str(var)})
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    assert stat.S_IMODE((var / "encryption.key").stat().st_mode) == 0o600

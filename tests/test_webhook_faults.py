@@ -55,11 +55,12 @@ def test_a_worker_dying_mid_delivery_still_delivers_once_more_with_the_same_id(r
     merchant = make_merchant("Phoenix")
     receiver.script("/phoenix", [Reply(200, b"too late", delay=20), Reply(200, b"ok")])
     endpoint_for(merchant, receiver.url("/phoenix"))
-    env = {**FAST, "WEBHOOK_READ_TIMEOUT": "30", "WEBHOOK_LEASE_SECONDS": "3"}
+    # The send is still in flight when the worker dies (its deadline is under the lease).
+    env = {**FAST, "WEBHOOK_READ_TIMEOUT": "30", "WEBHOOK_SEND_DEADLINE": "4", "WEBHOOK_LEASE_SECONDS": "5"}
     with celery_worker(concurrency=1, extra_env=env) as mortal:  # no embedded beat: only pool children
         mortal.wait_ready()
         settings.WEBHOOK_QUEUE = mortal.queue
-        settings.WEBHOOK_LEASE_SECONDS = 3
+        settings.WEBHOOK_LEASE_SECONDS = 5
         delivery, _ = services.delivery_send_test(actor=Actor(), merchant=merchant, mode="test")
         first = receiver.wait_for(1, "/phoenix")[0]
         children = subprocess.run(["pgrep", "-P", str(mortal.proc.pid)], capture_output=True, text=True)

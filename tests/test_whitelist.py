@@ -171,3 +171,109 @@ def test_whitelist_page_query_count_is_flat(client, agency, owner, django_assert
     with django_assert_max_num_queries(10):
         response = client.get(reverse("console:whitelist", kwargs={"merchant_code": agency.code}))
     assert response.status_code == 200 and response.content.decode().count('name="cidr"') == 100
+
+
+# --- The compiled whitelist follows the rules, however they change ------------------------
+
+
+@pytest.fixture
+def guarded(client, agency):
+    """A token, and the whitelist on with two rules; one call from each rule's block has
+    compiled the list in this process."""
+    from console.api.services.api_keys import api_key_create
+
+    issued = api_key_create(actor=Actor(), merchant=agency, name="order server")
+    response = client.post("/users/getToken", {"imp_key": issued.api_key.key, "imp_secret": issued.secret},
+                           REMOTE_ADDR="203.0.113.9")
+    token = response.json()["response"]["access_token"]
+    whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                   rows=[("203.0.113.0/24", "office"), ("198.51.100.0/24", "vpn")])
+    for address in ("203.0.113.9", "198.51.100.5"):
+        assert users_pg(client, token, address) == 200
+    return token
+
+
+def users_pg(client, token, address) -> int:
+    return client.get("/users/pg", HTTP_AUTHORIZATION=token, REMOTE_ADDR=address).status_code
+
+
+@pytest.mark.django_db
+def test_a_rule_deleted_with_the_orm_stops_the_next_call(client, agency, guarded):
+    WhitelistRule.objects.filter(merchant=agency, cidr="198.51.100.0/24").delete()  # no service
+    assert users_pg(client, guarded, "198.51.100.5") == 403
+    assert users_pg(client, guarded, "203.0.113.9") == 200
+
+
+@pytest.mark.django_db
+def test_a_rule_deleted_in_sql_stops_the_next_call(client, agency, guarded):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {WhitelistRule._meta.db_table} WHERE cidr = %s", ["198.51.100.0/24"])
+    assert users_pg(client, guarded, "198.51.100.5") == 403
+    assert users_pg(client, guarded, "203.0.113.9") == 200
+
+
+@pytest.mark.django_db
+def test_every_rule_write_moves_the_merchants_updated_at(agency):
+    """What each process keys its compiled copy on; the merchant row is read with the call."""
+    from console.models import Merchant
+
+    def stamp():
+        return Merchant.objects.values_list("updated_at", flat=True).get(pk=agency.pk)
+
+    seen = [stamp()]
+    rule = WhitelistRule.objects.create(merchant=agency, cidr="192.0.2.0/24")
+    seen.append(stamp())
+    WhitelistRule.objects.filter(pk=rule.pk).update(memo="moved")
+    seen.append(stamp())
+    WhitelistRule.objects.bulk_create([WhitelistRule(merchant=agency, cidr="198.51.100.0/24")])
+    seen.append(stamp())
+    WhitelistRule.objects.filter(pk=rule.pk).delete()
+    seen.append(stamp())
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)  # each write moved it on
+
+
+@pytest.mark.django_db
+def test_a_rule_changed_or_added_with_the_orm_holds_from_the_next_call(client, agency, guarded):
+    WhitelistRule.objects.filter(merchant=agency, cidr="198.51.100.0/24").update(cidr="192.0.2.0/24")
+    assert users_pg(client, guarded, "198.51.100.5") == 403
+    assert users_pg(client, guarded, "192.0.2.7") == 200
+    WhitelistRule.objects.create(merchant=agency, cidr="2001:db8::/32", position=9)
+    assert users_pg(client, guarded, "2001:db8::7") == 200
+    WhitelistRule.objects.filter(merchant=agency).delete()
+    assert users_pg(client, guarded, "203.0.113.9") == 403  # on, and no rule: nothing passes
+
+
+@pytest.mark.django_db
+def test_the_compiled_check_costs_no_query(agency, django_assert_num_queries):
+    from console.api.selectors import whitelist_allows
+
+    whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                   rows=[(f"10.{i}.0.0/16", "") for i in range(100)])
+    agency.refresh_from_db()
+    assert whitelist_allows(agency, "10.42.1.1")  # compiled once
+    with django_assert_num_queries(0):  # the merchant row the call read is the key
+        assert whitelist_allows(agency, "10.99.0.1")
+        assert not whitelist_allows(agency, "10.100.0.1")
+    agency.whitelist_enabled = False
+    with django_assert_num_queries(0):
+        assert whitelist_allows(agency, "10.100.0.1")
+
+
+@pytest.mark.django_db
+def test_the_list_is_compiled_again_only_when_its_rules_change(agency, monkeypatch):
+    from console.api import selectors
+
+    built = []
+    real = selectors.CompiledWhitelist
+    monkeypatch.setattr(selectors, "CompiledWhitelist", lambda cidrs: built.append(sorted(cidrs)) or real(cidrs))
+    whitelist_save(actor=Actor(), merchant=agency, enabled=True, rows=[("203.0.113.0/24", "")])
+    agency.refresh_from_db()
+    for _ in range(3):
+        assert selectors.whitelist_allows(agency, "203.0.113.1")
+    WhitelistRule.objects.create(merchant=agency, cidr="198.51.100.0/24", position=1)
+    agency.refresh_from_db()  # as each REST call reads it
+    for _ in range(3):
+        assert selectors.whitelist_allows(agency, "198.51.100.1")
+    assert built == [["203.0.113.0/24"], ["198.51.100.0/24", "203.0.113.0/24"]]

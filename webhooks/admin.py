@@ -31,8 +31,12 @@ class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "created_at", "updated_at"]
     actions = ["notify_event"]
 
+    def has_send_notification_permission(self, request):
+        """The endpoint stays read-only here; sending a notification signed with the merchant's
+        secret is a power of its own (``webhooks.send_notification``), never implied by view."""
+        return request.user.has_perm(f"{self.opts.app_label}.send_notification")
 
-    @admin.action(description=_("Notify a payment event…"), permissions=["view"])
+    @admin.action(description=_("Notify a payment event…"), permissions=["send_notification"])
     def notify_event(self, request, queryset):
         if "apply" in request.POST:
             form = NotifyForm(request.POST)
@@ -73,7 +77,7 @@ class AttemptInline(admin.TabularInline):
     model = Attempt
     extra = 0
     can_delete = False
-    fields = ["number", "started_at", "duration_ms", "response_status", "error_kind", "error_message"]
+    fields = ["number", "started_at", "duration_ms", "response_status", "error_kind", "error_text"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -89,7 +93,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["message_id", "merchant__name", "merchant__code", "url"]
     readonly_fields = ["message_id", "merchant", "endpoint", "mode", "trigger", "event", "url", "content_type",
                        "version", "body", "status", "max_attempts", "attempt_count", "next_attempt_at",
-                       "enqueued_at", "last_status_code", "last_error", "created_at", "completed_at"]
+                       "enqueued_at", "last_status_code", "last_error_text", "created_at", "completed_at"]
     fields = readonly_fields
     inlines = [AttemptInline]
     date_hierarchy = "created_at"

@@ -4,10 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from console.models import Merchant, Mode
 
+from . import errors
 from .errors import ErrorKind
 
 
@@ -44,6 +46,8 @@ class WebhookEndpoint(models.Model):
         verbose_name = _("webhook endpoint")
         verbose_name_plural = _("webhook endpoints")
         ordering = ["merchant_id", "mode"]
+        # The admin action "Notify a payment event": a signed notification in the merchant's name.
+        permissions = [("send_notification", "Can send a payment notification to a webhook endpoint")]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "mode"], name="webhook_endpoint_one_per_mode")
         ]
@@ -54,6 +58,11 @@ class WebhookEndpoint(models.Model):
     @property
     def content_type_header(self) -> str:
         return ContentType(self.content_type).label
+
+    @property
+    def disabled_reason_text(self) -> str:
+        """Why it was disabled, in the reader's language (the stored text is an English msgid)."""
+        return gettext(self.disabled_reason) if self.disabled_reason else ""
 
 
 class WebhookSecretQuerySet(models.QuerySet):
@@ -137,6 +146,9 @@ class Delivery(models.Model):
     lock_token = models.CharField(max_length=32, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    last_error_params = models.JSONField(
+        _("last error (code and parameters)"), default=dict, blank=True,
+        help_text=_("The last error as a message code and its parameters, shown translated."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
@@ -157,6 +169,13 @@ class Delivery(models.Model):
     def is_final(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
+    @property
+    def last_error_text(self) -> str:
+        """The last error in the reader's language; the stored English of rows older than codes."""
+        return errors.render(self.last_error_params, fallback=self.last_error)
+
+    last_error_text.fget.short_description = _("last error")  # its label in the admin
+
 
 class Attempt(models.Model):
     """One HTTP request of a delivery, and what came back."""
@@ -173,8 +192,12 @@ class Attempt(models.Model):
     response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
     response_body = models.TextField(_("response body"), blank=True)
     response_truncated = models.BooleanField(_("response truncated"), default=False)
+    response_headers_truncated = models.BooleanField(_("response headers truncated"), default=False)
     error_kind = models.CharField(_("error"), max_length=16, choices=ErrorKind.choices, blank=True)
     error_message = models.CharField(_("error message"), max_length=300, blank=True)
+    error_params = models.JSONField(
+        _("error (code and parameters)"), default=dict, blank=True,
+        help_text=_("The error as a message code and its parameters, shown translated."))
 
     class Meta:
         verbose_name = _("attempt")
@@ -190,3 +213,10 @@ class Attempt(models.Model):
     @property
     def ok(self) -> bool:
         return self.response_status is not None and 200 <= self.response_status < 300 and not self.error_kind
+
+    @property
+    def error_text(self) -> str:
+        """Why it failed, in the reader's language; the stored English of rows older than codes."""
+        return errors.render(self.error_params, fallback=self.error_message)
+
+    error_text.fget.short_description = _("error message")  # its label in the admin

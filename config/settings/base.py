@@ -5,6 +5,7 @@ Everything that varies by deployment is read from the environment through one
 with ``from .base import *`` and override only what differs.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,10 +16,27 @@ from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
+# .env is for development (cookiecutter-django's rule): read by the local and test settings,
+# by production only with DJANGO_READ_DOT_ENV_FILE=1. The environment wins over the file.
+READ_DOT_ENV_FILE = env.bool(
+    "DJANGO_READ_DOT_ENV_FILE",
+    default=os.environ.get("DJANGO_SETTINGS_MODULE") in ("config.settings.local", "config.settings.test"),
+)
+if READ_DOT_ENV_FILE and (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# Local state of the embedded default (SQLite file, filesystem broker queue).
+
+def _private_dir(path: Path) -> Path:
+    """Make a missing folder (and missing parents) this user's only (0700)."""
+    if not path.is_dir():
+        _private_dir(path.parent)
+        path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # whatever the umask
+    return path
+
+
+# Local state of the embedded default (SQLite file, filesystem broker queue), this user's
+# only: folders 0700, files 0600.
 VAR_DIR = Path(env("PGCONSOLE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # --- Core -------------------------------------------------------------------
@@ -95,7 +113,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _private_dir(VAR_DIR)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets the web process read while the worker writes.
@@ -156,7 +174,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "console.tenancy.client_ip.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# Logins match the email case-insensitively, so failures count under the trimmed,
+# lower-cased email: five with any casing lock every casing.
+AXES_USERNAME_CALLABLE = "console.accounts.forms.axes_username"
 AXES_VERBOSE = False
+
+# Password reset: this many requests per client address per hour, one mail per email per
+# this many minutes; beyond, the page answers as always but sends nothing.
+PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT = env.int("PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT", default=5)
+PGCONSOLE_PASSWORD_RESET_EMAIL_MINUTES = env.int("PGCONSOLE_PASSWORD_RESET_EMAIL_MINUTES", default=5)
 
 # Two-factor login (console/two_factor.py). Staff need it for the Django admin when
 # this is on (production turns it on by default); merchants require it of their owners
@@ -258,7 +284,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesy
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     for _d in ("queue", "processed", "results", "control"):
-        (VAR_DIR / "celery" / _d).mkdir(parents=True, exist_ok=True)
+        _private_dir(VAR_DIR / "celery" / _d)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -283,8 +309,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_TASK_TIME_LIMIT = 120
-CELERY_TASK_SOFT_TIME_LIMIT = 90
+# A task gets SoftTimeLimitExceeded after the soft limit and is killed at the hard one. The
+# webhook lease is derived from the hard limit below (checked by webhooks.checks).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 30)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
@@ -304,13 +332,20 @@ WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=15.0)
 WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
+WEBHOOK_MAX_RESPONSE_HEADER_BYTES = 32 * 1024
+# Resolving the host, at save time (in the web request) and at every send.
+WEBHOOK_DNS_TIMEOUT = env.float("WEBHOOK_DNS_TIMEOUT", default=3.0)
+# The most one send may take, whatever the receiver does (DNS, connect, TLS, headers and
+# body together; the timeouts above bound each step). Well under the soft time limit.
+WEBHOOK_SEND_DEADLINE = env.float("WEBHOOK_SEND_DEADLINE", default=CELERY_TASK_SOFT_TIME_LIMIT / 3)
 # Retries of real notifications, in units (minutes by default), with ±20 % jitter.
 WEBHOOK_RETRY_SCHEDULE = [int(x) for x in env.list("WEBHOOK_RETRY_SCHEDULE", default=["1", "4", "16", "64", "256"])]
 WEBHOOK_RETRY_UNIT_SECONDS = env.int("WEBHOOK_RETRY_UNIT_SECONDS", default=60)
 WEBHOOK_RETRY_AFTER_MAX_SECONDS = 6 * 60 * 60
-# How long one worker holds a delivery: longer than any single send can take.
+# How long one worker holds a delivery: longer than the task may live (its hard time limit),
+# so no other worker sends it while a send may still be in flight.
 WEBHOOK_LEASE_SECONDS = env.int(
-    "WEBHOOK_LEASE_SECONDS", default=int(WEBHOOK_CONNECT_TIMEOUT + WEBHOOK_READ_TIMEOUT) + 30
+    "WEBHOOK_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30
 )
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=10.0)
 WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
@@ -324,19 +359,44 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS,
         "options": {"expires": WEBHOOK_DISPATCH_INTERVAL_SECONDS * 3},
     },
+    # Invitation mails the broker never took (it was down when the invitation was saved).
+    "invitations-dispatch-due": {
+        "task": "console.invitations_dispatch_due",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
 }
 
 # --- Logging ----------------------------------------------------------------
 
+# Every handler redacts one-time links (console/ops/log_filters.py): Django's defaults are
+# replaced, or its "django.server" and DEBUG console handlers would write them unredacted.
+# The Celery worker applies this same configuration (config/celery_app.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_secrets": {"()": "console.ops.log_filters.RedactSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
-                             "filters": ["redact_secrets"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter",
+                          "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "filters": {
+        "redact_secrets": {"()": "console.ops.log_filters.RedactSecrets"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["redact_secrets"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
+                          "filters": ["redact_secrets"]},
+        "mail_admins": {"level": "ERROR", "class": "django.utils.log.AdminEmailHandler",
+                        "filters": ["require_debug_false", "redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Propagates to the root's handler; no second console handler of its own.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # Never log request bodies or headers: they carry credentials.
         "django.request": {"level": "WARNING"},
         "django.security": {"level": "WARNING"},

@@ -1,7 +1,11 @@
 """What `make run` uses: a developer machine, nothing configured."""
 
+import os
+import secrets
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import PGCONSOLE_ENCRYPTION_KEYS, VAR_DIR, env
+from .base import DATABASES, PGCONSOLE_ENCRYPTION_KEYS, VAR_DIR, _private_dir, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-key-do-not-use-in-production")
@@ -15,15 +19,41 @@ MAILERS = {
 }
 
 
+# var/ holds this machine's sessions, encrypted secrets and their key: this user's only.
+# A folder made before that rule is closed now.
+_private_dir(VAR_DIR)
+if VAR_DIR.stat().st_uid == os.getuid() and VAR_DIR.stat().st_mode & 0o077:
+    VAR_DIR.chmod(0o700)
+# The SQLite file is made here, 0600, before SQLite would make it with the umask's mode;
+# its -wal and -shm files take their mode from it.
+_db_name = str(DATABASES["default"]["NAME"])
+if (DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        and _db_name != ":memory:" and not _db_name.startswith("file:")
+        and Path(_db_name).parent.is_dir()):
+    try:
+        os.close(os.open(_db_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def _local_encryption_key() -> str:
-    """A key for this checkout only, made once in var/ (never used in production)."""
+    """A key for this checkout only, made once in var/ (never used in production). Written
+    to a file opened 0600, then linked into place, so it is never readable by others, never
+    seen half-written, and two processes starting at once agree on one key."""
     from cryptography.fernet import Fernet
 
     path = VAR_DIR / "encryption.key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(Fernet.generate_key().decode())
-        path.chmod(0o600)
+        draft = VAR_DIR / f".encryption.key.{secrets.token_hex(8)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(Fernet.generate_key().decode())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its key counts
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

@@ -88,10 +88,27 @@ class OperatorAdmin(UserAdmin):
             "left": two_factor.recovery_codes_left(device),
         }
 
-    @admin.action(description=_("Reset two-factor login"))
+    def has_reset_two_factor_permission(self, request):
+        """A power of its own (``console.reset_two_factor``): neither viewing nor changing
+        operators implies it."""
+        return request.user.has_perm(f"{self.opts.app_label}.reset_two_factor")
+
+    @admin.action(description=_("Reset two-factor login"), permissions=["reset_two_factor"])
     def reset_two_factor(self, request, queryset):
         """For an operator who lost their phone and their recovery codes: their devices and
-        codes go (audited); their next login asks them to set it up again if required."""
+        codes go (audited); their next login asks them to set it up again if required. Only a
+        superuser resets a superuser's."""
+        if not request.user.is_superuser:
+            skipped = queryset.filter(is_superuser=True).count()
+            if skipped:
+                self.message_user(request, ngettext(
+                    "%(count)d superuser left unchanged: only a superuser can reset a "
+                    "superuser's two-factor login.",
+                    "%(count)d superusers left unchanged: only a superuser can reset a "
+                    "superuser's two-factor login.",
+                    skipped,
+                ) % {"count": skipped}, level=messages.WARNING)
+            queryset = queryset.filter(is_superuser=False)
         actor = Actor.from_request(request)
         done = sum(
             two_factor.two_factor_reset(actor=actor, operator=operator) for operator in queryset
@@ -268,7 +285,12 @@ class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return {"accepted": _("Accepted"), "revoked": _("Revoked"), "expired": _("Expired"),
                 "pending": _("Pending")}[obj.status]
 
-    @admin.action(description=_("Revoke the selected invitations"))
+    def has_revoke_permission(self, request):
+        """Revoking is the one change staff make to an invitation, so it takes the model's
+        "change invitation" permission; the pages themselves stay read-only."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_invitation")
+
+    @admin.action(description=_("Revoke the selected invitations"), permissions=["revoke"])
     def revoke(self, request, queryset):
         from console.accounts.services.invitations import invitation_revoke
 

@@ -1,11 +1,93 @@
-"""Form helpers shared by the console's apps."""
+"""Forms of the accounts area: logging in, password reset, the Accounts page, invitations,
+sub-merchants."""
+
+import logging
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from console.models import Merchant
+from console.tenancy.client_ip import client_ip
 from console.tenancy.forms import ServiceErrorsMixin
+from console.tenancy.hashing import sha256_hex
 from console.tenancy.roles import Role
+
+log = logging.getLogger(__name__)
+
+# --- Logging in -------------------------------------------------------------------
+
+
+def login_email(value) -> str:
+    """An email address as logging in and its lock-out see it: trimmed, lower case. Accounts
+    match case-insensitively, so failures with any casing must count against one name."""
+    return (value or "").strip().lower()
+
+
+def axes_username(request, credentials) -> str | None:
+    """``AXES_USERNAME_CALLABLE``: the name django-axes counts failures under, normalised as
+    the login form does (the admin's login form, too, which does not normalise)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        value = credentials.get(field)
+    elif request is not None:
+        value = getattr(request, "data", request.POST).get(field)
+    else:
+        value = None
+    return login_email(value) if isinstance(value, str) else value
+
+
+class OperatorLoginForm(AuthenticationForm):
+    """Email + password. The error never says whether the account exists."""
+
+    username = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _("The email address or password is incorrect."),
+        "inactive": _("The email address or password is incorrect."),
+    }
+
+    def clean_username(self) -> str:
+        return login_email(self.cleaned_data["username"])
+
+
+# --- Password reset ---------------------------------------------------------------
+
+
+def _take_slot(name: str, slots: int, seconds: int) -> bool:
+    """One of ``slots`` uses of ``name`` per ``seconds``, each slot freed ``seconds`` after it
+    was taken. ``cache.add`` is atomic on Redis and on the database cache, so web processes
+    share the count."""
+    return any(cache.add(f"{name}:{i}", 1, timeout=seconds) for i in range(slots))
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with its mail limited per client address and per email address.
+
+    Over a limit the page answers exactly as it always does (whether or not the account
+    exists), but no mail goes out, and a log line says why.
+    """
+
+    def save(self, *args, request=None, **kwargs):
+        address = client_ip(request) if request is not None else None
+        if not _take_slot(f"password-reset:address:{address}",
+                          settings.PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT, 60 * 60):
+            log.warning("password reset from %s: no mail, more than %d requests from this "
+                        "address in an hour", address, settings.PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT)
+            return
+        email = login_email(self.cleaned_data["email"])
+        minutes = settings.PGCONSOLE_PASSWORD_RESET_EMAIL_MINUTES
+        if not _take_slot(f"password-reset:email:{sha256_hex(email)}", 1, minutes * 60):
+            log.warning("password reset from %s: no mail, the same email address was asked for "
+                        "less than %d minutes ago", address, minutes)
+            return
+        super().save(*args, request=request, **kwargs)
+
 
 # --- Accounts page -------------------------------------------------------------
 

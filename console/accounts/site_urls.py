@@ -1,5 +1,6 @@
-"""Accounts pages outside any merchant, under ``accounts/``: logging in, and accepting an
-invitation (the link is the credential)."""
+"""Accounts pages outside any merchant, under ``accounts/``: logging in, password reset (ahead
+of ``django.contrib.auth.urls``, which serves the rest of it), and invitations: the emailed
+link (the token is the credential) hands over to a token-free accept step."""
 
 from django.urls import path
 
@@ -7,5 +8,8 @@ from . import views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("invitation/accept/", views.invitation_accept, name="invitation_accept_step"),
+    # The name stays "invitation_accept": the mail's link is reversed by it.
+    path("invitation/<str:token>/", views.invitation_open, name="invitation_accept"),
 ]

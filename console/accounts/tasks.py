@@ -14,3 +14,11 @@ def invitation_send_task(self, invitation_id: int) -> bool:
     from .services.invitations import invitation_send
 
     return invitation_send(invitation_id)
+
+
+@shared_task(name="console.invitations_dispatch_due", ignore_result=True)
+def invitations_dispatch_due_task() -> int:
+    """Queue invitation mails the broker never took (it was down), run by beat."""
+    from .services.invitations import invitations_dispatch_due
+
+    return invitations_dispatch_due()

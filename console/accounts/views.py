@@ -1,11 +1,9 @@
 """Login, the Accounts page (members, invitations, the two-factor rule) and accepting an
 invitation. Thin views: forms collect; ``console.services`` and ``console.invitations`` decide."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
@@ -20,10 +18,12 @@ from console.accounts.forms import (
     InvitationAcceptForm,
     InviteForm,
     MemberRoleForm,
+    OperatorLoginForm,
+    ThrottledPasswordResetForm,
     TwoFactorPolicyForm,
 )
 from console.accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
-from console.accounts.services import invitations
+from console.accounts.services import acceptance, invitations
 from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
@@ -33,23 +33,15 @@ from .forms import SubMerchantForm
 from .selectors import sub_merchant_of, sub_merchants_of
 
 
-class OperatorLoginForm(AuthenticationForm):
-    """Email + password. The error never says whether the account exists."""
-
-    username = forms.EmailField(
-        label=_("Email"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
-    )
-    error_messages = {
-        "invalid_login": _("The email address or password is incorrect."),
-        "inactive": _("The email address or password is incorrect."),
-    }
-
-
 class LoginView(auth_views.LoginView):
     form_class = OperatorLoginForm
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with mail limited per client address and per email (the form's ``save``)."""
+
+    form_class = ThrottledPasswordResetForm
 
 
 # --- Accounts page ----------------------------------------------------------------
@@ -97,11 +89,21 @@ def accounts(request, access):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, gettext(
-                "Invitation sent to %(email)s. The link works once, for %(days)d days."
-            ) % {"email": invitation.email, "days": invitations.lifetime().days})
+            if invitation.mail_queued is False:
+                messages.warning(request, _mail_queued_text(invitation))
+            else:
+                messages.success(request, gettext(
+                    "Invitation sent to %(email)s. The link works once, for %(days)d days."
+                ) % {"email": invitation.email, "days": invitations.lifetime().days})
             return HttpResponseRedirect(_accounts_url(access))
     return _accounts_page(request, access, invite_form=form, status=400)
+
+
+def _mail_queued_text(invitation) -> str:
+    return gettext(
+        "The invitation to %(email)s is saved, but the worker queue cannot be reached right "
+        "now. The mail is queued and goes out as soon as the queue is back."
+    ) % {"email": invitation.email}
 
 
 def _perform(request, access, change, success, *, then: str | None = None):
@@ -152,13 +154,19 @@ def member_remove(request, access, member_id):
 @merchant_view(Perm.MANAGE_ACCOUNTS)
 def invitation_resend(request, access, invitation_id):
     invitation = invitation_of(access=access, invitation_id=invitation_id)
-    return _perform(
-        request, access,
-        lambda: invitations.invitation_resend(actor=Actor.from_request(request), invitation=invitation,
-                                              origin=_origin(request)),
-        gettext("Invitation sent again to %(email)s. Earlier links no longer work.")
-        % {"email": invitation.email},
-    )
+    done = {}
+
+    def resend():
+        done["invitation"] = invitations.invitation_resend(
+            actor=Actor.from_request(request), invitation=invitation, origin=_origin(request))
+
+    def message():
+        if done["invitation"].mail_queued is False:
+            return _mail_queued_text(invitation)
+        return gettext("Invitation sent again to %(email)s. Earlier links no longer work.") % {
+            "email": invitation.email}
+
+    return _perform(request, access, resend, message)
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
@@ -192,29 +200,46 @@ def _accept_page(request, context, status=200):
     return render(request, "console/invitation_accept.html", context, status=status)
 
 
+def _invalid_page(request, exc: acceptance.InvitationInvalid):
+    return render(request, "console/invitation_invalid.html", {"message": exc.message},
+                  status=exc.status)
+
+
 @never_cache
-def invitation_accept(request, token):
+def invitation_open(request, token):
+    """The emailed link: hand the invitation to this browser's session and go on at a URL
+    without the token (as Django's password reset does)."""
     try:
-        invitation = invitations.invitation_from_token(token)
-    except invitations.InvitationInvalid as exc:
-        return render(request, "console/invitation_invalid.html", {"message": exc.message},
-                      status=exc.status)
+        acceptance.invitation_hand_off(request.session, token)
+    except acceptance.InvitationInvalid as exc:
+        return _invalid_page(request, exc)
+    return HttpResponseRedirect(reverse("invitation_accept_step"))
+
+
+@never_cache
+def invitation_accept(request):
+    """The invitation this session was handed: join, create the account, or log in first
+    (the login page comes back here: the session keeps the invitation)."""
+    try:
+        invitation = acceptance.invitation_from_session(request.session)
+    except acceptance.InvitationInvalid as exc:
+        return _invalid_page(request, exc)
     user = request.user if request.user.is_authenticated else None
-    step = invitations.acceptance_step(invitation, user)
-    form = InvitationAcceptForm(request.POST or None) if step == invitations.CREATE_ACCOUNT else None
+    step = acceptance.acceptance_step(invitation, user)
+    form = InvitationAcceptForm(request.POST or None) if step == acceptance.CREATE_ACCOUNT else None
     context = {
         "invitation": invitation, "form": form,
-        "existing": step == invitations.LOG_IN, "wrong_account": step == invitations.WRONG_ACCOUNT,
+        "existing": step == acceptance.LOG_IN, "wrong_account": step == acceptance.WRONG_ACCOUNT,
         "login_url": f"{reverse('login')}?{urlencode({'next': request.path})}",
     }
-    if step == invitations.WRONG_ACCOUNT:
+    if step == acceptance.WRONG_ACCOUNT:
         return _accept_page(request, context, status=403)
-    if request.method != "POST" or step == invitations.LOG_IN:
+    if request.method != "POST" or step == acceptance.LOG_IN:
         return _accept_page(request, context)
     if form is not None and not form.is_valid():
         return _accept_page(request, context, status=400)
     try:
-        accepted = invitations.invitation_accept(
+        accepted = acceptance.invitation_accept(
             invitation=invitation, operator=user,
             password=form.cleaned_data["password1"] if form else "",
             full_name=form.cleaned_data["full_name"] if form else "", ip=client_ip(request),
@@ -227,6 +252,7 @@ def invitation_accept(request, token):
         return _accept_page(request, context, status=400)
     if accepted.created_account:
         auth_login(request, accepted.operator, backend="django.contrib.auth.backends.ModelBackend")
+    acceptance.invitation_hand_off_end(request.session)
     messages.success(request, gettext("Welcome to %(merchant)s. Your role: %(role)s.")
                      % {"merchant": invitation.merchant.name, "role": invitation.get_role_display()})
     return HttpResponseRedirect(reverse("console:overview",

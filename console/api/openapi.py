@@ -68,7 +68,9 @@ SPEC = {
         }},
         "/users/pg": {"get": {
             "operationId": "getPgSettings",
-            "summary": "The caller's PG channels (test ones with sandbox: true); never credentials",
+            "summary": "The caller's enabled PG channels (test ones with sandbox: true); never credentials",
+            "description": "Channels the caller owns or that its agency assigned to it. A disabled "
+                           "channel is left out: a merchant's server is never offered one.",
             "security": [{"token": []}],
             "parameters": [TIER_HEADER],
             "responses": {

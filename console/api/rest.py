@@ -1,16 +1,20 @@
 """The i'mport-compatible REST API: POST /users/getToken, GET /users/pg, GET /tiers/<code>.
 
-Every answer is the i'mport envelope {"code", "message", "response"}; failures carry a
-non-zero code, a sentence, and 401/403/404/429. Bodies may be JSON or form-encoded.
-These endpoints authenticate with tokens, so they are exempt from CSRF.
+Every answer is the i'mport envelope {"code", "message", "response"}, failures included:
+a non-zero code, a sentence, and 400/401/403/404/405/429. That holds for a wrong method
+(405, with Allow), a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (400) and an unknown path
+under the API's prefixes (404, ``not_found``). Bodies may be JSON or form-encoded. These
+endpoints authenticate with tokens, so they are exempt from CSRF.
 """
 
 import json
+from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from channels import selectors as channel_selectors
 from console.api.selectors import whitelist_allows
@@ -35,6 +39,36 @@ def _fail(status: int, message: str):
     return envelope(None, code=-1, message=message, status=status)
 
 
+def rest_view(*methods: str):
+    """An endpoint of the REST API: no CSRF (tokens, not cookies), any other method answered
+    405 in the envelope, and a body too large to read answered 400 in the envelope."""
+    allowed = ", ".join(methods)
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method not in methods:
+                response = _fail(405, f"{request.method} is not allowed here. Use {allowed}.")
+                response["Allow"] = allowed
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except RequestDataTooBig:
+                return _fail(400, "The body is too large: at most "
+                                  f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+        return wrapped
+
+    return decorator
+
+
+@csrf_exempt
+def not_found(request, path=""):
+    """Any path under the API's prefixes that no endpoint serves."""
+    return _fail(404, f"There is no REST API endpoint at {request.path}.")
+
+
 def _body(request) -> dict | None:
     if request.content_type == "application/json":
         try:
@@ -52,8 +86,7 @@ def _refused(merchant: Merchant, request):
     return _fail(403, f"The address {address} is not on this merchant's IP whitelist.")
 
 
-@csrf_exempt
-@require_POST
+@rest_view("POST")
 def get_token(request):
     address = client_ip(request) or "unknown"
     failures_key = f"rest:getToken:failures:{address}"
@@ -99,8 +132,7 @@ def _authenticated(request):
     return merchant, None
 
 
-@csrf_exempt
-@require_GET
+@rest_view("GET")
 def users_pg(request):
     merchant, error = _authenticated(request)
     if error:
@@ -108,8 +140,7 @@ def users_pg(request):
     return envelope(channel_selectors.channels_for_api(merchant_id=merchant.pk))
 
 
-@csrf_exempt
-@require_GET
+@rest_view("GET")
 def tier(request, tier_code):
     merchant, error = _authenticated(request)
     if error:

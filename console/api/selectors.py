@@ -1,7 +1,11 @@
 """Reads on the REST API's hot path: is this address on the merchant's whitelist?
 
 ``CompiledWhitelist`` answers in O(log n) whatever the rule count. Each process keeps one
-compiled copy per merchant and rebuilds it when ``Merchant.updated_at`` changes.
+compiled copy per merchant, keyed on ``Merchant.updated_at``, which the call has read with the
+merchant anyway (no extra query). Every write to a whitelist rule, however made (the Whitelist
+page, the admin, the ORM, SQL), bumps its merchant's ``updated_at`` in the same transaction: a
+database trigger does it (migration ``console.0010``), so no code path can forget. A change to
+the rules therefore holds from the next call in every process.
 """
 
 import bisect
@@ -56,7 +60,7 @@ def whitelist_allows(merchant: Merchant, address: str | None) -> bool:
     if not address:
         return False
     cached = _compiled.get(merchant.pk)
-    if cached is None or cached[0] != merchant.updated_at:
+    if cached is None or cached[0] != merchant.updated_at:  # the rules changed (or first call)
         rules = merchant.whitelist_rules.values_list("cidr", flat=True)
         cached = (merchant.updated_at, CompiledWhitelist(rules))
         _compiled[merchant.pk] = cached

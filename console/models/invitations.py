@@ -33,6 +33,11 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_queued_at = models.DateTimeField(
+        _("mail queued at"), null=True, blank=True, editable=False,
+        help_text=_("When the worker queue took the latest send. Empty: not taken yet (the "
+                    "periodic job queues it again)."),
+    )
     send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(

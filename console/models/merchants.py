@@ -88,6 +88,8 @@ class Operator(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("operator")
         verbose_name_plural = _("operators")
         ordering = ["email"]
+        # The admin action "Reset two-factor login" (a power of its own: not "change").
+        permissions = [("reset_two_factor", "Can reset an operator's two-factor login")]
 
     def __str__(self):
         return self.email

@@ -1,14 +1,28 @@
 """Logging filters: keep one-time links out of the logs.
 
-Django logs the path of every 4xx answer ("Bad Request: /accounts/invitation/<token>/"),
-and django-axes logs the path of every login. An invitation path carries its token, so
-the handler redacts it before anything is written.
+The emailed invitation link (``/accounts/invitation/<token>/``) hands its token to the
+session and redirects to ``/accounts/invitation/accept/``, so later requests never carry
+it. Its first request is still logged wherever paths are logged: the development
+server's access log, Django's 4xx lines ("Gone: /accounts/invitation/<token>/"),
+django-axes, Celery's task results. Every handler in ``LOGGING`` carries this filter, so
+the token is redacted before anything is written, also when it appears percent-encoded
+(a ``?next=`` parameter).
 """
 
 import logging
 import re
 
-_INVITATION = re.compile(r"(/accounts/invitation/)[^/\s\"'?#]+")
+# The token is whatever follows the prefix up to the next separator; "accept/" is the
+# token-free step and stays readable.
+_INVITATION = re.compile(r"(/accounts/invitation/)(?!accept/)[^/\s\"'?#]+")
+_INVITATION_ENCODED = re.compile(
+    r"(%2Faccounts%2Finvitation%2F)(?!accept%2F)(?:(?!%2F)[^/\s\"'?#&])+", re.IGNORECASE
+)
+
+
+def redact(text: str) -> str:
+    text = _INVITATION.sub(r"\1[redacted]", text)
+    return _INVITATION_ENCODED.sub(r"\1[redacted]", text)
 
 
 class RedactSecrets(logging.Filter):
@@ -17,6 +31,8 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record is the logging module's to report
             return True
-        if "/accounts/invitation/" in message:
-            record.msg, record.args = _INVITATION.sub(r"\1[redacted]", message), ()
+        if "/accounts/invitation/" in message or "%2faccounts%2finvitation%2f" in message.lower():
+            redacted = redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, ()
         return True

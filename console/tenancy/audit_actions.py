@@ -27,6 +27,10 @@ class AuditAction(models.TextChoices):
     INVITATION_CREATE = "invitation.create", _("Invitation sent")
     INVITATION_RESEND = "invitation.resend", _("Invitation resent")
     INVITATION_REVOKE = "invitation.revoke", _("Invitation revoked")
+    INVITATION_REVOKE_SENDER_ROLE = (
+        "invitation.revoke_sender_role",
+        _("Invitation withdrawn: its sender can no longer give that role"),
+    )
     MEMBERSHIP_CREATE = "membership.create", _("Member added")
     MEMBERSHIP_DELETE = "membership.delete", _("Member removed")
     MEMBERSHIP_UPDATE = "membership.update", _("Member's role changed")

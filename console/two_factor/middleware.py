@@ -15,7 +15,7 @@ EXEMPT_VIEWS = frozenset({
     "two_factor:verify", "two_factor:recover", "two_factor:enrol",
     "logout", "set_language", "healthz",
     # The REST API authenticates with tokens, never with the session.
-    "rest_get_token", "rest_users_pg", "rest_tier", "openapi",
+    "rest_get_token", "rest_users_pg", "rest_tier", "rest_not_found", "openapi",
 })
 
 

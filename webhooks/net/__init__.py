@@ -21,9 +21,12 @@ Why not just use ``requests-hardened``?
     * it can only open loopback (``allow_loopback``), while deployments need to
       open arbitrary CIDR ranges (``allowed_networks``, e.g. ``127.0.0.0/8`` and
       ``::1/128`` in local development, or a private range in a test lab);
-    * its errors are exceptions, while the console needs categorised, plain-English
-      reasons to show to an operator (``UnsafeURL.kind``/``message``,
-      ``SendResult.error_kind``/``error_message``).
+    * its errors are exceptions, while the console needs categorised reasons to show
+      to an operator in their language (``UnsafeURL.kind``/``reason``,
+      ``SendResult.error_kind``/``error_params``: a message code and its parameters from
+      ``webhooks.errors``, rendered through gettext when shown);
+    * it has no deadline: DNS and every socket read are bounded one by one, so a
+      resolver that hangs or a receiver that trickles a byte at a time holds a send.
 
     So we reuse its technique (``build_connection_pool_key_attributes`` override,
     see ``requests_hardened/ip_filter_adapter.py``) and its list of extra blocked
@@ -42,15 +45,19 @@ Policy (both at save time, ``check_url``, and again at send time inside the adap
   that an embedded private IPv4 is named in the message;
 * an address inside one of ``allowed_networks`` is allowed regardless.
 
-``post()`` never follows redirects, reads at most ``max_body`` bytes of the answer,
+``post()`` never follows redirects, keeps at most ``max_body`` bytes of the answer and
+``max_headers`` bytes of its headers, ends within one total ``deadline`` whatever the
+receiver does (DNS within ``dns_timeout``, in a thread the caller stops waiting for),
 never raises for network problems, and disables proxies from the environment,
 ``.netrc`` credentials and cookies (one session is shared by many merchants).
 
-The three parts, each separately testable:
+The parts, each separately testable:
 
 * ``rules``: what a webhook URL may look like (scheme, user info, host, port, length,
   numeric spellings), before any DNS;
-* ``addresses``: which resolved addresses a webhook may reach (``check_url``);
+* ``addresses``: which resolved addresses a webhook may reach (``check_url``), resolved
+  within a timeout;
+* ``deadline``: one send's total deadline, which cuts its connections when it passes;
 * ``client``: the pinned, bounded POST (``post``) and why an attempt failed.
 """
 

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 
 import idna
 
+from ..errors import Reason
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_URL_LENGTH = 2000
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_PUBLIC_ONLY = "Webhooks can only go to public addresses."
 
 # Attribute set by post() on the PreparedRequest so the (shared) adapter knows the
 # per-call policy.
@@ -24,12 +25,19 @@ _ALLOWED_ATTR = "_webhook_allowed_networks"
 
 class UnsafeURL(Exception):
     """A webhook URL that must not be used. ``kind`` is one of "scheme", "userinfo",
-    "host", "port", "numeric", "dns", "blocked"; ``message`` is for an operator."""
+    "host", "port", "numeric", "dns", "blocked"; ``reason`` says why as a message code and
+    its parameters (stored, and translated when shown); ``message`` is that reason in the
+    active language, for an operator."""
 
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, kind: str, message: str | Reason) -> None:
         self.kind = kind
-        self.message = message
+        self.reason = message if isinstance(message, Reason) else None
+        self._text = None if isinstance(message, Reason) else message
+        super().__init__(kind, message)
+
+    @property
+    def message(self) -> str:
+        return str(self.reason) if self.reason is not None else self._text
 
     def __str__(self) -> str:
         return self.message
@@ -52,63 +60,48 @@ _HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*\.?")
 def _split(url: str) -> _Target:
     """Syntax rules (no DNS): scheme, user info, host, port, numeric spellings."""
     if not isinstance(url, str) or not url:
-        raise UnsafeURL("host", "The webhook URL is empty.")
+        raise UnsafeURL("host", Reason("url.empty"))
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeURL(
-            "host",
-            f"The URL is too long ({len(url)} characters); "
-            f"webhook URLs can be at most {MAX_URL_LENGTH} characters.",
-        )
+        raise UnsafeURL("host", Reason("url.too_long", {"length": len(url), "max": MAX_URL_LENGTH}))
     if any(ch <= " " or ch == "\x7f" for ch in url):
-        raise UnsafeURL("host", "The URL contains spaces or control characters.")
+        raise UnsafeURL("host", Reason("url.spaces"))
     try:
         parts = urlsplit(url)
     except ValueError:
-        raise UnsafeURL("host", "The URL could not be read; check the host part.") from None
+        raise UnsafeURL("host", Reason("url.unreadable")) from None
 
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        if scheme:
-            message = f'The URL uses "{scheme}"; webhooks can only use http:// or https://.'
-        else:
-            message = "The URL has no scheme; start it with https:// (or http://)."
-        raise UnsafeURL("scheme", message)
+        reason = Reason("url.scheme", {"scheme": scheme}) if scheme else Reason("url.no_scheme")
+        raise UnsafeURL("scheme", reason)
     if "@" in parts.netloc:
-        raise UnsafeURL(
-            "userinfo",
-            "The URL contains a user name or password before the host; "
-            "put credentials in a header or the signing secret instead.",
-        )
+        raise UnsafeURL("userinfo", Reason("url.userinfo"))
     host = parts.hostname
     if not host:
-        raise UnsafeURL("host", "The URL has no host name.")
+        raise UnsafeURL("host", Reason("url.no_host"))
     try:
         explicit_port = parts.port
     except ValueError:
-        raise UnsafeURL(
-            "port", "The URL's port is not valid; it must be a number from 1 to 65535."
-        ) from None
+        raise UnsafeURL("port", Reason("url.port")) from None
     if explicit_port is not None and not 1 <= explicit_port <= 65535:
-        raise UnsafeURL(
-            "port", "The URL's port is not valid; it must be a number from 1 to 65535."
-        )
+        raise UnsafeURL("port", Reason("url.port"))
 
     if ":" in host:  # was bracketed: an IPv6 literal
         if "%" in host:
-            raise UnsafeURL("host", "IPv6 addresses with a zone index are not allowed.")
+            raise UnsafeURL("host", Reason("url.zone"))
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise UnsafeURL("host", f"[{host}] is not a valid IPv6 address.") from None
+            raise UnsafeURL("host", Reason("url.bad_ipv6", {"host": host})) from None
     else:
         if not host.isascii():
             try:
                 host = idna.encode(host, uts46=True).decode("ascii").lower()
             except (idna.IDNAError, UnicodeError, ValueError):
-                raise UnsafeURL("host", f"{host} is not a valid host name.") from None
+                raise UnsafeURL("host", Reason("url.bad_host", {"host": host})) from None
         _check_numeric(host)
         if len(host.rstrip(".")) > 253 or not _HOST_NAME.fullmatch(host):
-            raise UnsafeURL("host", f"{host} is not a valid host name.")
+            raise UnsafeURL("host", Reason("url.bad_host", {"host": host}))
 
     port = explicit_port if explicit_port is not None else _DEFAULT_PORTS[scheme]
     return _Target(scheme, host, port, explicit_port)
@@ -130,8 +123,4 @@ def _check_numeric(host: str) -> None:
     except ValueError:
         canonical = False
     if not canonical:
-        raise UnsafeURL(
-            "numeric",
-            f'"{host}" is an unusual way of writing an address. Write the host name, '
-            "or the address in the usual form (for example 203.0.113.10).",
-        )
+        raise UnsafeURL("numeric", Reason("url.numeric", {"host": host}))

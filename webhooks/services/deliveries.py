@@ -52,6 +52,11 @@ def _create_delivery(*, merchant, endpoint, trigger, status, imp_uid, merchant_u
     )
 
 
+# delivery_send_test, notify_event and delivery_resend hand the delivery to the broker when
+# their transaction commits, and report whether the broker took it. Inside a caller's
+# transaction that commit would come later (or never), and "enqueued" would be a guess, so
+# they open the outermost block themselves: ``durable=True`` raises RuntimeError if called
+# inside another atomic block.
 def _after_commit_enqueue(delivery: Delivery) -> dict:
     outcome = {"enqueued": None}
 
@@ -65,7 +70,7 @@ def _after_commit_enqueue(delivery: Delivery) -> dict:
 def delivery_send_test(*, actor: Actor, merchant: Merchant, mode: str) -> tuple[Delivery, bool]:
     """Send a sample event to the saved URL: one attempt, which the operator can resend.
     Returns the delivery and whether the broker took it (if not, it stays queued)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         endpoint = WebhookEndpoint.objects.filter(merchant=merchant, mode=mode).first()
         if endpoint is None or not endpoint.url:
             raise ValidationError(_("Save an Endpoint URL first."))
@@ -99,7 +104,7 @@ def notify_event(
         raise ValidationError({"mode": _("Choose live or test.")})
     if not imp_uid or not merchant_uid:
         raise ValidationError(_("imp_uid and merchant_uid are required."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         endpoint = endpoint_for_notification(merchant=merchant, mode=mode)
         if endpoint is None or not endpoint.url or not endpoint.enabled:
             logger.info("no enabled %s webhook endpoint for %s; event not sent", mode, merchant.code)
@@ -118,7 +123,7 @@ def notify_event(
 
 def delivery_resend(*, actor: Actor, delivery: Delivery) -> tuple[Delivery, bool]:
     """Send the same message again (same webhook-id and body): one more attempt."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if not delivery.is_final:
             raise ValidationError(_("This delivery is still being sent."))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
+from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.tenancy.selectors import lock_merchant
 
@@ -55,21 +55,25 @@ def _endpoint_for_update(merchant: Merchant, mode: str) -> tuple[WebhookEndpoint
     return endpoint, True
 
 
-@transaction.atomic
 def endpoint_save(
     *, actor: Actor, merchant: Merchant, mode: str, url: str, content_type: str, version: str,
     enabled: bool = True,
 ) -> WebhookEndpoint:
-    """Save one mode's endpoint. The URL must be safe to call (checked here and at every send)."""
+    """Save one mode's endpoint. The URL must be safe to call (checked here and at every send).
+
+    The URL is checked, DNS included (within ``WEBHOOK_DNS_TIMEOUT``), before the transaction
+    opens: no lock (SQLite's write lock, a row lock) is held while a resolver takes its time.
+    """
     errors = {}
     if mode not in Mode.values:
         errors["mode"] = _("Choose live or test.")
     url = (url or "").strip()
     if url:
         try:
-            net.check_url(url, allowed_networks=allowed_networks())
+            net.check_url(url, allowed_networks=allowed_networks(),
+                          dns_timeout=settings.WEBHOOK_DNS_TIMEOUT)
         except net.UnsafeURL as exc:
-            errors["url"] = str(exc)
+            errors["url"] = exc.message  # rendered in the operator's language
     if content_type not in ContentType.values:
         errors["content_type"] = _("Choose JSON or form.")
     if version not in PayloadVersion.values:
@@ -78,17 +82,18 @@ def endpoint_save(
         errors["content_type"] = _("V2 payloads are sent as JSON only.")
     if errors:
         raise ValidationError(errors)
-    endpoint, created = _endpoint_for_update(merchant, mode)
-    before = snapshot(endpoint, ENDPOINT_FIELDS)
-    endpoint.url, endpoint.content_type, endpoint.version = url, content_type, version
-    if enabled and not endpoint.enabled:
-        endpoint.disabled_reason = ""
-    endpoint.enabled = enabled
-    changes = audit_changes(endpoint, before, ENDPOINT_FIELDS)
-    if changes or created:
-        endpoint.save()
-        audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_ENDPOINT_UPDATE,
-                     target=endpoint, changes=changes or {"url": (None, endpoint.url)})
+    with transaction.atomic():
+        endpoint, created = _endpoint_for_update(merchant, mode)
+        before = snapshot(endpoint, ENDPOINT_FIELDS)
+        endpoint.url, endpoint.content_type, endpoint.version = url, content_type, version
+        if enabled and not endpoint.enabled:
+            endpoint.disabled_reason = ""
+        endpoint.enabled = enabled
+        changes = audit_changes(endpoint, before, ENDPOINT_FIELDS)
+        if changes or created:
+            endpoint.save()
+            audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_ENDPOINT_UPDATE,
+                         target=endpoint, changes=changes or {"url": (None, endpoint.url)})
     return endpoint
 
 
@@ -116,6 +121,31 @@ def sub_merchant_set_own_webhook(*, actor: Actor, merchant: Merchant, use_own: b
 def active_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[WebhookSecret]:
     now = now or timezone.now()
     return list(endpoint.secrets.active(now))
+
+
+@transaction.atomic
+def secrets_ensure_active(endpoint_id: int) -> list[WebhookSecret]:
+    """The secrets that sign a send now, newest first: never none (the engine calls this only
+    when it found none).
+
+    An endpoint is made with a secret and its newest secret can never be expired, so none
+    being active means the rows were removed or edited behind the console's back. Rather than
+    send unsigned, or hold every payment notification until someone notices, a new secret is
+    rotated in (audited as the system) and the delivery goes out signed with it: the
+    merchant's receiver sees what it sees after any rotation, a new secret on the Webhooks
+    page, and payments keep being notified meanwhile.
+    """
+    now = timezone.now()
+    endpoint = (WebhookEndpoint.objects.select_for_update(of=("self",))
+                .select_related("merchant").get(pk=endpoint_id))
+    current = list(endpoint.secrets.active(now))  # under the endpoint's lock: one worker makes it
+    if current:
+        return current
+    new = _add_secret(endpoint)
+    logger.warning("webhook endpoint %s had no active signing secret; made one", endpoint.pk)
+    audit_record(actor=SYSTEM, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_SECRET_ROTATE,
+                 target=new, changed_fields=["secret"])  # its name only, never the value
+    return [new]
 
 
 @transaction.atomic

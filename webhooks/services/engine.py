@@ -6,21 +6,23 @@ picked up by ``dispatch_due`` (celery beat), never as long countdowns."""
 import email.utils
 import logging
 import random
+import time
 import uuid
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from standardwebhooks import Webhook
 
 from console.tenancy.audit import SYSTEM, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text
 
 from .. import net
-from ..errors import RETRYABLE
+from ..errors import RETRYABLE, ErrorKind, Reason
 from ..models import (
     Attempt,
     ContentType,
@@ -29,7 +31,7 @@ from ..models import (
     WebhookSecret,
 )
 from .deliveries import _enqueue
-from .endpoints import allowed_networks
+from .endpoints import allowed_networks, secrets_ensure_active
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +105,21 @@ def _claim(delivery_id: int) -> tuple[Delivery, str] | None:
 
 
 def deliver(delivery_id: int) -> Attempt | None:
-    """Make one attempt of a delivery, if it is due and no other worker is on it."""
+    """Make one attempt of a delivery, if it is due and no other worker is on it.
+
+    The send ends within ``WEBHOOK_SEND_DEADLINE``, well inside the lease; should Celery's
+    soft time limit interrupt the task anyway, the send counts as a timed-out attempt, and
+    anywhere else the lease simply runs out and ``dispatch_due`` queues the delivery again.
+    """
+    try:
+        return _deliver(delivery_id)
+    except SoftTimeLimitExceeded:
+        logger.warning("delivery %s stopped by the soft time limit; it is retried after its lease",
+                       delivery_id)
+        return None
+
+
+def _deliver(delivery_id: int) -> Attempt | None:
     claimed = _claim(delivery_id)
     if claimed is None:
         return None
@@ -116,11 +132,14 @@ def deliver(delivery_id: int) -> Attempt | None:
     endpoint = secrets_[0].endpoint if secrets_ else WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
     delivery.endpoint = endpoint
     if delivery.trigger == Delivery.Trigger.EVENT and not endpoint.enabled:
+        why = Reason("engine.endpoint_disabled")
         Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
             status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
-            lock_token="", last_error=_("The endpoint is disabled; nothing was sent."),
+            lock_token="", last_error=why.english(), last_error_params=why.as_json(),
         )
         return None
+    if not secrets_:  # never send unsigned: see secrets_ensure_active
+        secrets_ = secrets_ensure_active(endpoint.pk)
     secret_values = [decrypt_text(s.secret_encrypted) for s in secrets_]
     headers = {
         "Content-Type": ContentType(delivery.content_type).label,
@@ -130,29 +149,32 @@ def deliver(delivery_id: int) -> Attempt | None:
         "webhook-signature": sign(message_id=delivery.message_id, timestamp=now, body=delivery.body,
                                   secret_values=secret_values),
     }
-    result = net.post(
-        delivery.url, body=delivery.body.encode(), headers=headers,
-        allowed_networks=allowed_networks(), connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT,
-        read_timeout=settings.WEBHOOK_READ_TIMEOUT, max_body=settings.WEBHOOK_MAX_RESPONSE_BYTES,
-    )
+    started = time.monotonic()
+    try:
+        result = net.post(
+            delivery.url, body=delivery.body.encode(), headers=headers,
+            allowed_networks=allowed_networks(), connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT,
+            read_timeout=settings.WEBHOOK_READ_TIMEOUT, max_body=settings.WEBHOOK_MAX_RESPONSE_BYTES,
+            max_headers=settings.WEBHOOK_MAX_RESPONSE_HEADER_BYTES,
+            deadline=settings.WEBHOOK_SEND_DEADLINE, dns_timeout=settings.WEBHOOK_DNS_TIMEOUT,
+        )
+    except SoftTimeLimitExceeded:
+        seconds = round(time.monotonic() - started, 1)
+        result = net.SendResult(duration_ms=int(seconds * 1000)).fail(
+            ErrorKind.TIMEOUT, Reason("send.worker_limit", {"seconds": seconds}))
     return _record(delivery, token, now, headers, result)
 
 
-@transaction.atomic
-def _record(delivery: Delivery, token: str, started: datetime, headers: dict, result) -> Attempt:
-    """Store the attempt and the delivery's new state. The lease (token) makes this worker the
-    only writer, so no row lock or re-read is needed."""
+def _record(delivery: Delivery, token: str, started: datetime, headers: dict, result) -> Attempt | None:
+    """Store the attempt and the delivery's new state, only while this worker still holds the
+    lease (``token``): the conditional UPDATE comes first and takes the row, the attempt is
+    inserted in the same transaction, and a lost lease (it ran out and another worker took
+    the delivery) records nothing: the holder records its own attempt."""
     number = delivery.attempt_count + 1
-    attempt = Attempt.objects.create(
-        delivery=delivery, number=number, started_at=started, duration_ms=result.duration_ms,
-        request_headers=headers, request_body=delivery.body, response_status=result.status,
-        response_headers=result.headers, response_body=result.body,
-        response_truncated=result.truncated, error_kind=result.error_kind,
-        error_message=result.error_message[:300],
-    )
     now = timezone.now()
     changes = {"attempt_count": number, "last_status_code": result.status,
-               "last_error": result.error_message[:300], "locked_until": None, "lock_token": ""}
+               "last_error": result.error_message[:300], "last_error_params": result.error_params,
+               "locked_until": None, "lock_token": ""}
     if result.ok:
         changes.update(status=Delivery.Status.SUCCEEDED, completed_at=now, next_attempt_at=None)
     else:
@@ -165,9 +187,21 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
             changes.update(status=Delivery.Status.RETRYING, next_attempt_at=now + delay, enqueued_at=None)
         else:
             changes.update(status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None)
+    with transaction.atomic():
+        if not Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(**changes):
+            logger.warning("lost the lease on %s during the send; attempt %d not recorded",
+                           delivery.message_id, number)
+            return None
+        attempt = Attempt.objects.create(
+            delivery=delivery, number=number, started_at=started, duration_ms=result.duration_ms,
+            request_headers=headers, request_body=delivery.body, response_status=result.status,
+            response_headers=result.headers, response_headers_truncated=result.headers_truncated,
+            response_body=result.body, response_truncated=result.truncated,
+            error_kind=result.error_kind, error_message=result.error_message[:300],
+            error_params=result.error_params,
+        )
         if result.status == 410:
             _disable_gone(delivery.endpoint)
-    Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(**changes)
     return attempt
 
 
@@ -176,7 +210,8 @@ def _disable_gone(endpoint: WebhookEndpoint) -> None:
     if not endpoint.enabled:
         return
     endpoint.enabled = False
-    endpoint.disabled_reason = _("The receiver answered 410 Gone, so the endpoint was disabled.")
+    # Stored in English (a msgid); WebhookEndpoint.disabled_reason_text translates it when shown.
+    endpoint.disabled_reason = gettext_noop("The receiver answered 410 Gone, so the endpoint was disabled.")
     endpoint.save(update_fields=["enabled", "disabled_reason", "updated_at"])
     audit_record(actor=SYSTEM, merchant=endpoint.merchant,
                  action=AuditAction.WEBHOOK_ENDPOINT_DISABLED_GONE, target=endpoint,

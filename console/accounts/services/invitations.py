@@ -5,23 +5,24 @@ invitation and a random nonce. Only the nonce's SHA-256 is stored, so the databa
 never holds a working link. A link works once (``accepted_at``), until ``expires_at``;
 resending draws a new nonce, so only the newest link works; revoking ends it.
 
-Mail goes out from a Celery task after the transaction commits: the task draws the
-nonce and sends in one transaction, so a failed send leaves the previous link valid.
+Mail goes out from a Celery task after the transaction commits (``invitation_send``):
+in a short transaction it draws the nonce of the current request, then it mails with no
+transaction open. A request (create or resend) is mailed once: a second task for it finds
+its link drawn and does nothing; a failed mail clears the link it drew, so the retry draws
+a new one. If the broker cannot be reached when the request commits, the invitation stays
+unqueued and ``invitations_dispatch_due`` (beat, every minute) queues it again.
 """
 
-import hmac
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,7 +31,6 @@ from django.utils.translation import gettext as _
 from console.models import Invitation, Membership, Merchant, Operator
 from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.hashing import sha256_hex
-from console.tenancy.roles import Role
 from console.tenancy.selectors import lock_merchant
 
 from . import members
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 SALT = "console.invitation.v1"
 RESEND_AFTER = timedelta(minutes=1)
+REQUEUE_AFTER = timedelta(minutes=10)  # queued but still not mailed: queue it again
+DISPATCH_GRACE = timedelta(seconds=5)  # a request's own commit queues it first
 
 
 def lifetime() -> timedelta:
@@ -49,11 +51,48 @@ def _normal_email(email: str) -> str:
     return Operator.objects.normalize_email((email or "").strip()).lower()
 
 
-def _enqueue_send(invitation: Invitation) -> None:
+def _enqueue(invitation_ids: list[int]) -> bool:
+    """Hand the ids to Celery. If the broker is down, the invitations stay unqueued and
+    ``invitations_dispatch_due`` queues them once it is back."""
     from console.accounts.tasks import invitation_send_task
 
-    transaction.on_commit(partial(invitation_send_task.apply_async, args=[invitation.pk],
-                                  queue=settings.MAIL_QUEUE))
+    try:
+        for invitation_id in invitation_ids:
+            invitation_send_task.apply_async(args=[invitation_id], queue=settings.MAIL_QUEUE,
+                                             retry=False)
+    except Exception as exc:  # kombu raises several kinds; none may lose the invitation
+        log.warning("broker unavailable, %d invitation mails stay queued: %s",
+                    len(invitation_ids), type(exc).__name__)
+        return False
+    Invitation.objects.filter(pk__in=invitation_ids).update(send_queued_at=timezone.now())
+    return True
+
+
+def _enqueue_send(invitation: Invitation) -> None:
+    """After commit, queue the mail; ``invitation.mail_queued`` then says whether the broker
+    took it (None until the transaction commits)."""
+    invitation.mail_queued = None
+
+    def enqueue():
+        invitation.mail_queued = _enqueue([invitation.pk])
+
+    transaction.on_commit(enqueue)
+
+
+def invitations_dispatch_due(limit: int = 500) -> int:
+    """Queue the mails that were asked for but never taken by the broker (it was down), or
+    taken long ago and still not sent (a lost task). Run by beat."""
+    now = timezone.now()
+    asked_before = now + lifetime() - DISPATCH_GRACE  # a request sets expires_at = now + lifetime
+    ids = list(
+        Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True,
+                                  expires_at__gt=now, expires_at__lte=asked_before, token_hash="")
+        .filter(Q(send_queued_at__isnull=True) | Q(send_queued_at__lt=now - REQUEUE_AFTER))
+        .order_by("expires_at").values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        _enqueue(ids)
+    return len(ids)
 
 
 def _refuse_existing_member(merchant: Merchant, email: str) -> None:
@@ -130,9 +169,10 @@ def invitation_resend(*, actor: Actor, invitation: Invitation, origin: str = "")
     old_expiry = invitation.expires_at
     invitation.expires_at = timezone.now() + lifetime()
     invitation.token_hash = ""  # the old link stops now; the task draws the new one
+    invitation.send_queued_at = None
     if origin:
         invitation.link_origin = origin[:200]
-    invitation.save(update_fields=["expires_at", "token_hash", "link_origin"])
+    invitation.save(update_fields=["expires_at", "token_hash", "send_queued_at", "link_origin"])
     audit_record(actor=actor, merchant=invitation.merchant, action=AuditAction.INVITATION_RESEND,
                  target=invitation, changed_fields=["token"],  # the link: its name only
                  changes={"expires_at": (old_expiry, invitation.expires_at)})
@@ -151,25 +191,57 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     return invitation
 
 
+def sender_invitations_revoke(*, actor: Actor, sender: Operator, merchant: Merchant) -> int:
+    """Withdraw ``sender``'s open invitations on ``merchant`` (and, for an agency, on its
+    sub-merchants) that they may no longer give, now that their role there was lowered or
+    taken away. ``members`` calls it in the transaction of that change, with the merchant's
+    row locked; ``actor`` made the change. Returns how many were withdrawn."""
+    open_ones = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("merchant")
+        .filter(invited_by=sender, accepted_at__isnull=True, revoked_at__isnull=True)
+        .filter(Q(merchant_id=merchant.pk) | Q(merchant__parent_id=merchant.pk))
+        .order_by("pk")
+    )
+    givable: dict[int, list[str]] = {}
+    withdrawn = 0
+    for invitation in open_ones:
+        where = invitation.merchant
+        if where.pk not in givable:
+            givable[where.pk] = members.givable_roles(
+                actor_role=members.sender_role(sender, where), merchant=where)
+        if invitation.role in givable[where.pk]:
+            continue
+        invitation.revoked_at = timezone.now()
+        invitation.token_hash = ""
+        invitation.save(update_fields=["revoked_at", "token_hash"])
+        audit_record(actor=actor, merchant=where, action=AuditAction.INVITATION_REVOKE_SENDER_ROLE,
+                     target=invitation, changes={"revoked_at": (None, invitation.revoked_at)})
+        withdrawn += 1
+    return withdrawn
+
+
 def _link(invitation: Invitation, nonce: str) -> str:
     token = signing.dumps({"i": invitation.pk, "n": nonce}, salt=SALT)
     origin = (settings.PGCONSOLE_PUBLIC_URL or invitation.link_origin or "http://localhost:8000")
     return origin.rstrip("/") + reverse("invitation_accept", kwargs={"token": token})
 
 
-@transaction.atomic
 def invitation_send(invitation_id: int) -> bool:
-    """Draw a new link and mail it. False when there is nothing to send (accepted, revoked,
-    expired or gone). Raises when the mail server refuses, leaving the old link valid."""
-    invitation = (Invitation.objects.select_for_update(of=("self",)).select_related("merchant", "invited_by")
-                  .filter(pk=invitation_id).first())
-    if invitation is None or not invitation.is_open or invitation.is_expired():
-        return False
-    nonce = secrets.token_urlsafe(32)
-    invitation.token_hash = sha256_hex(nonce)
-    invitation.sent_at = timezone.now()
-    invitation.send_count += 1
-    invitation.save(update_fields=["token_hash", "sent_at", "send_count"])
+    """Draw the link of the current request and mail it. False when there is nothing to send:
+    accepted, revoked, expired or gone, or this request's link was drawn already (by another
+    task for the same request). Raises when the mail server refuses; the link it drew is
+    cleared, so a retry draws and mails a new one."""
+    with transaction.atomic():
+        invitation = (Invitation.objects.select_for_update(of=("self",))
+                      .select_related("merchant", "invited_by").filter(pk=invitation_id).first())
+        if invitation is None or not invitation.is_open or invitation.is_expired():
+            return False
+        if invitation.token_hash:
+            return False  # mailed already, or being mailed: one mail per request
+        nonce = secrets.token_urlsafe(32)
+        invitation.token_hash = sha256_hex(nonce)
+        invitation.save(update_fields=["token_hash"])
+    drawn = Invitation.objects.filter(pk=invitation.pk, token_hash=invitation.token_hash)
     context = {
         "invitation": invitation, "link": _link(invitation, nonce),
         "merchant": invitation.merchant,
@@ -179,114 +251,11 @@ def invitation_send(invitation_id: int) -> bool:
     with translation.override("en"):  # the mail carries English and Korean both
         subject = render_to_string("console/email/invitation_subject.txt", context).strip()
         body = render_to_string("console/email/invitation_body.txt", context)
-    send_mail(subject, body, None, [invitation.email])
-    log.info("invitation %s sent (send %s)", invitation.pk, invitation.send_count)
-    return True
-
-
-class InvitationInvalid(Exception):
-    """A link that does not work, and why (a message for the person holding it)."""
-
-    def __init__(self, message: str, *, status: int = 400):
-        super().__init__(message)
-        self.message, self.status = message, status
-
-
-def invitation_from_token(token: str) -> Invitation:
-    """The open invitation this link names, or InvitationInvalid with a clear reason."""
     try:
-        data = signing.loads(token or "", salt=SALT)
-        invitation_id, nonce = int(data["i"]), str(data["n"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise InvitationInvalid(_(
-            "This invitation link is not valid. Check that you copied the whole link from the "
-            "email, or ask for a new invitation."
-        )) from None
-    invitation = Invitation.objects.select_related("merchant", "merchant__parent").filter(
-        pk=invitation_id
-    ).first()
-    if invitation is None:
-        raise InvitationInvalid(_("This invitation no longer exists. Ask for a new one."), status=410)
-    if invitation.accepted_at:
-        raise InvitationInvalid(_(
-            "This invitation was already used. Log in with the account it created."
-        ), status=410)
-    if invitation.revoked_at:
-        raise InvitationInvalid(_("This invitation was withdrawn. Ask for a new one."), status=410)
-    if not invitation.token_hash or not hmac.compare_digest(invitation.token_hash, sha256_hex(nonce)):
-        raise InvitationInvalid(_(
-            "This link was replaced by a newer invitation email. Use the link in the newest email."
-        ), status=410)
-    if invitation.is_expired():
-        raise InvitationInvalid(_(
-            "This invitation expired. Ask the person who invited you to send it again."
-        ), status=410)
-    return invitation
-
-
-# What the holder of a working link is asked (``acceptance_step``).
-JOIN = "join"  # logged in with the invited email: one click
-CREATE_ACCOUNT = "create_account"  # nobody has this email: name and password
-LOG_IN = "log_in"  # an account has this email: log in first
-WRONG_ACCOUNT = "wrong_account"  # logged in as someone else: log out first
-
-
-def acceptance_step(invitation: Invitation, operator: Operator | None) -> str:
-    if operator is not None:
-        return JOIN if operator.email.lower() == invitation.email.lower() else WRONG_ACCOUNT
-    if Operator.objects.filter(email__iexact=invitation.email).exists():
-        return LOG_IN
-    return CREATE_ACCOUNT
-
-
-@dataclass
-class Accepted:
-    membership: Membership
-    operator: Operator
-    created_account: bool
-
-
-@transaction.atomic
-def invitation_accept(
-    *, invitation: Invitation, operator: Operator | None = None, password: str = "",
-    full_name: str = "", ip: str | None = None,
-) -> Accepted:
-    """Accept as ``operator`` (logged in, same email), or make the account with ``password``."""
-    lock_merchant(invitation.merchant)
-    invitation = _open_for_update(invitation)
-    if invitation.is_expired():
-        raise ValidationError(_("This invitation expired. Ask the person who invited you to send it again."))
-    created = False
-    if operator is None:
-        if Operator.objects.filter(email__iexact=invitation.email).exists():
-            raise ValidationError(_("An account with this email exists: log in to accept."))
-        operator = Operator(email=invitation.email, full_name=(full_name or "").strip()[:120])
-        operator.full_clean(exclude=["password"])
-        try:
-            password_validation.validate_password(password, operator)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
-        operator.set_password(password)
-        operator.save()
-        created = True
-    elif operator.email.lower() != invitation.email.lower():
-        raise ValidationError(_(
-            "This invitation is for %(email)s, but you are logged in as %(you)s. Log out, then "
-            "open the link again."
-        ) % {"email": invitation.email, "you": operator.email})
-    actor = Actor(user=operator, ip=ip)
-    membership = members.membership_create(
-        actor=actor, operator=operator, merchant=invitation.merchant, role=invitation.role,
-        actor_role=Role.OWNER,  # the inviter's right to give this role was checked when inviting
-        invitation_id=invitation.pk,
-    )
-    invitation.accepted_at = timezone.now()
-    invitation.accepted_by = operator
-    invitation.token_hash = ""
-    invitation.save(update_fields=["accepted_at", "accepted_by", "token_hash"])
-    changes = {"accepted_at": (None, invitation.accepted_at)}
-    if created:
-        changes["operator"] = (None, operator.email)
-    audit_record(actor=actor, merchant=invitation.merchant, action=AuditAction.INVITATION_ACCEPT,
-                 target=invitation, changes=changes)
-    return Accepted(membership=membership, operator=operator, created_account=created)
+        send_mail(subject, body, None, [invitation.email])  # no transaction open: no lock held
+    except Exception:
+        drawn.update(token_hash="")  # never mailed: the retry draws a new link
+        raise
+    drawn.update(sent_at=timezone.now(), send_count=F("send_count") + 1)
+    log.info("invitation %s sent", invitation.pk)
+    return True

@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 
 from console.models import Membership, Merchant, Operator
 from console.tenancy.audit import Actor, AuditAction, audit_record
-from console.tenancy.roles import SUB_MERCHANT_ROLES, Role, assignable_roles, may_manage_member
+from console.tenancy.roles import (
+    STAFF_AUTHORITY,
+    SUB_MERCHANT_ROLES,
+    Perm,
+    Role,
+    assignable_roles,
+    may_manage_member,
+    role_allows,
+    stronger_role,
+)
 from console.tenancy.selectors import lock_merchant
 
 # --- Memberships ---------------------------------------------------------------
@@ -37,6 +46,33 @@ def role_grant_check(*, actor_role: str, merchant: Merchant, role: str) -> None:
     if merchant.parent_id and role not in SUB_MERCHANT_ROLES:
         raise ValidationError({"role": _("A sub-merchant's members can only be Manager or Viewer.")})
     raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
+
+
+def givable_roles(*, actor_role: str | None, merchant: Merchant) -> list[Role]:
+    """The roles someone holding ``actor_role`` on ``merchant`` may give there: none without
+    the right to manage accounts, otherwise ``assignable_roles``."""
+    if actor_role is None or not role_allows(actor_role, Perm.MANAGE_ACCOUNTS):
+        return []
+    return assignable_roles(actor_role=actor_role, merchant=merchant)
+
+
+def sender_role(operator: Operator | None, merchant: Merchant) -> str | None:
+    """The authority ``operator`` holds now to give roles on ``merchant``, for an invitation
+    they sent: ``STAFF_AUTHORITY`` for active staff who may add memberships in the admin
+    (they could grant the role there directly); otherwise their role on the merchant, through
+    a membership on it or on its agency, the stronger counting (as ``merchant_access_get``
+    computes it). None for no one, an inactive account, or an operator without a role."""
+    if operator is None or not operator.is_active:
+        return None
+    if operator.is_staff and operator.has_perm("console.add_membership"):
+        return STAFF_AUTHORITY
+    reach = [merchant.pk] + ([merchant.parent_id] if merchant.parent_id else [])
+    role = None
+    for member_role in Membership.objects.filter(
+        operator=operator, merchant_id__in=reach
+    ).values_list("role", flat=True):
+        role = stronger_role(role, member_role)
+    return role
 
 
 def role_limits_check(
@@ -135,6 +171,7 @@ def membership_set_role(
         actor=actor, merchant=membership.merchant, action=AuditAction.MEMBERSHIP_UPDATE,
         target=membership, changes={"role": (old_role, membership.role)},
     )
+    _withdraw_invitations_beyond_role(actor, membership)
     return membership
 
 
@@ -151,3 +188,12 @@ def membership_delete(*, actor: Actor, membership: Membership, actor_role: str) 
         target=membership, changes={"role": (membership.role, None)},
     )
     membership.delete()
+    _withdraw_invitations_beyond_role(actor, membership)
+
+
+def _withdraw_invitations_beyond_role(actor: Actor, membership: Membership) -> None:
+    """After a member's role was lowered or taken away: their open invitations that they may
+    no longer give are withdrawn now, in the same transaction (acceptance checks again)."""
+    from .invitations import sender_invitations_revoke  # invitations imports this module
+
+    sender_invitations_revoke(actor=actor, sender=membership.operator, merchant=membership.merchant)

@@ -2,7 +2,8 @@
 
 ``whitelist_save`` validates all rules together (each with ``console.tenancy.cidr.parse_cidr``,
 which says what was probably meant) and replaces them in one transaction. The check on the
-API's hot path is ``console.api.selectors.whitelist_allows``.
+API's hot path is ``console.api.selectors.whitelist_allows``: a change to the rules, made here
+or anywhere else, holds from the next call in every process.
 """
 
 import ipaddress
@@ -93,7 +94,8 @@ def whitelist_save(
         changes["enabled"] = (merchant.whitelist_enabled, enabled)
         merchant.whitelist_enabled = enabled
     if changes:
-        # updated_at also tells every process that its compiled copy is stale
+        # updated_at tells every process that its compiled copy is stale (a database trigger
+        # also bumps it on every rule write, however made: console migration 0010)
         merchant.save(update_fields=["whitelist_enabled", "updated_at"])
         audit_record(actor=actor, merchant=merchant, action=AuditAction.WHITELIST_UPDATE,
                      target=merchant, changes=changes)

@@ -1,0 +1,46 @@
+"""Start-up checks of the webhook timing settings: a send ends before the task's soft time
+limit, and the lease outlives the task, so no delivery is ever sent by two workers at once."""
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+@register()
+def webhook_timing(app_configs, **kwargs):
+    deadline = settings.WEBHOOK_SEND_DEADLINE
+    soft = settings.CELERY_TASK_SOFT_TIME_LIMIT
+    hard = settings.CELERY_TASK_TIME_LIMIT
+    lease = settings.WEBHOOK_LEASE_SECONDS
+    problems = []
+    if not deadline or deadline <= 0:
+        problems.append(Error("WEBHOOK_SEND_DEADLINE must be a positive number of seconds.",
+                              id="webhooks.E001"))
+    elif soft and deadline >= soft:
+        problems.append(Error(
+            f"WEBHOOK_SEND_DEADLINE ({deadline:g} s) must be shorter than "
+            f"CELERY_TASK_SOFT_TIME_LIMIT ({soft:g} s).",
+            hint="A send must end, and be recorded, before Celery interrupts the task.",
+            id="webhooks.E002"))
+    if deadline and lease <= deadline:
+        problems.append(Error(
+            f"WEBHOOK_LEASE_SECONDS ({lease:g} s) must be longer than WEBHOOK_SEND_DEADLINE "
+            f"({deadline:g} s).",
+            hint="Otherwise another worker takes the delivery while it is being sent.",
+            id="webhooks.E003"))
+    if soft and lease <= soft:
+        problems.append(Error(
+            f"WEBHOOK_LEASE_SECONDS ({lease:g} s) must be longer than CELERY_TASK_SOFT_TIME_LIMIT "
+            f"({soft:g} s).",
+            hint="Leave WEBHOOK_LEASE_SECONDS unset: it defaults to CELERY_TASK_TIME_LIMIT + 30.",
+            id="webhooks.E004"))
+    elif hard and lease <= hard:
+        problems.append(Warning(
+            f"WEBHOOK_LEASE_SECONDS ({lease:g} s) is not longer than CELERY_TASK_TIME_LIMIT "
+            f"({hard:g} s): a task still running may see its delivery taken by another worker "
+            "(nothing is recorded twice, but the receiver may get it twice).",
+            hint="Leave WEBHOOK_LEASE_SECONDS unset: it defaults to CELERY_TASK_TIME_LIMIT + 30.",
+            id="webhooks.W001"))
+    if settings.WEBHOOK_DNS_TIMEOUT <= 0:
+        problems.append(Error("WEBHOOK_DNS_TIMEOUT must be a positive number of seconds.",
+                              id="webhooks.E005"))
+    return problems
