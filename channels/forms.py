@@ -7,7 +7,7 @@ from console.tenancy.forms import ServiceErrorsMixin
 
 from . import catalog
 from .catalog import PAYMENT_METHODS, Kind, Module
-from .models import Mode, TaxType
+from .models import Channel, Mode, TaxType
 from .services import CREDENTIAL_PREFIX, ChannelInput
 
 
@@ -57,7 +57,8 @@ class ChannelForm(ServiceErrorsMixin, forms.Form):
     """The PG's own form: fields and labels come from the catalog entry."""
 
     pg_provider = forms.ChoiceField(label=_("PG code"), required=False)
-    name = forms.CharField(label=_("Channel name"), required=False, strip=True)
+    name = forms.CharField(label=_("Channel name"), required=False, strip=True,
+                           max_length=Channel._meta.get_field("name").max_length)
     mid = forms.CharField(label=_("MID"), required=False, strip=True)
     tax_type = forms.ChoiceField(label=_("Tax type"), choices=TaxType.choices, initial=TaxType.UNSET)
     payment_methods = forms.MultipleChoiceField(

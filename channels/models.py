@@ -51,6 +51,10 @@ class SharedTestCredential(models.Model):
     def __str__(self):
         return f"{self.pg_provider}.{self.mid} ({self.get_module_display()})"
 
+    def audit_label(self) -> str:
+        """How audit rows name it: no translated word, so every reader sees it alike."""
+        return f"{self.pg_provider}.{self.mid} · {self.module}"
+
     @property
     def pg_string(self) -> str:
         return catalog.pg_string(self.pg_provider, self.mid)
@@ -131,6 +135,16 @@ class Channel(models.Model):
 
     def __str__(self):
         return f"{self.name or self.get_provider_display()} · {self.pg_string}"
+
+    def audit_label(self) -> str:
+        """How audit rows name it: no translated word, so every reader sees it alike."""
+        return f"{self.name or self.provider} · {self.pg_string}"
+
+    @property
+    def payment_method_labels(self) -> list[str]:
+        """The payment methods as an operator reads them ("Card", not "card")."""
+        labels = dict(catalog.PAYMENT_METHODS)
+        return [str(labels.get(code, code)) for code in self.payment_methods or []]
 
     @property
     def pg_string(self) -> str:

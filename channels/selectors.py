@@ -116,6 +116,38 @@ def channels_page(
     )
 
 
+def channels_assignable(*, access: MerchantAccess, sub_merchant=None) -> list[Channel]:
+    """What the sub-merchant form offers: the agency's own live channels that no sub-merchant
+    has, and every channel already assigned to ``sub_merchant`` (when editing it). Whether a
+    choice may be taken is ``services.channels_assign_set``'s to say, not this list's."""
+    if access.merchant.is_sub_merchant:
+        return []
+    free = Q(mode=Mode.LIVE, assigned_to__isnull=True)
+    if sub_merchant is not None:
+        free |= Q(assigned_to=sub_merchant)
+    return list(Channel.objects.filter(free, merchant=access.merchant).defer("credentials_encrypted")
+                .order_by("mode", "provider", "name", "id"))
+
+
+def channels_assigned_to(*, sub_merchant_ids: list[int]) -> dict[int, list[Channel]]:
+    """The channels assigned to each of these sub-merchants, in one query (the Sub-merchants
+    list), without credentials."""
+    assigned: dict[int, list[Channel]] = {pk: [] for pk in sub_merchant_ids}
+    for channel in (Channel.objects.filter(assigned_to_id__in=sub_merchant_ids)
+                    .defer("credentials_encrypted").order_by("mode", "provider", "name", "id")):
+        assigned[channel.assigned_to_id].append(channel)
+    return assigned
+
+
+def channels_of_sub_merchant(*, sub_merchant) -> tuple[list[Channel], list[Channel]]:
+    """(the channels its agency assigned to it, the channels it owns), without credentials:
+    what deleting a sub-merchant gives back to the agency and what goes with it."""
+    rows = list(Channel.objects.filter(Q(assigned_to=sub_merchant) | Q(merchant=sub_merchant))
+                .defer("credentials_encrypted").order_by("mode", "provider", "name", "id"))
+    return ([c for c in rows if c.merchant_id != sub_merchant.pk],
+            [c for c in rows if c.merchant_id == sub_merchant.pk])
+
+
 def channels_for_api(*, merchant_id: int) -> list[dict]:
     """The merchant's enabled channels as ``GET /users/pg`` lists them (its own and those
     assigned to it), test ones with ``sandbox: true``; a disabled channel is never offered to

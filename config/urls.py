@@ -1,6 +1,7 @@
 """Every URL, each area through its own ``urls.py``. A merchant's pages live under
 ``m/<merchant_code>/``: the one door (``console.tenancy.access.merchant_view``) reads the code."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -21,3 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("m/<str:merchant_code>/", include(merchant_pages)),
 ]
+
+# A developer's machine only (local settings): the mail kept in var/mail/, at /local/outbox/.
+if settings.PGCONSOLE_LOCAL_OUTBOX:
+    urlpatterns.append(path("local/", include("console.ops.local_urls")))

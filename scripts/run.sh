@@ -1,29 +1,58 @@
 #!/usr/bin/env bash
 # Runs the console (Django's development server) and a Celery worker with an
-# embedded beat, prints where to go, and stops both cleanly on Ctrl-C.
+# embedded beat, prints where to go, and stops both cleanly on Ctrl-C (exit status 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
 HOST=${HOST:-127.0.0.1}
-mkdir -p var
+VAR_DIR=${PGCONSOLE_VAR_DIR:-var}
 
-"$PY" -m celery -A config worker --beat --schedule var/celerybeat-schedule \
+# Ctrl-C must reach this script. A shell started with SIGINT ignored (by a launcher that
+# ignores it, or `make run &` from another script) cannot trap it, yet the worker installs
+# its own handler and still stops on Ctrl-C (with exit status 1, as Celery does on SIGINT):
+# the script took that clean stop for a crash and failed, and make printed
+# "make: *** [Makefile:…: run] Error 1". So start again with SIGINT restored.
+if [ "$(trap -p INT)" = "trap -- '' SIGINT" ] && [ -z "${PGCONSOLE_RUN_SIGINT_RESTORED:-}" ]; then
+  export PGCONSOLE_RUN_SIGINT_RESTORED=1
+  exec "$PY" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp("bash", ["bash", *sys.argv[1:]])' "$PWD/scripts/run.sh" "$@"
+fi
+unset PGCONSOLE_RUN_SIGINT_RESTORED
+
+stopping=""
+stop() {
+  # Once, and to the end: a second Ctrl-C while stopping goes to the worker alone (Celery
+  # then ends its running tasks at once) and does not cut this stop short.
+  [ -z "$stopping" ] || return 0
+  stopping=1
+  trap '' INT TERM
+  trap - EXIT
+  echo
+  echo "Stopping the console and the worker..."
+  # Every process this script started (its jobs), also one started an instant before a
+  # Ctrl-C that came before its pid was noted.
+  local running
+  running=$(jobs -p)
+  if [ -n "$running" ]; then
+    # shellcheck disable=SC2086  # one pid a word
+    kill -TERM $running 2>/dev/null || true
+    wait $running 2>/dev/null || true
+  fi
+  echo "Stopped."
+}
+# Set before the processes start, so that no Ctrl-C can leave one of them behind. Stopped
+# on request (Ctrl-C, SIGTERM) is a clean end: exit 0, whatever the processes answered.
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+
+mkdir -p "$VAR_DIR"
+"$PY" -m celery -A config worker --beat --schedule "$VAR_DIR/celerybeat-schedule" \
   --loglevel INFO --concurrency 4 --hostname "${WORKER_NAME:-worker.local}@%h" &
 worker=$!
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
 web=$!
-
-stop() {
-  trap - INT TERM EXIT
-  echo
-  echo "Stopping the console and the worker..."
-  kill -TERM "$web" "$worker" 2>/dev/null || true
-  wait "$web" "$worker" 2>/dev/null || true
-  echo "Stopped."
-}
-trap 'stop; exit 0' INT TERM
-trap stop EXIT
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
@@ -43,10 +72,22 @@ if ! alive "$web" || ! alive "$worker"; then
   exit 1  # the EXIT trap stops the one still running
 fi
 
+if [ -n "${EMAIL_URL:-}${DJANGO_EMAIL_BACKEND:-}" ]; then
+  mail="Mail it sends:           by EMAIL_URL / DJANGO_EMAIL_BACKEND"
+else
+  mail="Mail it sent (outbox):   http://$HOST:$PORT/local/outbox/ (log in), one file a message in $VAR_DIR/mail/"
+fi
+case "${DJANGO_DEBUG:-}" in
+  1|true|True|yes|on) debug="Django's debug pages (DJANGO_DEBUG is on)" ;;
+  *) debug="the console's own (DJANGO_DEBUG=1 make run shows Django's debug pages)" ;;
+esac
+
 cat <<MSG
 
   PG Console is running:   http://$HOST:$PORT/
   Django admin (staff):    http://$HOST:$PORT/admin/
+  $mail
+  Error pages:             $debug
 
   Demo logins (password: DEMO_PASSWORD if you set it, else the one printed when the demo was seeded):
     owner@demo.test  admin@demo.test  manager@demo.test  developer@demo.test  viewer@demo.test

@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from console.api.services.api_keys import api_key_create
+from console.api.services.api_keys import api_key_check, api_key_create
+from console.api.views import SHOWN_SECRET
 from console.models import ApiKey
 from console.tenancy.audit import Actor
 
@@ -19,7 +20,9 @@ def test_create_shows_the_secret_once(client, agency, owner):
     page = client.get(url(agency)).content.decode()
     for words in ("API keys", "Create API key", agency.code, "No API key yet."):
         assert words in page
-    response = client.post(url(agency), {"name": "order server", "expires_on": "2099-12-31"})
+    posted = client.post(url(agency), {"name": "order server", "expires_on": "2099-12-31"})
+    assert posted.status_code == 302 and posted["Location"] == url(agency)  # post/redirect/get
+    response = client.get(posted["Location"])
     html = response.content.decode()
     key = ApiKey.objects.get(merchant=agency)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
@@ -28,6 +31,49 @@ def test_create_shows_the_secret_once(client, agency, owner):
     assert len(secret) == 80 and secret not in key.secret_hash
     again = client.get(url(agency)).content.decode()
     assert key.key in again and secret not in again and "2099-12-31" in again
+
+
+def test_a_reload_after_create_shows_no_secret_and_creates_nothing(client, agency, owner):
+    client.force_login(owner)
+    posted = client.post(url(agency), {"name": "order server"})
+    assert posted.status_code == 302 and not posted.content  # a redirect, no page of its own
+    kept = client.session[SHOWN_SECRET]
+    first = client.get(url(agency))
+    secret = first.content.decode().split('data-copy="', 3)[-1].split('"')[0]
+    assert len(secret) == 80 and secret not in kept  # the session kept it encrypted
+    assert SHOWN_SECRET not in client.session  # taken out by the first GET
+    reload = client.get(url(agency))  # F5 on the page that showed it
+    assert reload.status_code == 200 and secret not in reload.content.decode()
+    assert "shown only now" not in reload.content.decode()
+    assert ApiKey.objects.filter(merchant=agency).count() == 1
+    assert api_key_check(ApiKey.objects.get().key, secret) is not None
+
+
+def test_a_reload_after_reissue_rotates_nothing(client, agency, owner):
+    issued = api_key_create(actor=Actor(), merchant=agency, name="k")
+    client.force_login(owner)
+    posted = client.post(url(agency, "api_key_reissue", key_id=issued.api_key.pk))
+    assert posted.status_code == 302 and posted["Location"] == url(agency)
+    shown = client.get(posted["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    secret = shown.content.decode().split('data-copy="', 3)[-1].split('"')[0]
+    issued.api_key.refresh_from_db()
+    version = issued.api_key.secret_version
+    reload = client.get(url(agency))
+    assert secret not in reload.content.decode() and "shown only now" not in reload.content.decode()
+    issued.api_key.refresh_from_db()
+    assert issued.api_key.secret_version == version == 2
+    assert api_key_check(issued.api_key.key, secret) is not None
+    assert api_key_check(issued.api_key.key, issued.secret) is None
+
+
+def test_a_kept_secret_is_shown_only_on_its_own_merchants_page(client, agency, owner):
+    other = make_sub_merchant(agency, "S02")
+    client.force_login(owner)
+    client.post(url(agency), {"name": "order server"})
+    page = client.get(url(other)).content.decode()  # another page of the console first
+    assert "shown only now" not in page
+    assert "shown only now" not in client.get(url(agency)).content.decode()  # and not later
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -46,7 +92,8 @@ def test_bad_input_is_a_400_and_nothing_is_created(client, agency, owner, data, 
 def test_reissue_and_revoke_from_the_page(client, agency, owner):
     issued = api_key_create(actor=Actor(), merchant=agency, name="k")
     client.force_login(owner)
-    response = client.post(url(agency, "api_key_reissue", key_id=issued.api_key.pk))
+    response = client.post(url(agency, "api_key_reissue", key_id=issued.api_key.pk), follow=True)
+    assert response.redirect_chain == [(url(agency), 302)]
     assert response.status_code == 200 and "shown only now" in response.content.decode()
     assert issued.secret not in response.content.decode()
     assert client.get(url(agency, "api_key_reissue", key_id=issued.api_key.pk)).status_code == 405

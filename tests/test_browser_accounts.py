@@ -4,6 +4,7 @@ accept, log in; and a role change that takes effect at the member's next request
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -104,10 +105,11 @@ def test_a_role_change_takes_effect_at_the_next_request(page, browser, live_serv
     expect(page.get_by_text(f"{admin.email} is now Viewer.")).to_be_visible()
     assert Membership.objects.get(operator=admin).role == "viewer"
 
-    member.reload()  # the very next request
+    member.reload()  # the very next request: a viewer reads the page, and changes nothing
+    expect(member.get_by_text("You can see this page; only an owner or the admin can change it.")).to_be_visible()
+    expect(member.get_by_role("button", name="Send invitation")).to_have_count(0)
+    member.goto(reverse("channels:new", kwargs={"merchant_code": agency.code}))  # an admin's, not a viewer's
     expect(member.get_by_role("heading", name="Not allowed")).to_be_visible()
-    member.goto("/")
-    expect(member.get_by_role("link", name="Accounts")).to_have_count(0)
 
     # Removing asks first, then the member loses the merchant at once.
     page.once("dialog", lambda dialog: dialog.accept())

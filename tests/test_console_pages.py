@@ -38,12 +38,52 @@ def test_overview_shows_code_sub_merchants_and_members(client, agency, owner):
     assert "Owner" in html and "Viewer" in html
 
 
-def test_developer_does_not_see_the_member_list(client, agency, owner):
+def test_developer_sees_the_member_list(client, agency, owner):
     developer = make_member(agency, "developer")
     client.force_login(developer)
     html = client.get(reverse("console:overview", kwargs={"merchant_code": agency.code})).content.decode()
-    assert owner.email not in html
+    assert owner.email in html  # the accounts are shown read-only to a developer
     assert agency.code in html
+
+
+# Each link of the menu: its label, its URL name, and whether it is an agency's page only.
+NAV_LINKS = [
+    ("Channels", "channels:list", False), ("Webhooks", "webhooks:settings", False),
+    ("API keys", "console:api_keys", False), ("Whitelist", "console:whitelist", False),
+    ("Accounts", "console:accounts", False), ("Sub-merchants", "console:sub_merchants", True),
+    ("Audit log", "console:audit_log", False),
+]
+
+
+def _nav(html: str) -> str:
+    start = html.index('aria-label="Console navigation"')
+    return html[start:html.index("</nav>", start)]
+
+
+@pytest.mark.parametrize(("role", "on_sub"), [
+    ("owner", False), ("admin", False), ("manager", False), ("developer", False), ("viewer", False),
+    ("manager", True), ("viewer", True),
+])
+def test_the_menu_links_exactly_the_pages_the_role_opens_and_no_empty_heading(client, agency, role, on_sub):
+    sub = make_sub_merchant(agency, "SEL")
+    merchant = sub if on_sub else agency
+    client.force_login(make_member(merchant, role))
+    nav = _nav(client.get(reverse("console:overview", kwargs={"merchant_code": merchant.code})).content.decode())
+    for label, name, agency_only in NAV_LINKS:
+        url = reverse(name, kwargs={"merchant_code": merchant.code})
+        opens = client.get(url).status_code == 200 and not (agency_only and on_sub)
+        assert (f'href="{url}"' in nav) is opens, (role, on_sub, label)
+    # Every heading has at least one link under it.
+    for heading in re.findall(r'fw-semibold px-3 mb-1">([^<]+)</div>\s*<ul[^>]*>(.*?)</ul>', nav, re.S):
+        assert "nav-link" in heading[1], heading[0]
+    assert nav.count('fw-semibold px-3 mb-1">') == len(re.findall(r'fw-semibold px-3 mb-1">[^<]+</div>\s*<ul', nav))
+
+
+def test_a_developer_menu_has_no_audit_log(client, agency):
+    client.force_login(make_member(agency, "developer"))
+    nav = _nav(client.get(reverse("console:overview", kwargs={"merchant_code": agency.code})).content.decode())
+    assert ">Accounts<" in nav and ">API keys<" in nav and ">Administration<" in nav
+    assert ">Audit log<" not in nav
 
 
 def test_navigation_holds_every_area(client, agency, owner):

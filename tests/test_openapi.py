@@ -6,8 +6,8 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, assume, settings
 
 from console.api.services.api_keys import api_key_create, token_issue
 from console.tenancy.audit import Actor
@@ -16,6 +16,7 @@ from .factories import make_channel, make_merchant, make_sub_merchant
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 CURRENT = {}
+FIXTURE_TIER = "ABC"  # the description's example for GET, PUT and DELETE
 
 
 @schema.auth(refresh_interval=None)  # a fresh token per test: each test has its own database
@@ -42,7 +43,7 @@ def keep_db_connection():
 @pytest.fixture
 def token(db, keep_db_connection):
     merchant = make_merchant("OpenAPI")
-    make_sub_merchant(merchant, "ABC")
+    make_sub_merchant(merchant, FIXTURE_TIER)
     make_channel(merchant, mid="A52Q7", name="KCP")
     issued = api_key_create(actor=Actor(), merchant=merchant, name="schemathesis")
     CURRENT["token"] = token_issue(issued.api_key).token
@@ -53,10 +54,26 @@ def token(db, keep_db_connection):
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_api_answers_as_described(case, token):  # one token for all examples of an operation
-    case.call_and_validate()
+    # Adding the fixture's own tier is a taken code by construction, answered 400 as i'mport
+    # does (a state the description cannot express; tests/test_rest_tiers.py checks it).
+    assume(not (case.method == "POST" and (case.path_parameters or {}).get("tier_code") == FIXTURE_TIER))
+    # Each example starts from the fixture's data: a tier one example adds (POST /tiers/XYZ)
+    # would otherwise be "taken" for the next, and hypothesis replays examples to shrink them.
+    with transaction.atomic():
+        case.call_and_validate()
+        transaction.set_rollback(True)
 
 
 def test_the_description_is_served(client):
     spec = client.get("/api/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/users/getToken", "/users/pg", "/tiers/{tier_code}"}
+
+
+def test_the_tier_operations_are_described(client):
+    tiers = client.get("/api/openapi.json").json()["paths"]["/tiers/{tier_code}"]
+    assert set(tiers) == {"get", "post", "put", "delete"}
+    for method in ("post", "put"):
+        form = tiers[method]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert form["required"] == ["tier_name"]
+    assert tiers["get"]["parameters"][0]["schema"]["pattern"] == "^[A-Z0-9]{3}$"

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -40,11 +41,14 @@ def _env(var_dir, port, worker_name):
     return env
 
 
-def _start(var_dir, port):
+def _start(var_dir, port, *, sigint_ignored=False):
     name = f"runtest-{uuid.uuid4().hex[:10]}"
+    # sigint_ignored: started as a launcher that ignores SIGINT would start it (the shell then
+    # cannot trap Ctrl-C, while the worker still reacts to it).
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=_env(var_dir, port, name),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=ignore)
     return proc, name
 
 
@@ -110,3 +114,67 @@ def test_when_the_worker_dies_the_web_server_is_stopped_and_the_script_fails(var
     assert subprocess.run(["pgrep", "-f", f"runserver --noreload 127.0.0.1:{port}"],
                           capture_output=True).returncode == 1  # none left
 
+
+def _web_left(port) -> bool:
+    return subprocess.run(["pgrep", "-f", f"runserver --noreload 127.0.0.1:{port}"],
+                          capture_output=True).returncode == 0
+
+
+def _start_until_banner(var_dir, port, **kw):
+    """Start the script and wait until it printed its banner (both processes up); its output
+    is collected by a thread into the list returned."""
+    proc, name = _start(var_dir, port, **kw)
+    lines: list[str] = []
+    proc.reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    proc.reader.start()
+    deadline = time.monotonic() + 90
+    while not any("Press Ctrl-C" in line for line in lines):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError("no banner:\n" + "".join(lines))
+        time.sleep(0.2)
+    return proc, name, lines
+
+
+def _end(proc, lines) -> tuple[int, str]:
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("run.sh did not stop:\n" + "".join(lines)) from None
+    proc.reader.join(timeout=10)  # until the pipe closes: every line is in
+    return code, "".join(lines)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "ctrl-c twice", "ctrl-c, SIGINT ignored at start"])
+def test_ctrl_c_stops_both_and_exits_0(var_dir, how):
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground group (make, this script, the
+    server, the worker): a clean stop, so exit 0 and make prints no "Error 1". Also when the
+    script was started with SIGINT ignored (it cannot trap it then, while the worker still
+    stops on it with status 1), and when Ctrl-C is pressed again while stopping."""
+    port = _free_port()
+    proc, name, lines = _start_until_banner(var_dir, port, sigint_ignored=how.endswith("ignored at start"))
+    os.killpg(proc.pid, signal.SIGINT)
+    if how == "ctrl-c twice":
+        time.sleep(0.3)  # while it is stopping
+        os.killpg(proc.pid, signal.SIGINT)
+    code, out = _end(proc, lines)
+    assert code == 0, out
+    assert out.rstrip().endswith("Stopped."), out
+    assert "unexpectedly" not in out and "did not start" not in out
+    assert _left_behind(name) == [], out
+    assert not _web_left(port), out
+
+
+def test_the_banner_says_where_mail_goes_and_how_to_debug(var_dir):
+    port = _free_port()
+    proc, name, lines = _start_until_banner(var_dir, port)
+    worker = _left_behind(name)  # still running: the worker's command line
+    os.kill(proc.pid, signal.SIGTERM)  # `kill <pid of run.sh>`: it stops both
+    code, out = _end(proc, lines)
+    assert code == 0, out
+    assert f"http://127.0.0.1:{port}/local/outbox/" in out and f"{var_dir}/mail/" in out
+    assert "Error pages:             the console's own (DJANGO_DEBUG=1 make run shows" in out
+    # beat keeps its schedule in the var folder it was given, not in the checkout's var/
+    assert any(f"--schedule {var_dir}/celerybeat-schedule" in line for line in worker), worker

@@ -31,7 +31,7 @@ def test_agency_membership_reaches_its_sub_merchants(tree):
 
 def test_sub_merchant_membership_reaches_only_that_sub_merchant(tree):
     op = make_member(tree["seoul"], "manager")
-    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "manager"
+    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "sub_manager"
     for key in ("agency", "busan", "other"):
         with pytest.raises(Http404):
             merchant_access_get(operator=op, code=tree[key].code)
@@ -40,7 +40,7 @@ def test_sub_merchant_membership_reaches_only_that_sub_merchant(tree):
 def test_stronger_of_two_memberships_counts(tree):
     op = make_member(tree["agency"], "viewer")
     make_member(tree["seoul"], "manager", operator=op)
-    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "manager"
+    assert merchant_access_get(operator=op, code=tree["seoul"].code).role == "sub_manager"
     assert merchant_access_get(operator=op, code=tree["busan"].code).role == "viewer"
     assert merchant_access_get(operator=op, code=tree["agency"].code).role == "viewer"
 
@@ -91,3 +91,30 @@ def test_members_of_sub_merchant_include_agency_members(tree):
     ]
     busan_access = merchant_access_get(operator=agency_owner, code=tree["busan"].code)
     assert tier_manager not in [r.membership.operator for r in members_of(access=busan_access)]
+
+
+def test_two_memberships_on_one_merchant_allow_what_both_allow(tree):
+    from console.tenancy.roles import Perm
+
+    op = make_member(tree["agency"], "developer")
+    make_member(tree["seoul"], "manager", operator=op)
+    seoul = merchant_access_get(operator=op, code=tree["seoul"].code)
+    assert seoul.role == "sub_manager" and seoul.role_label == "Sub-merchant Manager"
+    assert seoul.can(Perm.EDIT_INTEGRATION)  # the agency's Developer
+    assert seoul.can(Perm.MANAGE_ACCOUNTS) and seoul.can(Perm.VIEW_AUDIT)  # the sub-merchant's Manager
+    assert not seoul.can(Perm.MANAGE_API_KEYS)
+    busan = merchant_access_get(operator=op, code=tree["busan"].code)
+    assert busan.role == "developer" and not busan.can(Perm.MANAGE_ACCOUNTS) and not busan.can(Perm.VIEW_AUDIT)
+
+
+def test_the_switcher_and_the_door_agree_on_every_role(tree):
+    from console.accounts.services.members import sender_role
+
+    op = make_member(tree["agency"], "viewer")
+    make_member(tree["seoul"], "manager", operator=op)
+    entries = operator_merchants(operator=op)
+    assert {e.merchant: e.role for e in entries} == {
+        tree["agency"]: "viewer", tree["seoul"]: "sub_manager", tree["busan"]: "viewer"}
+    for entry in entries:
+        assert merchant_access_get(operator=op, code=entry.merchant.code).role == entry.role
+        assert sender_role(op, entry.merchant) == entry.role  # the authority an invitation carries

@@ -3,7 +3,10 @@
 For each URL that names a merchant:
 - another merchant's code answers 404 (for GET and POST alike), whatever the role;
 - an object of another merchant, reached through one's own merchant, answers 404;
-- a role without the view's permission answers 403; a role with it does not;
+- a role without the view's permission answers 403; a role with it does not; a page whose
+  POST needs more (``post_perm``) answers 403 to a POST from a role without it;
+- every role is walked: the agency's five, on the agency and (through it) its sub-merchant,
+  and a sub-merchant's own two (``AccessRole.SUB_MANAGER``, ``SUB_VIEWER``) on theirs;
 - an anonymous visitor is sent to the login page.
 
 A new page is covered as soon as it is routed. If it takes a URL parameter this
@@ -13,7 +16,7 @@ test does not know, the test fails and asks for a factory in ``PARAMETERS``.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from console.tenancy.roles import Role, role_allows
+from console.tenancy.roles import Role, access_role, role_allows
 
 from .factories import make_channel, make_member, make_merchant, make_sub_merchant
 
@@ -71,17 +74,17 @@ def _invitation_id(merchant):
                              role="viewer", actor_role="owner").pk
 
 
-def _tier_code(merchant):
-    if merchant.is_sub_merchant:  # a sub-merchant has no sub-merchants; any code is someone else's
-        return _tier_code(merchant.parent)
-    _tier_code.n = getattr(_tier_code, "n", 0) + 1
-    return make_sub_merchant(merchant, f"W{_tier_code.n % 100:02d}").tier_code
+def _sub_merchant_id(merchant):
+    if merchant.is_sub_merchant:  # a sub-merchant has no sub-merchants; any id is someone else's
+        return _sub_merchant_id(merchant.parent)
+    _sub_merchant_id.n = getattr(_sub_merchant_id, "n", 0) + 1
+    return make_sub_merchant(merchant, f"W{_sub_merchant_id.n % 100:02d}").pk
 
 
 PARAMETERS: dict[str, callable] = {
     "member_id": _member_id,
     "invitation_id": _invitation_id,
-    "tier_code": _tier_code,
+    "sub_merchant_id": _sub_merchant_id,
     "key_id": _key_id,
     "channel_key": _channel_key,
     "secret_id": _secret_id,
@@ -89,7 +92,7 @@ PARAMETERS: dict[str, callable] = {
 }
 # Objects a sub-merchant never owns (its agency's keys act for it): routes taking them are
 # walked for agencies only; for a sub-merchant every such id is someone else's (404).
-AGENCY_ONLY = {"key_id", "tier_code"}
+AGENCY_ONLY = {"key_id", "sub_merchant_id"}
 # Parameters that are values, not another merchant's objects.
 VALUES: dict[str, callable] = {"mode": lambda merchant: "live"}
 
@@ -153,6 +156,13 @@ def world(db):
     return {"mine": mine, "mine_sub": mine_sub, "theirs": theirs, "theirs_sub": theirs_sub}
 
 
+def _check_post_perm(client, url, role, callback):
+    """A role that may open the page but lacks its ``post_perm`` is refused a POST (403)."""
+    post_perm = getattr(callback, "post_perm", None)
+    if post_perm is not None and role_allows(role, callback.required_perm) and not role_allows(role, post_perm):
+        assert client.post(url).status_code == 403, (url, role)
+
+
 def _kwargs(params, merchant_code, owner_merchant):
     kwargs = {"merchant_code": merchant_code}
     for param in params:
@@ -179,6 +189,7 @@ def test_route_by_role_and_tenant(client, world, role, name, params, callback):
             assert response.status_code in (200, 405), (url, response.status_code)
         else:
             assert response.status_code == 403, (url, response.status_code)
+        _check_post_perm(client, url, role, callback)
 
     for target in ("theirs", "theirs_sub"):
         url = reverse(name, kwargs=_kwargs(params, world[target].code, world[target]))
@@ -197,21 +208,25 @@ def test_route_by_role_and_tenant(client, world, role, name, params, callback):
         assert client.post(url).status_code == expected, url
 
 
+@pytest.mark.parametrize("stored_role", ["manager", "viewer"])  # a sub-merchant's own members' roles
 @pytest.mark.parametrize(
     ("name", "params", "callback"), MERCHANT_ROUTES, ids=[r[0] for r in MERCHANT_ROUTES]
 )
-def test_sub_merchant_operator_cannot_reach_agency_or_siblings(client, world, name, params, callback):
+def test_sub_merchant_operator_cannot_reach_agency_or_siblings(client, world, name, params, callback,
+                                                                stored_role):
     sibling = make_sub_merchant(world["mine"], "M02")
-    operator = make_member(world["mine_sub"], "manager")
+    operator = make_member(world["mine_sub"], stored_role)
     client.force_login(operator)
-    # A sub-merchant's own members are Manager or Viewer; take the stronger.
-    ok = client.get(reverse(name, kwargs=_kwargs(params, world["mine_sub"].code, world["mine_sub"])))
-    if not role_allows("manager", callback.required_perm):
+    role = access_role(stored_role, on_sub_merchant=True)  # Sub-merchant Manager or Viewer
+    url = reverse(name, kwargs=_kwargs(params, world["mine_sub"].code, world["mine_sub"]))
+    ok = client.get(url)
+    if not role_allows(role, callback.required_perm):
         assert ok.status_code == 403
     elif AGENCY_ONLY & set(params):
         assert ok.status_code == 404
     else:
         assert ok.status_code in (200, 405)
+        _check_post_perm(client, url, role, callback)
     for target in (world["mine"], sibling, world["theirs"]):
         url = reverse(name, kwargs=_kwargs(params, target.code, target))
         assert client.get(url).status_code == 404, url

@@ -428,7 +428,9 @@ def test_policy_sends_an_owner_to_set_up_at_next_login_and_nowhere_else(client, 
     assert key32 in bad.content.decode()  # the same key, to try again
     unthrottle(device)
 
-    done = client.post(ENROL, {"code": code(key_bytes(key32)), "next": overview})
+    posted = client.post(ENROL, {"code": code(key_bytes(key32)), "next": overview})
+    assert posted.status_code == 302 and location(posted) == SETTINGS  # post/redirect/get
+    done = client.get(SETTINGS)
     assert done.status_code == 200 and "no-store" in done["Cache-Control"]
     html = done.content.decode()
     shown = re.findall(r"\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}\b", html)
@@ -516,7 +518,9 @@ def test_staff_with_the_setting_set_up_two_factor_before_the_admin(client, setti
     assert location(response) == f"{ENROL}?next=%2Fadmin%2F"
     client.get(ENROL)
     key = tfd.device_key(TwoFactorDevice.objects.get(user=staff))
-    assert client.post(ENROL, {"code": code(key), "next": "/admin/"}).status_code == 200
+    done = client.post(ENROL, {"code": code(key), "next": "/admin/"}, follow=True)
+    assert done.redirect_chain == [(SETTINGS, 302)] and done.status_code == 200
+    assert 'href="/admin/"' in done.content.decode()  # "I have saved them — continue"
     assert client.get("/admin/").status_code == 200
 
     # Next time: the code, then the admin.
@@ -692,7 +696,9 @@ def test_regenerate_from_the_settings_page(client, enrolled):
     client.post(VERIFY, {"code": code(key)})
     bad = client.post(REGENERATE, {"code": "12345"})
     assert bad.status_code == 400 and "6-digit code" in bad.content.decode()
-    response = client.post(REGENERATE, {"code": code(key, 1)})
+    posted = client.post(REGENERATE, {"code": code(key, 1)})
+    assert posted.status_code == 302 and location(posted) == SETTINGS  # post/redirect/get
+    response = client.get(SETTINGS)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     shown = re.findall(r"\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}\b", response.content.decode())
     assert len(set(shown)) == 10 and set(shown).isdisjoint(old_codes)
@@ -813,7 +819,8 @@ def test_the_pages_carry_no_inline_script_or_style(client, enrolled):
     log_in(client, operator)
     pages = [client.get(VERIFY), client.get(RECOVER)]
     client.post(VERIFY, {"code": code(key)})
-    pages += [client.get(SETTINGS), client.post(REGENERATE, {"code": code(key, 1)}), client.get(ENROL)]
+    pages += [client.get(SETTINGS), client.post(REGENERATE, {"code": code(key, 1)}, follow=True), client.get(ENROL)]
+    assert "Your recovery codes" in pages[-2].content.decode()
     for response in pages:
         assert response.status_code == 200
         html = response.content.decode()

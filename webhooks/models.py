@@ -55,6 +55,10 @@ class WebhookEndpoint(models.Model):
     def __str__(self):
         return f"{self.merchant} · {self.get_mode_display()} · {self.url or '—'}"
 
+    def audit_label(self) -> str:
+        """How audit rows name it: no translated word, so every reader sees it alike."""
+        return f"{self.merchant} · {self.mode} · {self.url or '—'}"
+
     @property
     def content_type_header(self) -> str:
         return ContentType(self.content_type).label
@@ -164,6 +168,10 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.message_id} ({self.get_status_display()})"
+
+    def audit_label(self) -> str:
+        """How audit rows name it: no translated word, so every reader sees it alike."""
+        return f"{self.message_id} · {self.event}"
 
     @property
     def is_final(self) -> bool:

@@ -33,7 +33,7 @@ def _render_page(request, access, forms=None, status=200):
             forms[view.mode] = EndpointForm(initial=initial, prefix=view.mode)
         view.form = forms[view.mode]
     return render(request, "webhooks/settings.html", {
-        "access": access, "nav": "webhooks", "data": data, "can_edit": access.can(Perm.EDIT_INTEGRATION),
+        "access": access, "nav": "webhooks", "data": data, "can_edit": access.can(Perm.EDIT_WEBHOOK),
         "retry_schedule": settings.WEBHOOK_RETRY_SCHEDULE,
     }, status=status)
 
@@ -43,7 +43,7 @@ def webhook_settings(request, access):
     return _render_page(request, access)
 
 
-@merchant_action(Perm.EDIT_INTEGRATION)
+@merchant_action(Perm.EDIT_WEBHOOK)
 def endpoint_save(request, access, mode):
     form = EndpointForm(request.POST, prefix=mode)
     if form.is_valid():
@@ -58,7 +58,7 @@ def endpoint_save(request, access, mode):
     return _render_page(request, access, forms={mode: form}, status=400)
 
 
-@merchant_action(Perm.EDIT_INTEGRATION)
+@merchant_action(Perm.EDIT_WEBHOOK)
 def send_test(request, access, mode):
     try:
         delivery, enqueued = services.delivery_send_test(
@@ -90,7 +90,7 @@ def delivery_result(request, access, message_id):
     })
 
 
-@merchant_action(Perm.EDIT_INTEGRATION)
+@merchant_action(Perm.EDIT_WEBHOOK)
 def own_webhook(request, access):
     try:
         services.sub_merchant_set_own_webhook(actor=Actor.from_request(request), merchant=access.merchant,
@@ -101,7 +101,7 @@ def own_webhook(request, access):
 
 
 @never_cache
-@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.secret_get)
+@merchant_action(Perm.EDIT_WEBHOOK, load=selectors.secret_get)
 def secret_reveal(request, access, found, mode, secret_id):
     endpoint, _secret = found
     try:
@@ -114,14 +114,14 @@ def secret_reveal(request, access, found, mode, secret_id):
     return response
 
 
-@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.endpoint_get)
+@merchant_action(Perm.EDIT_WEBHOOK, load=selectors.endpoint_get)
 def secret_rotate(request, access, endpoint, mode):
     services.secret_rotate(actor=Actor.from_request(request), endpoint=endpoint)
     messages.success(request, _("A new signing secret is active. The previous one keeps signing until it expires."))
     return HttpResponseRedirect(_page_url(access) + f"#endpoint-{mode}")
 
 
-@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.secret_get)
+@merchant_action(Perm.EDIT_WEBHOOK, load=selectors.secret_get)
 def secret_expire(request, access, found, mode, secret_id):
     endpoint, _secret = found
     try:
@@ -152,11 +152,11 @@ def delivery_detail(request, access, message_id):
     delivery = selectors.delivery_get(access=access, message_id=message_id, with_attempts=True)
     return render(request, "webhooks/delivery.html", {
         "access": access, "nav": "webhooks", "delivery": delivery, "attempts": list(delivery.attempts.all()),
-        "can_edit": access.can(Perm.EDIT_INTEGRATION),
+        "can_edit": access.can(Perm.EDIT_WEBHOOK),
     })
 
 
-@merchant_action(Perm.EDIT_INTEGRATION, load=selectors.delivery_get)
+@merchant_action(Perm.EDIT_WEBHOOK, load=selectors.delivery_get)
 def delivery_resend(request, access, delivery, message_id):
     try:
         delivery, enqueued = services.delivery_resend(actor=Actor.from_request(request), delivery=delivery)

@@ -250,7 +250,8 @@ PGCONSOLE_ENCRYPTION_KEYS = env.list("PGCONSOLE_ENCRYPTION_KEYS", default=[])
 
 # --- Email ------------------------------------------------------------------
 # Django 6.1 mailers. EMAIL_URL (e.g. smtp+tls://user:pass@smtp.example.com:587)
-# configures SMTP; local settings print mail to the console instead.
+# configures SMTP; local settings keep mail on the machine instead (console/ops/mail.py:
+# one readable file a message in PGCONSOLE_MAIL_DIR, listed at /local/outbox/).
 
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="PG Console <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -269,6 +270,10 @@ MAILERS = {
         },
     }
 }
+PGCONSOLE_MAIL_DIR = VAR_DIR / "mail"
+# The outbox page (/local/outbox/) is routed only when this is on: the local settings turn
+# it on; production and test settings never do (it is not read from the environment).
+PGCONSOLE_LOCAL_OUTBOX = False
 
 # --- Invitations ----------------------------------------------------------------
 # How long an invitation link works, and the address links in emails start with
@@ -382,6 +387,7 @@ LOGGING = {
     },
     "filters": {
         "redact_secrets": {"()": "console.ops.log_filters.RedactSecrets"},
+        "refusals_without_traceback": {"()": "console.ops.log_filters.RefusalsWithoutTraceback"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "handlers": {
@@ -397,8 +403,9 @@ LOGGING = {
         # Propagates to the root's handler; no second console handler of its own.
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
-        # Never log request bodies or headers: they carry credentials.
-        "django.request": {"level": "WARNING"},
+        # Never log request bodies or headers: they carry credentials. A refused request
+        # (403, 404) is one line: its traceback is the door's, not a fault, so it is dropped.
+        "django.request": {"level": "WARNING", "filters": ["refusals_without_traceback"]},
         "django.security": {"level": "WARNING"},
     },
 }

@@ -5,18 +5,36 @@ import secrets
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASES, PGCONSOLE_ENCRYPTION_KEYS, VAR_DIR, _private_dir, env
+from .base import (
+    DATABASES,
+    PGCONSOLE_ENCRYPTION_KEYS,
+    PGCONSOLE_MAIL_DIR,
+    VAR_DIR,
+    _private_dir,
+    env,
+)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# `make run` is how a newcomer meets the product: its own error pages (templates/404.html,
+# 403.html, 500.html), not Django's debug pages with URL lists and tracebacks. Developing,
+# DJANGO_DEBUG=1 make run turns the debug pages on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-key-do-not-use-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-MAILERS = {
-    "default": {
-        "BACKEND": env(
-            "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-        )
-    }
-}
+
+# Static files with DEBUG off and no collectstatic: whitenoise serves them from where they
+# are (static/, the Bootstrap package), and sees an edited file at the next request.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# Mail stays on this machine, readable: one decoded file a message in var/mail/, listed at
+# /local/outbox/ (console/ops/mail.py, console/ops/outbox.py). EMAIL_URL sends it by SMTP
+# instead; DJANGO_EMAIL_BACKEND picks any backend.
+PGCONSOLE_LOCAL_OUTBOX = True
+if env("DJANGO_EMAIL_BACKEND", default=""):
+    MAILERS = {"default": {"BACKEND": env("DJANGO_EMAIL_BACKEND")}}
+elif not env("EMAIL_URL", default=""):
+    MAILERS = {"default": {"BACKEND": "console.ops.mail.LocalMailBackend",
+                           "OPTIONS": {"directory": str(PGCONSOLE_MAIL_DIR)}}}
 
 
 # var/ holds this machine's sessions, encrypted secrets and their key: this user's only.

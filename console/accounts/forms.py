@@ -9,13 +9,14 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-from console.models import Merchant
+from console.models import Membership, Merchant
 from console.tenancy.client_ip import client_ip
 from console.tenancy.forms import ServiceErrorsMixin
 from console.tenancy.hashing import sha256_hex
 from console.tenancy.roles import Role
 
 log = logging.getLogger(__name__)
+MEMO_MAX = Membership._meta.get_field("memo").max_length
 
 # --- Logging in -------------------------------------------------------------------
 
@@ -92,19 +93,38 @@ class ThrottledPasswordResetForm(PasswordResetForm):
 # --- Accounts page -------------------------------------------------------------
 
 
+def _memo_field() -> forms.CharField:
+    """The memo as typed: the service trims it and says what is wrong (too long, HTML), so the
+    browser's limit is only a help."""
+    return forms.CharField(
+        label=_("Memo"), required=False, strip=False,
+        widget=forms.TextInput(attrs={"maxlength": MEMO_MAX, "autocomplete": "off"}),
+    )
+
+
 class InviteForm(ServiceErrorsMixin, forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label=_("Role"))
+    memo = _memo_field()
 
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in roles]
-        self.fields["role"].initial = roles[-1].value if roles else None  # the weakest role
+        field = self.fields["role"]
+        field.choices = [(r.value, r.label) for r in roles]
+        field.initial = roles[-1].value if roles else None  # the weakest role
+        # Only the roles the inviter may give are offered; say so for any other.
+        field.error_messages["invalid_choice"] = _(
+            "Select a valid choice. The roles you can give here: %(roles)s."
+        ) % {"roles": ", ".join(str(r.label) for r in roles)}
 
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class MemberMemoForm(forms.Form):
+    memo = _memo_field()
 
 
 class InvitationAcceptForm(ServiceErrorsMixin, forms.Form):
@@ -126,10 +146,26 @@ class InvitationAcceptForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
+class ChannelKeysField(forms.MultipleChoiceField):
+    """Channels chosen by their keys, shown as checkboxes. Which may be taken is
+    ``channels.services.channels_assign_set``'s to say, so every value passes here."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
 class SubMerchantForm(ServiceErrorsMixin, forms.Form):
-    """The sub-merchant's profile. The service validates (tier code format and uniqueness)."""
+    """The sub-merchant's profile and channels. The services validate (tier code format and
+    uniqueness, which channels it may be given)."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
+    channels = ChannelKeysField(
+        label=_("Payment channels it uses"), required=False,
+        help_text=_("This agency's live channels that no other sub-merchant uses. A channel "
+                    "serves one sub-merchant at a time."),
+    )
     tier_code = forms.CharField(
         label=_("Tier code"), max_length=3, min_length=3,
         help_text=_("Exactly 3 uppercase letters or digits, unique under this agency, e.g. A01. "
@@ -146,9 +182,26 @@ class SubMerchantForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Notify the agency's webhook endpoint instead of one of its own."),
     )
 
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [(c.channel_key, self.channel_label(c)) for c in channels]
+
+    @staticmethod
+    def channel_label(channel) -> str:
+        label = _("%(channel)s (%(mode)s)") % {"channel": channel, "mode": channel.get_mode_display()}
+        return label if channel.enabled else _("%(channel)s, disabled") % {"channel": label}
+
     @classmethod
-    def for_merchant(cls, merchant: Merchant, data=None):
-        return cls(data, initial={f: getattr(merchant, f) for f in cls.base_fields})
+    def for_merchant(cls, merchant: Merchant, data=None, *, channels=()):
+        initial = {f: getattr(merchant, f) for f in cls.base_fields if f != "channels"}
+        initial["channels"] = [c.channel_key for c in channels if c.assigned_to_id == merchant.pk]
+        return cls(data, initial=initial, channels=channels)
+
+    def service_values(self) -> dict:
+        """``cleaned_data`` as the services take it (the channels by ``channel_keys``)."""
+        values = dict(self.cleaned_data)
+        values["channel_keys"] = values.pop("channels")
+        return values
 
 
 class TwoFactorPolicyForm(forms.Form):

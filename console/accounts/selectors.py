@@ -5,10 +5,12 @@ sub-merchants. Anything of another merchant is a 404 here.
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from console.models import Membership, Merchant, Operator
+from console.models import AuditEvent, Invitation, Membership, Merchant, Mode, Operator
+from console.tenancy.audit import AuditAction
 from console.tenancy.roles import ROLE_RANK, Perm, Role, assignable_roles, may_manage_member
 from console.tenancy.selectors import MerchantAccess
 
@@ -84,11 +86,71 @@ def invitation_of(*, access: MerchantAccess, invitation_id: int):
     return invitation
 
 
-def sub_merchant_of(*, access: MerchantAccess, tier_code: str) -> Merchant:
-    """The agency's sub-merchant with this tier code, or 404 (a sub-merchant has none)."""
+SUB_MERCHANTS_PER_PAGE = 50
+SEARCH_MAX = 100  # characters of a search that count
+
+
+@dataclass(frozen=True)
+class SubMerchantRow:
+    sub: Merchant
+    channels: list  # the agency's channels assigned to it
+
+
+def sub_merchants_page(*, access: MerchantAccess, q: str = "", page=None) -> tuple[Page, list[SubMerchantRow]]:
+    """The Sub-merchants list: the agency's sub-merchants whose name or tier code contains
+    ``q`` (any case), by tier code, a page at a time, each with its assigned channels. A fixed
+    number of queries whatever the number of sub-merchants."""
+    from channels.selectors import channels_assigned_to
+
+    subs = sub_merchants_of(access=access)
+    q = (q or "").strip()[:SEARCH_MAX].replace("\x00", "")
+    if q:
+        subs = subs.filter(Q(name__icontains=q) | Q(tier_code__icontains=q))
+    page_obj = Paginator(subs.order_by("tier_code", "id"), SUB_MERCHANTS_PER_PAGE).get_page(page)
+    assigned = channels_assigned_to(sub_merchant_ids=[s.pk for s in page_obj.object_list])
+    return page_obj, [SubMerchantRow(s, assigned[s.pk]) for s in page_obj.object_list]
+
+
+def sub_merchant_of(*, access: MerchantAccess, sub_merchant_id: int) -> Merchant:
+    """The agency's sub-merchant with this id, or 404 (a sub-merchant has none)."""
     if access.merchant.is_sub_merchant:
         raise Http404
-    sub = access.merchant.sub_merchants.filter(tier_code=tier_code).first()
+    sub = access.merchant.sub_merchants.filter(pk=sub_merchant_id).first()
     if sub is None:
         raise Http404
     return sub
+
+
+def sub_merchant_deletion_of(*, access: MerchantAccess, sub_merchant_id: int) -> AuditEvent | None:
+    """The audit row of this agency's deletion of the sub-merchant with this id, if it was
+    deleted: what a second deletion (or an old tab) is told."""
+    if access.merchant.is_sub_merchant:
+        return None
+    return (AuditEvent.objects.filter(merchant=access.merchant, action=AuditAction.SUB_MERCHANT_DELETE,
+                                      target_type=Merchant._meta.label_lower, target_id=str(sub_merchant_id))
+            .order_by("-created_at").first())
+
+
+@dataclass(frozen=True)
+class SubMerchantDeletion:
+    """What deleting a sub-merchant does, for its confirmation page."""
+
+    members: list  # its own memberships: they lose access
+    invitations: list  # its open invitations: revoked
+    channels_returned: list  # the agency's channels assigned to it: back to the agency
+    own_live_channels: list  # its own live channels: deleted with it
+    own_test_channels: int  # its own test channels: deleted with it
+
+
+def sub_merchant_deletion_preview(*, access: MerchantAccess, sub: Merchant) -> SubMerchantDeletion:
+    from channels.selectors import channels_of_sub_merchant
+
+    assigned, own = channels_of_sub_merchant(sub_merchant=sub)
+    return SubMerchantDeletion(
+        members=list(sub.memberships.select_related("operator").order_by("operator__email")),
+        invitations=list(Invitation.objects.filter(merchant=sub, accepted_at__isnull=True,
+                                                   revoked_at__isnull=True).order_by("email")),
+        channels_returned=assigned,
+        own_live_channels=[c for c in own if c.mode == Mode.LIVE],
+        own_test_channels=sum(1 for c in own if c.mode != Mode.LIVE),
+    )

@@ -4,19 +4,19 @@ invitation. Thin views: forms collect; ``console.services`` and ``console.invita
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from console.accounts import services
 from console.accounts.forms import (
     InvitationAcceptForm,
     InviteForm,
+    MemberMemoForm,
     MemberRoleForm,
     OperatorLoginForm,
     ThrottledPasswordResetForm,
@@ -28,9 +28,6 @@ from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from console.tenancy.roles import Perm, Role, assignable_roles
-
-from .forms import SubMerchantForm
-from .selectors import sub_merchant_of, sub_merchants_of
 
 
 class LoginView(auth_views.LoginView):
@@ -64,17 +61,20 @@ def _invite_form(access, data=None) -> InviteForm:
 
 
 def _accounts_page(request, access, *, invite_form=None, status=200):
+    invite_form = invite_form or _invite_form(access)
     context = {
         "access": access, "nav": "accounts", "can_manage": access.can(Perm.MANAGE_ACCOUNTS),
+        "can_invite": access.can(Perm.INVITE_MEMBERS) and bool(invite_form.fields["role"].choices),
+        "can_set_two_factor": access.can(Perm.MANAGE_TWO_FACTOR_RULE),
         "members": members_of(access=access, viewer=request.user),
         "invitations": list(open_invitations_of(access=access)),
-        "invite_form": invite_form or _invite_form(access),
-        "max_developers": services.MAX_DEVELOPERS,
+        "invite_form": invite_form, "max_developers": services.MAX_DEVELOPERS,
+        "memo_max": services.MEMO_MAX,
     }
     return render(request, "console/accounts.html", context, status=status)
 
 
-@merchant_view(Perm.VIEW_ACCOUNTS, post_perm=Perm.MANAGE_ACCOUNTS)
+@merchant_view(Perm.VIEW_ACCOUNTS, post_perm=Perm.INVITE_MEMBERS)
 def accounts(request, access):
     if request.method != "POST":
         return _accounts_page(request, access)
@@ -84,7 +84,7 @@ def accounts(request, access):
             invitation = invitations.invitation_create(
                 actor=Actor.from_request(request), merchant=access.merchant,
                 email=form.cleaned_data["email"], role=form.cleaned_data["role"],
-                actor_role=access.role, origin=_origin(request),
+                memo=form.cleaned_data["memo"], actor_role=access.role, origin=_origin(request),
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -137,6 +137,20 @@ def member_role(request, access, member_id):
 
 
 @merchant_view(Perm.MANAGE_ACCOUNTS)
+def member_memo(request, access, member_id):
+    membership = membership_of(access=access, membership_id=member_id)
+    form = MemberMemoForm(request.POST or None)
+
+    def change():
+        form.is_valid()  # a text field: always valid; the service checks the memo
+        services.membership_set_memo(actor=Actor.from_request(request), membership=membership,
+                                     memo=form.cleaned_data.get("memo", ""), actor_role=access.role)
+
+    return _perform(request, access, change,
+                    gettext("Memo of %(email)s saved.") % {"email": membership.operator.email})
+
+
+@merchant_view(Perm.MANAGE_ACCOUNTS)
 def member_remove(request, access, member_id):
     membership = membership_of(access=access, membership_id=member_id)
     leaving = membership.operator_id == request.user.pk
@@ -179,7 +193,7 @@ def invitation_revoke(request, access, invitation_id):
     )
 
 
-@merchant_view(Perm.MANAGE_ACCOUNTS)
+@merchant_view(Perm.MANAGE_TWO_FACTOR_RULE)
 def two_factor_policy(request, access):
     form = TwoFactorPolicyForm(request.POST or None)
     required = form.is_valid() and form.cleaned_data["require_two_factor"]  # a checkbox
@@ -259,68 +273,4 @@ def invitation_accept(request):
                                         kwargs={"merchant_code": invitation.merchant.code}))
 
 
-# --- Sub-merchants page: the agency's tiers, added and edited by its owner and admin ----
-
-
-def _list_url(access) -> str:
-    return reverse("console:sub_merchants", kwargs={"merchant_code": access.merchant.code})
-
-
-def _list_page(request, access, *, form=None, status=200):
-    can_manage = access.can(Perm.MANAGE_ACCOUNTS) and not access.merchant.is_sub_merchant
-    return render(request, "console/sub_merchants.html", {
-        "access": access, "nav": "sub_merchants",
-        "sub_merchants": sub_merchants_of(access=access),
-        "can_manage": can_manage,
-        "form": form or SubMerchantForm(initial={"webhook_same_as_agency": True}),
-    }, status=status)
-
-
-@merchant_view(Perm.VIEW_ACCOUNTS, post_perm=Perm.MANAGE_ACCOUNTS)
-def sub_merchants(request, access):
-    if request.method != "POST":
-        return _list_page(request, access)
-    form = SubMerchantForm(request.POST)
-    if access.merchant.is_sub_merchant:
-        form.add_error(None, _("A sub-merchant cannot have sub-merchants of its own."))
-    elif form.is_valid():
-        try:
-            sub = services.sub_merchant_create(actor=Actor.from_request(request), agency=access.merchant,
-                                               **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Sub-merchant %(name)s (tier code %(tier)s) added. "
-                                        "Its test channels are ready.")
-                             % {"name": sub.name, "tier": sub.tier_code})
-            return HttpResponseRedirect(_list_url(access))
-    return _list_page(request, access, form=form, status=400)
-
-
-@merchant_view(Perm.VIEW_ACCOUNTS)
-def sub_merchant_edit(request, access, tier_code):
-    sub = sub_merchant_of(access=access, tier_code=tier_code)
-    can_manage = access.can(Perm.MANAGE_ACCOUNTS)
-    form = SubMerchantForm.for_merchant(sub)
-    status = 200
-    if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied
-        form = SubMerchantForm(request.POST, initial=form.initial)
-        if form.is_valid():
-            try:
-                sub = services.merchant_update(actor=Actor.from_request(request), merchant=sub,
-                                               **form.cleaned_data)
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Sub-merchant %(name)s saved.") % {"name": sub.name}
-                                 if form.has_changed() else _("Nothing changed."))
-                return HttpResponseRedirect(_list_url(access))
-        status = 400
-    if not can_manage:
-        for field in form.fields.values():
-            field.disabled = True
-    return render(request, "console/sub_merchant_edit.html", {
-        "access": access, "nav": "sub_merchants", "sub": sub, "form": form, "can_manage": can_manage,
-    }, status=status)
+# --- Sub-merchants page: console/accounts/sub_merchant_views.py ----------------------

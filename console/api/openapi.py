@@ -45,6 +45,40 @@ TIER_HEADER = {"name": "Tier", "in": "header", "required": False,
                "description": "Act for this sub-merchant of the agency (tier code).",
                "schema": {"type": "string", "pattern": "^[A-Z0-9]{3}$"}}
 
+TIER_CODE = {"type": "string", "pattern": "^[A-Z0-9]{3}$",
+             "description": "Exactly 3 uppercase letters or digits. A lower-case code is a 400 "
+                            "that says tier codes are upper case."}
+# A name: a non-space character, no control characters inside, spaces around it allowed (they
+# are trimmed); at most 100 characters as sent.
+_CC = "\\u0000-\\u001f\\u007f-\\u009f"
+TIER_NAME = {"type": "string", "minLength": 1, "maxLength": 100,
+             "pattern": f"^\\s*[^\\s{_CC}](?:[^{_CC}]*[^\\s{_CC}])?\\s*$",
+             "description": "The sub-merchant's name: at most 100 characters, no control "
+                            "characters; spaces around it are trimmed."}
+TIER_BODY = {"type": "object", "required": ["tier_name"], "properties": {"tier_name": TIER_NAME}}
+TIER = {"type": "object", "required": ["tier_code", "tier_name"],
+        "properties": {"tier_code": {"type": "string"}, "tier_name": {"type": "string"}}}
+
+
+def _tier_operation(operation_id: str, summary: str, description: str, *, example: str,
+                    body: bool = False, errors: tuple[str, ...]) -> dict:
+    operation = {
+        "operationId": operation_id, "summary": summary, "description": description,
+        "security": [{"token": []}],
+        "parameters": [{"name": "tier_code", "in": "path", "required": True, "schema": TIER_CODE,
+                        "example": example}, TIER_HEADER],
+        "responses": {
+            "200": {"description": "The tier", "content": {"application/json": {"schema": _envelope(TIER)}}},
+            **{status: ERROR for status in errors},
+        },
+    }
+    if body:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": TIER_BODY},
+            "application/x-www-form-urlencoded": {"schema": TIER_BODY}}}
+    return operation
+
+
 SPEC = {
     "openapi": "3.0.3",
     "info": {"title": "PG Console REST API (i'mport-compatible)", "version": "1.0.0"},
@@ -79,19 +113,28 @@ SPEC = {
                 "401": ERROR, "403": ERROR, "404": ERROR,
             },
         }},
-        "/tiers/{tier_code}": {"get": {
-            "operationId": "getTier",
-            "summary": "A sub-merchant of the caller",
-            "security": [{"token": []}],
-            "parameters": [{"name": "tier_code", "in": "path", "required": True, "schema": {"type": "string"}},
-                           TIER_HEADER],
-            "responses": {
-                "200": {"description": "The sub-merchant", "content": {"application/json": {"schema": _envelope({
-                    "type": "object", "required": ["tier_code", "tier_name"],
-                    "properties": {"tier_code": {"type": "string"}, "tier_name": {"type": "string"}}})}}},
-                "401": ERROR, "403": ERROR, "404": ERROR,
-            },
-        }},
+        "/tiers/{tier_code}": {
+            "get": _tier_operation(
+                "getTier", "A sub-merchant (tier) of the caller",
+                "The tier, or 404 if it is not the caller's (a call with the Tier header sees only "
+                "that tier).", example="ABC", errors=("400", "401", "403", "404")),
+            "post": _tier_operation(
+                "addTier", "Add a sub-merchant (tier) to the agency",
+                "The agency's own key only (with the Tier header: 403). 400 for a missing or "
+                "malformed tier_name, a malformed code or a code the agency already uses. The new "
+                "sub-merchant gets its test channels, as one added in the console does.",
+                example="XYZ", body=True, errors=("400", "401", "403", "404")),
+            "put": _tier_operation(
+                "updateTier", "Rename a sub-merchant (tier) of the agency",
+                "The agency's own key only (with the Tier header: 403); 404 for a tier that is not "
+                "the agency's.", example="ABC", body=True, errors=("400", "401", "403", "404")),
+            "delete": _tier_operation(
+                "deleteTier", "Delete a sub-merchant (tier) of the agency",
+                "As the console's Delete: its channels return to the agency, its own members lose "
+                "access, its open invitations are revoked, its tier code is free again. Answers "
+                "the deleted tier. The agency's own key only (with the Tier header: 403).",
+                example="ABC", errors=("400", "401", "403", "404")),
+        },
     },
 }
 

@@ -1,4 +1,5 @@
-"""The i'mport-compatible REST API: POST /users/getToken, GET /users/pg, GET /tiers/<code>.
+"""The i'mport-compatible REST API: POST /users/getToken, GET /users/pg, and the tiers
+(sub-merchants) at /tiers/<code>: GET, POST (add), PUT (rename), DELETE.
 
 Every answer is the i'mport envelope {"code", "message", "response"}, failures included:
 a non-zero code, a sentence, and 400/401/403/404/405/429. That holds for a wrong method
@@ -12,11 +13,23 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
+from django.http import JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from channels import selectors as channel_selectors
+from console.accounts.services.merchants import (
+    SubMerchantGone,
+    sub_merchant_create,
+    sub_merchant_delete,
+    sub_merchant_update,
+)
 from console.api.selectors import whitelist_allows
 from console.api.services.api_keys import (
     api_key_check,
@@ -24,10 +37,12 @@ from console.api.services.api_keys import (
     token_issue,
     touch_last_used,
 )
-from console.models import TIER_CODE_RE, Merchant
+from console.models import TIER_CODE_RE, ApiKey, Merchant
+from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 
 FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute
+TIER_NAME_MAX = Merchant._meta.get_field("name").max_length
 
 
 def envelope(response=None, *, code: int = 0, message: str | None = None, status: int = 200):
@@ -57,6 +72,8 @@ def rest_view(*methods: str):
             except RequestDataTooBig:
                 return _fail(400, "The body is too large: at most "
                                   f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+            except (TooManyFieldsSent, TooManyFilesSent, MultiPartParserError) as exc:
+                return _fail(400, f"The body could not be read: {exc}")
 
         return wrapped
 
@@ -70,13 +87,19 @@ def not_found(request, path=""):
 
 
 def _body(request) -> dict | None:
+    """The body as a dict: JSON, or a form (Django parses a form only for POST, so a PUT's is
+    read here; no body at all is an empty form). None when it is neither."""
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             return None
         return data if isinstance(data, dict) else None
-    return request.POST
+    if request.method == "POST":
+        return request.POST
+    if request.content_type == "application/x-www-form-urlencoded" or not request.body:
+        return QueryDict(request.body, encoding=request.encoding)
+    return None
 
 
 def _refused(merchant: Merchant, request):
@@ -112,41 +135,113 @@ def get_token(request):
                      "expired_at": int(issued.expires_at.timestamp())})
 
 
-def _authenticated(request):
-    """(merchant the call acts for, error response)."""
+def _authenticated(request) -> tuple[ApiKey | None, Merchant | None, JsonResponse | None]:
+    """(the key, the merchant the call acts for, error response)."""
     header = request.headers.get("Authorization", "").strip()
     token = header[7:].strip() if header.lower().startswith("bearer ") else header
     api_key = token_authenticate(token)
     if api_key is None:
-        return None, _fail(401, "The access token is missing, unknown or expired. Get one at /users/getToken.")
+        return None, None, _fail(401, "The access token is missing, unknown or expired. Get one at /users/getToken.")
     refused = _refused(api_key.merchant, request)
     if refused:
-        return None, refused
+        return None, None, refused
     merchant = api_key.merchant
     if "Tier" in request.headers:  # present means "act for this sub-merchant", even if blank
         tier = request.headers["Tier"]
         sub = merchant.sub_merchants.filter(tier_code=tier).first() if TIER_CODE_RE.fullmatch(tier) else None
         if sub is None:
-            return None, _fail(404, f"This merchant has no sub-merchant with the tier code {tier!r}.")
+            return None, None, _fail(404, f"This merchant has no sub-merchant with the tier code {tier!r}.")
         merchant = sub
-    return merchant, None
+    return api_key, merchant, None
 
 
 @rest_view("GET")
 def users_pg(request):
-    merchant, error = _authenticated(request)
+    _key, merchant, error = _authenticated(request)
     if error:
         return error
     return envelope(channel_selectors.channels_for_api(merchant_id=merchant.pk))
 
 
-@rest_view("GET")
+# --- Tiers: the same services, rules and audit rows as the Sub-merchants page -----------
+
+
+def _tier_json(sub: Merchant) -> dict:
+    return {"tier_code": sub.tier_code, "tier_name": sub.name}
+
+
+def _tier_code_problem(tier_code: str) -> str | None:
+    if TIER_CODE_RE.fullmatch(tier_code):
+        return None
+    shown = tier_code[:20]
+    if TIER_CODE_RE.fullmatch(tier_code.upper()):
+        return f"Tier codes are upper case: use /tiers/{tier_code.upper()}, not /tiers/{shown}."
+    return f"A tier code is exactly 3 uppercase letters or digits, e.g. A01, not {shown!r}."
+
+
+def _unknown_tier(tier_code: str):
+    return _fail(404, f"This merchant has no sub-merchant with the tier code {tier_code}.")
+
+
+def _refusal(exc) -> str:
+    """A service's ValidationError as one sentence, fields named as the API names them."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    names = {"name": "tier_name", "tier_code": "tier_code", "__all__": None}
+    return " ".join(f"{names.get(field, field)}: {message}" if names.get(field, field) else message
+                    for field, messages in exc.message_dict.items() for message in messages)
+
+
+def _tier_name(request) -> tuple[str | None, JsonResponse | None]:
+    data = _body(request)
+    if data is None:
+        return None, _fail(400, "The body must be JSON or a form (application/x-www-form-urlencoded) "
+                                "with tier_name.")
+    name = data.get("tier_name")
+    if name is not None and not isinstance(name, str):
+        return None, _fail(400, "tier_name must be a string: the sub-merchant's name.")
+    if not (name or "").strip():
+        return None, _fail(400, "tier_name is required: the sub-merchant's name.")
+    if len(name) > TIER_NAME_MAX:  # as sent, as the OpenAPI description says
+        return None, _fail(400, f"tier_name is too long: at most {TIER_NAME_MAX} characters "
+                                f"(it has {len(name)}).")
+    return name, None
+
+
+@rest_view("GET", "POST", "PUT", "DELETE")
 def tier(request, tier_code):
-    merchant, error = _authenticated(request)
+    """GET a tier of the caller; POST, PUT and DELETE only with an agency's own key (no Tier
+    header: a call acting for a sub-merchant gets 403). Another agency's tier is a 404."""
+    api_key, merchant, error = _authenticated(request)
     if error:
         return error
+    problem = _tier_code_problem(tier_code)
+    if problem:
+        return _fail(400, problem)
     agency = merchant.parent or merchant
-    sub = agency.sub_merchants.filter(tier_code=tier_code).first() if TIER_CODE_RE.fullmatch(tier_code) else None
-    if sub is None or (merchant.parent_id and merchant.pk != sub.pk):
-        return _fail(404, f"Unknown tier code {tier_code}.")
-    return envelope({"tier_code": sub.tier_code, "tier_name": sub.name})
+    sub = agency.sub_merchants.filter(tier_code=tier_code).first()
+    if request.method == "GET":
+        if sub is None or (merchant.parent_id and merchant.pk != sub.pk):
+            return _unknown_tier(tier_code)
+        return envelope(_tier_json(sub))
+    if merchant.parent_id:
+        return _fail(403, "Only the agency's own calls add, rename or delete its tiers: call "
+                          "without the Tier header.")
+    if request.method != "POST" and sub is None:
+        return _unknown_tier(tier_code)
+    actor = Actor(api_key=api_key, ip=client_ip(request))
+    try:
+        if request.method == "DELETE":
+            sub_merchant_delete(actor=actor, sub_merchant=sub)
+            return envelope(_tier_json(sub))
+        name, error = _tier_name(request)
+        if error:
+            return error
+        if request.method == "POST":
+            return envelope(_tier_json(sub_merchant_create(actor=actor, agency=agency, name=name,
+                                                           tier_code=tier_code)))
+        return envelope(_tier_json(sub_merchant_update(actor=actor, sub_merchant=sub, name=name)))
+    except (SubMerchantGone, Merchant.DoesNotExist):  # deleted by a call running alongside
+        return _unknown_tier(tier_code)
+    except ValidationError as exc:
+        return _fail(400, _refusal(exc))

@@ -1,4 +1,9 @@
-"""IDs & API keys page: the merchant code, and REST API keys whose secrets are shown once."""
+"""IDs & API keys page: the merchant code, and REST API keys whose secrets are shown once.
+
+Create API key and Reissue secret answer their POST with a redirect (post/redirect/get):
+the new secret waits in the session, encrypted, and the next GET of the page takes it out
+and shows it. A reload shows it no more and creates or rotates nothing.
+"""
 
 import datetime
 
@@ -10,22 +15,45 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from console.api.services.api_keys import NAME_MAX_LENGTH as API_KEY_NAME_MAX_LENGTH
 from console.api.services.api_keys import api_key_create, api_key_reissue, api_key_revoke
+from console.tenancy import shown_once
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
 
 from .selectors import api_key_of
-from .services.whitelist import MAX_RULES, whitelist_save
+from .services.whitelist import CIDR_MAX_LENGTH, MAX_RULES, MEMO_MAX_LENGTH, whitelist_save
+
+# The secret just issued, until the page that shows it is loaded once.
+SHOWN_SECRET = "console.api_keys.shown_secret"
 
 
-def _page(request, access, *, shown=None, errors=None, status=200):
+def _keep_shown(request, access, issued) -> HttpResponseRedirect:
+    """Keep the new secret for the next GET of the page, and redirect there."""
+    shown_once.keep(request, SHOWN_SECRET, {
+        "merchant": access.merchant.code, "key_id": issued.api_key.pk, "secret": issued.secret})
+    return HttpResponseRedirect(reverse("console:api_keys", kwargs={"merchant_code": access.merchant.code}))
+
+
+def _take_shown(request, access, keys) -> dict | None:
+    """The secret kept for this page, taken out of the session: shown once, never again."""
+    data = shown_once.take(request, SHOWN_SECRET)
+    if not data or data.get("merchant") != access.merchant.code:
+        return None
+    api_key = next((key for key in keys if key.pk == data.get("key_id")), None)
+    return {"api_key": api_key, "secret": data["secret"]} if api_key else None
+
+
+def _page(request, access, *, errors=None, status=200):
     merchant = access.merchant
     keys = [] if merchant.is_sub_merchant else list(merchant.api_keys.all())
+    shown = _take_shown(request, access, keys) if request.method == "GET" else None
     response = render(request, "console/api_keys.html", {
         "access": access, "nav": "api_keys", "keys": keys, "now": timezone.now(), "shown": shown,
         "can_manage": access.can(Perm.MANAGE_API_KEYS) and not merchant.is_sub_merchant,
         "errors": errors or {}, "form": request.POST if errors else {},
+        "name_max_length": API_KEY_NAME_MAX_LENGTH,
         "form_errors": (errors or {}).get("__all__", []),
     }, status=status)
     if shown:
@@ -52,7 +80,7 @@ def api_keys(request, access):
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         else:
-            return _page(request, access, shown=issued)
+            return _keep_shown(request, access, issued)
     return _page(request, access, errors=errors, status=400)
 
 
@@ -63,7 +91,7 @@ def api_key_reissue_view(request, access, api_key, key_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(reverse("console:api_keys", kwargs={"merchant_code": access.merchant.code}))
-    return _page(request, access, shown=issued)
+    return _keep_shown(request, access, issued)
 
 
 @merchant_action(Perm.MANAGE_API_KEYS, load=api_key_of)
@@ -93,32 +121,41 @@ def whitelist(request, access):
             errors, status = exc.message_dict, 400
         else:
             messages.success(request, _("Whitelist saved."))
-            for warning in result.warnings:
+            for warning in [*result.warnings, *result.hints]:
                 messages.warning(request, warning)
             return HttpResponseRedirect(reverse("console:whitelist", kwargs={"merchant_code": merchant.code}))
     elif request.method == "POST":
         raise PermissionDenied
     if status == 400:
-        rows = [(c, m) for c, m in zip(request.POST.getlist("cidr"), request.POST.getlist("memo"), strict=False)]
+        # The rules as typed, with their errors (keyed by the row's place in the POST); rows
+        # left empty are dropped, so that showing errors never piles up empty rows.
+        posted = zip(request.POST.getlist("cidr"), request.POST.getlist("memo"), strict=False)
+        rows = [(i, c, m) for i, (c, m) in enumerate(posted) if (c or "").strip() or (m or "").strip()]
         enabled = request.POST.get("enabled") == "on"
+        messages.error(request, _("Nothing was saved: fix what is marked below, then save again."))
     else:
-        rows = list(merchant.whitelist_rules.values_list("cidr", "memo"))
+        rows = [(i, c, m) for i, (c, m) in enumerate(merchant.whitelist_rules.values_list("cidr", "memo"))]
         enabled = merchant.whitelist_enabled
     if can_edit and len(rows) < MAX_RULES:
-        rows += [("", "")] * EMPTY_ROWS
+        rows += [(None, "", "")] * EMPTY_ROWS
     table = [
-        {"number": i + 1, "cidr": cidr, "memo": memo,
+        {"number": n + 1, "cidr": cidr, "memo": memo,
          "cidr_errors": errors.get(f"cidr-{i}", []), "memo_errors": errors.get(f"memo-{i}", [])}
-        for i, (cidr, memo) in enumerate(rows)
+        for n, (i, cidr, memo) in enumerate(rows)
     ]
     return render(request, "console/whitelist.html", {
         "access": access, "nav": "whitelist", "rows": table, "enabled": enabled, "can_edit": can_edit,
         "form_errors": errors.get("__all__", []), "enabled_errors": errors.get("enabled", []),
-        "max_rules": MAX_RULES,
+        "max_rules": MAX_RULES, **_whitelist_limits(),
     }, status=status)
 
 
 @merchant_view(Perm.EDIT_INTEGRATION)
 def whitelist_row(request, access):
     """One more empty rule row ("Add rule"), swapped in by htmx."""
-    return render(request, "console/_whitelist_row.html", {"row": {"cidr": "", "memo": ""}, "can_edit": True})
+    return render(request, "console/_whitelist_row.html", {"row": {"cidr": "", "memo": ""}, "can_edit": True,
+                                                           **_whitelist_limits()})
+
+
+def _whitelist_limits() -> dict:
+    return {"cidr_max_length": CIDR_MAX_LENGTH, "memo_max_length": MEMO_MAX_LENGTH}

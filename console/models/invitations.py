@@ -24,6 +24,10 @@ class Invitation(models.Model):
     )
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    memo = models.CharField(
+        _("memo"), max_length=200, blank=True,
+        help_text=_("Carried to the membership when the invitation is accepted."),
+    )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("invited by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
@@ -61,6 +65,10 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.get_role_display()})"
+
+    def audit_label(self) -> str:
+        """How audit rows name it: no translated word, so every reader sees it alike."""
+        return self.email
 
     @property
     def is_open(self) -> bool:

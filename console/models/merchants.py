@@ -223,6 +223,11 @@ class Membership(models.Model):
         Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    memo = models.CharField(
+        _("memo"), max_length=200, blank=True,
+        help_text=_("A note on this account for the merchant's team, e.g. what it is used for. "
+                    "Not secret: everyone who sees the Accounts page reads it."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -239,6 +244,10 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.operator} — {self.get_role_display()} @ {self.merchant}"
+
+    def audit_label(self) -> str:
+        """How audit rows name it: no translated word, so every reader sees it alike."""
+        return f"{self.operator} @ {self.merchant}"
 
     def clean(self):
         super().clean()

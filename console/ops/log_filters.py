@@ -1,4 +1,4 @@
-"""Logging filters: keep one-time links out of the logs.
+"""Logging filters: keep one-time links out of the logs, and refusals to one line.
 
 The emailed invitation link (``/accounts/invitation/<token>/``) hands its token to the
 session and redirects to ``/accounts/invitation/accept/``, so later requests never carry
@@ -11,6 +11,9 @@ the token is redacted before anything is written, also when it appears percent-e
 
 import logging
 import re
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 # The token is whatever follows the prefix up to the next separator; "accept/" is the
 # token-free step and stays readable.
@@ -35,4 +38,21 @@ class RedactSecrets(logging.Filter):
             redacted = redact(message)
             if redacted != message:
                 record.msg, record.args = redacted, ()
+        return True
+
+
+class RefusalsWithoutTraceback(logging.Filter):
+    """On ``django.request``: a 403 (PermissionDenied) or 404 (Http404) stays one line.
+
+    Django logs "Forbidden (Permission denied): /path" with the exception attached, so every
+    role refusal by the one door (``console.tenancy.access``) wrote a full traceback: noise
+    that buries real errors. The refusal is the answer working as meant; the line says what
+    and where. Errors (5xx) and every other exception keep their traceback."""
+
+    REFUSALS = (PermissionDenied, Http404)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, self.REFUSALS) and getattr(record, "status_code", 0) < 500:
+            record.exc_info, record.exc_text = None, None
         return True

@@ -18,6 +18,8 @@ class AuditFilterForm(forms.Form):
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
+    bookkeeping = forms.BooleanField(label=_("Include the system's own bookkeeping"),
+                                     required=False)
 
     def __init__(self, *args, actors, actions, **kwargs):
         super().__init__(*args, **kwargs)

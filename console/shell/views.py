@@ -3,7 +3,11 @@ from django.shortcuts import redirect, render
 
 from console.accounts.selectors import members_of, sub_merchants_of
 from console.shell.forms import AuditFilterForm
-from console.shell.selectors import AuditFilters, audit_events_page, audit_filter_choices
+from console.shell.selectors import (
+    AuditFilters,
+    audit_events_page,
+    audit_filter_choices,
+)
 from console.tenancy.access import merchant_view
 from console.tenancy.roles import Perm
 from console.tenancy.selectors import operator_merchants
@@ -15,6 +19,8 @@ def home(request):
     entries = operator_merchants(operator=request.user)
     if entries:
         return redirect("console:overview", merchant_code=entries[0].merchant.code)
+    if request.user.is_staff:  # platform staff without a merchant work in the admin
+        return redirect("admin:index")
     return render(request, "console/no_merchant.html")
 
 
@@ -33,13 +39,14 @@ def overview(request, access):
 def audit_log(request, access):
     choices = audit_filter_choices(access=access)
     form = AuditFilterForm(request.GET or None, actors=choices["actors"], actions=choices["actions"])
-    status, filters = 200, AuditFilters()
-    if form.is_bound:
-        if form.is_valid():
+    status, filters, page = 200, AuditFilters(), None
+    if form.is_bound and not form.is_valid():
+        status = 400  # a bad filter (e.g. a reversed date range) lists nothing, not everything
+    else:
+        if form.is_bound:
             filters = AuditFilters(**{k: v for k, v in form.cleaned_data.items() if v})
-        else:
-            status = 400
-    page = audit_events_page(access=access, page=request.GET.get("page"), filters=filters)
+        page = audit_events_page(access=access, page=request.GET.get("page"), filters=filters)
     return render(request, "console/audit_log.html", {
         "access": access, "page_obj": page, "nav": "audit", "form": form, "filters": filters,
+        "bookkeeping_count": choices["bookkeeping"],
     }, status=status)

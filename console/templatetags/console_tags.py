@@ -1,4 +1,5 @@
 from django import template
+from django.urls import resolve, reverse
 from django.utils.html import format_html
 
 from console.tenancy.roles import Perm
@@ -10,6 +11,18 @@ register = template.Library()
 def can(access, perm: str) -> bool:
     """``{% if access|can:"view_audit" %}``: the role check of console/roles.py."""
     return access is not None and access.can(Perm(perm))
+
+
+@register.filter
+def can_open(access, url_name: str) -> bool:
+    """``{% if access|can_open:"console:accounts" %}``: whether this merchant's page
+    ``url_name`` opens for ``access``, asked of the permission its door requires (so a link
+    is shown exactly to those the page lets in)."""
+    if access is None:
+        return False
+    view = resolve(reverse(url_name, kwargs={"merchant_code": access.merchant.code})).func
+    perm = getattr(view, "required_perm", None)
+    return perm is not None and access.can(perm)
 
 
 @register.filter

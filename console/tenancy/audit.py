@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from console.models import AuditEvent, Merchant, Operator
+from console.models import ApiKey, AuditEvent, Merchant, Operator
 from console.tenancy.audit_actions import AuditAction
 from console.tenancy.client_ip import client_ip
 
@@ -33,15 +33,28 @@ SECRET_NAME = re.compile(r"secret|credential|token|password|recovery|totp|key_en
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is making a change, and from where."""
+    """Who is making a change, and from where: an operator, a REST API key (a merchant's
+    server), or neither (the system). The row keeps the actor's name as text
+    (``actor_email``), so it still reads right once the operator or key is gone."""
 
     user: Operator | None = None
     ip: str | None = None
+    api_key: ApiKey | None = None
 
     @classmethod
     def from_request(cls, request) -> "Actor":
         user = request.user if request.user.is_authenticated else None
         return cls(user=user, ip=client_ip(request))
+
+    @property
+    def label(self) -> str:
+        """The actor as a row names it: the operator's email, "API key <key> (<name>)", or ""
+        for the system."""
+        if self.user is not None:
+            return self.user.email
+        if self.api_key is not None:
+            return f"API key {self.api_key.key} ({self.api_key.name})"[:254]
+        return ""
 
 
 SYSTEM = Actor()
@@ -60,6 +73,14 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(key): json_safe(item) for key, item in value.items()}
     return str(value)  # model instances, dates and times, decimals, UUIDs
+
+
+def _label(target: models.Model) -> str:
+    """The target as its row names it. Models whose ``str`` holds a translated word (a role,
+    a status, a mode) give ``audit_label()`` instead, so the row reads the same whichever
+    language the actor used and whichever the reader uses."""
+    label = getattr(target, "audit_label", None)
+    return label() if callable(label) else str(target)
 
 
 def _values(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]]:
@@ -89,12 +110,12 @@ def audit_event(
     values = _values(changes or {})
     return AuditEvent(
         actor=actor.user,
-        actor_email=actor.user.email if actor.user else "",
+        actor_email=actor.label,
         merchant=merchant,
         action=AuditAction(action).value,  # an unknown action is a ValueError
         target_type=target._meta.label_lower,
         target_id=str(target.pk or ""),
-        target_repr=str(target)[:200],
+        target_repr=_label(target)[:200],
         changed_fields=sorted(set(changed_fields) | set(values)),
         changes=values,
         ip_address=actor.ip,

@@ -4,30 +4,40 @@ which role.
 Every console view reaches a merchant through ``merchant_access_get`` (via the door in
 ``console.tenancy.access``): a merchant the operator has no membership for (directly, or
 through its agency) does not exist as far as the operator can tell (404). The areas' own
-selectors take the resulting ``MerchantAccess`` and scope their lists by it.
+selectors take the resulting ``MerchantAccess`` and scope their lists by it. What a
+membership allows is decided in ``console.tenancy.roles``; how the memberships reaching one
+merchant combine is decided here, once (``_access``), for the door, the merchant switcher
+and the authority of an invitation's sender.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.http import Http404
 
 from console.models import Membership, Merchant, Operator
-from console.tenancy.roles import Perm, Role, role_allows, stronger_role
+from console.tenancy.roles import AccessRole, Perm, access_role, perms_of, stronger_role
 
 
 @dataclass(frozen=True)
 class MerchantAccess:
-    """A merchant the operator may see, and the role they hold on it."""
+    """A merchant the operator may see; the strongest access role they hold on it (shown, and
+    what they may give), and what all the roles they hold there allow together."""
 
     merchant: Merchant
     role: str
+    perms: frozenset[Perm] | None = None  # None: the role's own
+
+    def __post_init__(self):
+        if self.perms is None:
+            object.__setattr__(self, "perms", perms_of([self.role]))
 
     def can(self, perm: Perm | str) -> bool:
-        return role_allows(self.role, Perm(perm))
+        return Perm(perm) in self.perms
 
     @property
     def role_label(self) -> str:
-        return Role(self.role).label
+        return AccessRole(self.role).label
 
     @property
     def agency(self) -> Merchant:
@@ -41,6 +51,33 @@ class SwitcherEntry:
     is_sub_merchant: bool
 
 
+def _access(merchant: Merchant, roles: Mapping[int, str]) -> MerchantAccess | None:
+    """The access that the operator's memberships (``roles``: merchant id → stored role, at
+    least for this merchant and its agency) give on ``merchant``, or None. An agency
+    membership acts with its own role on the agency's sub-merchants; a sub-merchant's own
+    membership acts as a sub-merchant role; with both, both count."""
+    held = []
+    if merchant.parent_id is not None and merchant.parent_id in roles:
+        held.append(access_role(roles[merchant.parent_id], on_sub_merchant=False))
+    if merchant.pk in roles:
+        held.append(access_role(roles[merchant.pk], on_sub_merchant=merchant.parent_id is not None))
+    if not held:
+        return None
+    role = None
+    for one in held:
+        role = stronger_role(role, one)
+    return MerchantAccess(merchant=merchant, role=role, perms=perms_of(held))
+
+
+def merchant_access_for(*, operator: Operator, merchant: Merchant) -> MerchantAccess | None:
+    """The operator's access to ``merchant`` through their memberships, or None."""
+    reach = [merchant.pk] + ([merchant.parent_id] if merchant.parent_id else [])
+    roles = dict(
+        Membership.objects.filter(operator=operator, merchant_id__in=reach).values_list("merchant_id", "role")
+    )
+    return _access(merchant, roles)
+
+
 def merchant_access_get(*, operator: Operator, code: str) -> MerchantAccess:
     """The operator's access to the merchant with this code, or 404."""
     if not operator.is_authenticated or not operator.is_active:
@@ -48,15 +85,10 @@ def merchant_access_get(*, operator: Operator, code: str) -> MerchantAccess:
     merchant = Merchant.objects.select_related("parent").filter(code=code).first()
     if merchant is None:
         raise Http404
-    reach = [merchant.pk] + ([merchant.parent_id] if merchant.parent_id else [])
-    role = None
-    for member_role in Membership.objects.filter(
-        operator=operator, merchant_id__in=reach
-    ).values_list("role", flat=True):
-        role = stronger_role(role, member_role)
-    if role is None:
+    access = merchant_access_for(operator=operator, merchant=merchant)
+    if access is None:
         raise Http404
-    return MerchantAccess(merchant=merchant, role=role)
+    return access
 
 
 def operator_merchants(*, operator: Operator) -> list[SwitcherEntry]:
@@ -66,24 +98,20 @@ def operator_merchants(*, operator: Operator) -> list[SwitcherEntry]:
     memberships = list(
         Membership.objects.filter(operator=operator).select_related("merchant", "merchant__parent")
     )
-    direct = {m.merchant_id: m.role for m in memberships}
+    roles = {m.merchant_id: m.role for m in memberships}
+    merchants = {m.merchant_id: m.merchant for m in memberships}
     agency_ids = [m.merchant_id for m in memberships if m.merchant.parent_id is None]
-    subs = Merchant.objects.filter(parent_id__in=agency_ids).select_related("parent")
-    roles: dict[int, tuple[Merchant, str]] = {}
-    for m in memberships:
-        roles[m.merchant_id] = (m.merchant, m.role)
-    for sub in subs:
-        inherited = direct[sub.parent_id]
-        roles[sub.pk] = (sub, stronger_role(inherited, direct.get(sub.pk)))
+    for sub in Merchant.objects.filter(parent_id__in=agency_ids).select_related("parent"):
+        merchants[sub.pk] = sub
 
-    def sort_key(item):
-        merchant, _ = item
+    def sort_key(merchant):
         agency = merchant.parent or merchant
         return (agency.name.lower(), agency.pk, merchant.parent_id is not None, merchant.name.lower())
 
     return [
-        SwitcherEntry(merchant=merchant, role=role, is_sub_merchant=merchant.parent_id is not None)
-        for merchant, role in sorted(roles.values(), key=sort_key)
+        SwitcherEntry(merchant=merchant, role=_access(merchant, roles).role,
+                      is_sub_merchant=merchant.parent_id is not None)
+        for merchant in sorted(merchants.values(), key=sort_key)
     ]
 
 

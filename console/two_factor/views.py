@@ -3,7 +3,13 @@
 Thin: each view reads the form, calls one service of ``console.two_factor`` and renders
 or redirects. Bad input answers 400 with the service's message (429 while throttled),
 never 500. Pages that show a key or recovery codes are never cached.
+
+Recovery codes are shown once, after a redirect (post/redirect/get): enrolment and
+"Regenerate recovery codes" keep the new codes in the session, encrypted, and redirect to
+the settings page, whose first GET takes them out and shows them. A reload shows the
+settings, not the codes, and makes no new ones.
 """
+
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from console.tenancy import shown_once
 from console.tenancy.audit import Actor
 
 from . import policy, services
@@ -46,6 +53,36 @@ def _unverified_with_device(request, device) -> bool:
     return device is not None and not request.user.is_verified()
 
 
+# --- Recovery codes, shown once -----------------------------------------------------------
+
+# Recovery codes just made, until the settings page is loaded once.
+SHOWN_CODES = "two_factor.shown_codes"
+
+
+def _keep_codes(request, codes, *, continue_url, regenerated=False) -> HttpResponseRedirect:
+    """Keep the new codes for the next GET of the settings page, and redirect there."""
+    shown_once.keep(request, SHOWN_CODES, {
+        "user": request.user.pk, "codes": list(codes), "continue_url": continue_url,
+        "regenerated": regenerated})
+    return _to("two_factor:settings")
+
+
+def _take_codes(request) -> dict | None:
+    """The codes kept for this operator, taken out of the session: shown once, never again."""
+    data = shown_once.take(request, SHOWN_CODES)
+    return data if data and data.get("user") == request.user.pk else None
+
+
+def _codes_page(request, codes, *, continue_url, regenerated=False):
+    context = {
+        "codes": codes,
+        "codes_text": "\n".join(codes),
+        "continue_url": continue_url,
+        "regenerated": regenerated,
+    }
+    return render(request, "two_factor/recovery_codes.html", context)
+
+
 # --- The operator's settings page ------------------------------------------------------
 
 
@@ -64,6 +101,11 @@ def _settings_page(request, *, errors=None, status=200):
 @never_cache
 @login_required
 def settings_view(request):
+    """The settings; right after enrolment or "Regenerate recovery codes", the new codes once."""
+    kept = _take_codes(request) if request.method == "GET" else None
+    if kept is not None:
+        return _codes_page(request, kept["codes"], continue_url=kept["continue_url"],
+                           regenerated=kept["regenerated"])
     return _settings_page(request)
 
 
@@ -81,7 +123,7 @@ def recovery_codes_view(request):
         )
     except ValidationError as exc:
         return _settings_page(request, errors={"regenerate": exc.messages}, status=_status(exc))
-    return _codes_page(request, codes, continue_url=reverse("two_factor:settings"), regenerated=True)
+    return _keep_codes(request, codes, continue_url=reverse("two_factor:settings"), regenerated=True)
 
 
 @never_cache
@@ -122,16 +164,6 @@ def _enrol_page(request, *, device, next_url, error=None, status=200):
     return render(request, "two_factor/enrol.html", context, status=status)
 
 
-def _codes_page(request, codes, *, continue_url, regenerated=False):
-    context = {
-        "codes": codes,
-        "codes_text": "\n".join(codes),
-        "continue_url": continue_url,
-        "regenerated": regenerated,
-    }
-    return render(request, "two_factor/recovery_codes.html", context)
-
-
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -164,7 +196,7 @@ def enrol_view(request):
         return _enrol_page(request, device=device, next_url=next_url, error=" ".join(exc.messages),
                            status=_status(exc))
     policy.session_verified(request, device)
-    return _codes_page(request, codes, continue_url=next_url or reverse("two_factor:settings"))
+    return _keep_codes(request, codes, continue_url=next_url or reverse("two_factor:settings"))
 
 
 # --- The login step --------------------------------------------------------------------

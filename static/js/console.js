@@ -42,6 +42,23 @@
     if (button) button.closest("tr").remove();
   });
 
+  // <form data-watch-unsaved> with a [data-unsaved-note] inside: once a field differs from
+  // what the page was loaded with, show the note (e.g. "Send test goes to the saved URL").
+  function formState(form) {
+    return Array.prototype.map.call(form.elements, function (el) {
+      if (!el.name || el.type === "hidden") return "";
+      return el.name + "=" + ((el.type === "checkbox" || el.type === "radio") ? el.checked : el.value);
+    }).join("&");
+  }
+  document.querySelectorAll("form[data-watch-unsaved]").forEach(function (form) {
+    var loaded = formState(form);
+    var note = form.querySelector("[data-unsaved-note]");
+    if (!note) return;
+    var update = function () { note.classList.toggle("d-none", formState(form) === loaded); };
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+  });
+
   // <form data-confirm="Are you sure?">: ask before a destructive action.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -8,7 +8,13 @@ send it at once), signs it with Standard Webhooks headers, sends it through
 and picked up by ``dispatch_due`` (celery beat), never as long countdowns.
 """
 
-from .deliveries import delivery_resend, delivery_send_test, endpoint_for_notification, notify_event
+from .deliveries import (
+    delivery_resend,
+    delivery_send_test,
+    endpoint_for_notification,
+    notify_event,
+    sub_merchant_deliveries_to_agency,
+)
 from .endpoints import (
     ENDPOINT_FIELDS,
     MAX_ACTIVE_SECRETS,
@@ -27,5 +33,6 @@ __all__ = [
     "DISPATCH_GRACE_SECONDS", "ENDPOINT_FIELDS", "MAX_ACTIVE_SECRETS", "active_secrets",
     "allowed_networks", "deliver", "delivery_resend", "delivery_send_test", "dispatch_due",
     "endpoint_ensure", "endpoint_for_notification", "endpoint_save", "notify_event",
-    "secret_expire", "secret_reveal", "secret_rotate", "sign", "sub_merchant_set_own_webhook",
+    "secret_expire", "secret_reveal", "secret_rotate", "sign", "sub_merchant_deliveries_to_agency",
+    "sub_merchant_set_own_webhook",
 ]

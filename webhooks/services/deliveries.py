@@ -138,3 +138,14 @@ def delivery_resend(*, actor: Actor, delivery: Delivery) -> tuple[Delivery, bool
                      target=delivery)
         outcome = _after_commit_enqueue(delivery)
     return delivery, bool(outcome["enqueued"])
+
+
+def sub_merchant_deliveries_to_agency(*, sub_merchant: Merchant) -> int:
+    """Before a sub-merchant is deleted. What it sent through its agency's endpoint is in the
+    agency's delivery log, so those deliveries move to the agency (body, attempts and
+    webhook-id unchanged) instead of going with it; its own endpoint's go with it. Returns
+    how many moved."""
+    if sub_merchant.parent_id is None:
+        return 0
+    return (Delivery.objects.filter(merchant=sub_merchant, endpoint__merchant_id=sub_merchant.parent_id)
+            .update(merchant_id=sub_merchant.parent_id))

@@ -5,9 +5,11 @@ records its audit row in one transaction; views, the admin and commands all call
 from .members import (
     MAX_ADMINS,
     MAX_DEVELOPERS,
+    MEMO_MAX,
     last_owner_check,
     membership_create,
     membership_delete,
+    membership_set_memo,
     membership_set_role,
     role_grant_check,
     role_limits_check,
@@ -18,12 +20,15 @@ from .merchants import (
     merchant_create,
     merchant_update,
     sub_merchant_create,
+    sub_merchant_delete,
+    sub_merchant_update,
     two_factor_rule_set,
 )
 
 __all__ = [
-    "MAX_ADMINS", "MAX_DEVELOPERS", "MERCHANT_EDITABLE", "SUB_MERCHANT_PROFILE", "last_owner_check",
-    "membership_create", "membership_delete", "membership_set_role", "merchant_create",
+    "MAX_ADMINS", "MAX_DEVELOPERS", "MEMO_MAX", "MERCHANT_EDITABLE", "SUB_MERCHANT_PROFILE",
+    "last_owner_check", "membership_create", "membership_delete", "membership_set_memo",
+    "membership_set_role", "merchant_create",
     "merchant_update", "role_grant_check", "role_limits_check", "sub_merchant_create",
-    "two_factor_rule_set",
+    "sub_merchant_delete", "sub_merchant_update", "two_factor_rule_set",
 ]

@@ -168,7 +168,7 @@ def invitation_accept(
     membership = members.membership_create(
         actor=actor, operator=operator, merchant=invitation.merchant, role=invitation.role,
         actor_role=sender_role,  # the sender's authority now, checked again under the lock
-        invitation_id=invitation.pk,
+        invitation_id=invitation.pk, memo=invitation.memo,
     )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = operator

@@ -1,4 +1,5 @@
-"""Invitations: an owner or admin invites an email to join a merchant with a role.
+"""Invitations: a member who may give roles (``console.tenancy.roles.GIVES``) invites an email
+to join a merchant with one of them, and a memo that the membership will carry.
 
 The emailed link carries a signed token (``django.core.signing``, salted) naming the
 invitation and a random nonce. Only the nonce's SHA-256 is stored, so the database
@@ -111,12 +112,14 @@ def _refuse_existing_member(merchant: Merchant, email: str) -> None:
 
 @transaction.atomic
 def invitation_create(
-    *, actor: Actor, merchant: Merchant, email: str, role: str, actor_role: str, origin: str = ""
+    *, actor: Actor, merchant: Merchant, email: str, role: str, actor_role: str, origin: str = "",
+    memo: str = "",
 ) -> Invitation:
+    memo = members.memo_clean(memo)
     merchant = lock_merchant(merchant)
     email = _normal_email(email)
     invitation = Invitation(
-        merchant=merchant, email=email, role=role, invited_by=actor.user,
+        merchant=merchant, email=email, role=role, invited_by=actor.user, memo=memo,
         expires_at=timezone.now() + lifetime(), link_origin=origin[:200],
     )
     invitation.full_clean(exclude=["expires_at"], validate_constraints=False)
@@ -137,8 +140,11 @@ def invitation_create(
                      target=open_one, changes={"revoked_at": (None, open_one.revoked_at)})
     members.role_limits_check(merchant, role)
     invitation.save()
+    changes = {"email": (None, email), "role": (None, role)}
+    if memo:
+        changes["memo"] = (None, memo)
     audit_record(actor=actor, merchant=merchant, action=AuditAction.INVITATION_CREATE,
-                 target=invitation, changes={"email": (None, email), "role": (None, role)})
+                 target=invitation, changes=changes)
     _enqueue_send(invitation)
     return invitation
 

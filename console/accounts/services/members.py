@@ -5,6 +5,8 @@ the last admin seat or both demote one of two owners. Who may give which role is
 ``console.tenancy.roles``; the actor's role is always passed by the caller.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,14 +17,12 @@ from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.roles import (
     STAFF_AUTHORITY,
     SUB_MERCHANT_ROLES,
-    Perm,
+    AccessRole,
     Role,
     assignable_roles,
     may_manage_member,
-    role_allows,
-    stronger_role,
 )
-from console.tenancy.selectors import lock_merchant
+from console.tenancy.selectors import lock_merchant, merchant_access_for
 
 # --- Memberships ---------------------------------------------------------------
 # Role rules, checked with the merchant's row locked so that two requests cannot both
@@ -30,49 +30,76 @@ from console.tenancy.selectors import lock_merchant
 # - one admin per merchant, at most MAX_DEVELOPERS developers (open invitations count);
 # - a sub-merchant's own members are Manager or Viewer;
 # - the last owner can be neither removed nor demoted;
-# - an admin manages managers, developers and viewers; only an owner grants or changes
-#   Owner and Admin.
+# - who gives which role, and who manages whom, is ``console.tenancy.roles`` (``GIVES``,
+#   ``may_manage_member``): only an owner gives Owner or changes an owner.
 
 MAX_ADMINS = 1
 MAX_DEVELOPERS = 10
+MEMO_MAX = Membership._meta.get_field("memo").max_length
+_MARKUP = re.compile(r"<[a-zA-Z/!?]")
 
 
-def role_grant_check(*, actor_role: str, merchant: Merchant, role: str) -> None:
+def _role_label(value: str | None) -> str:
+    try:
+        return AccessRole(value).label
+    except ValueError:
+        return str(value)
+
+
+def role_grant_check(*, actor_role: str | None, merchant: Merchant, role: str) -> None:
     """Refuse a role that ``actor_role`` may not give on ``merchant``, saying why."""
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a role from the list.")})
-    if role in assignable_roles(actor_role=actor_role, merchant=merchant):
+    givable = assignable_roles(actor_role=actor_role, merchant=merchant)
+    if role in givable:
         return
     if merchant.parent_id and role not in SUB_MERCHANT_ROLES:
         raise ValidationError({"role": _("A sub-merchant's members can only be Manager or Viewer.")})
-    raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
+    if role in (Role.OWNER, Role.ADMIN) and actor_role == AccessRole.ADMIN:
+        raise ValidationError({"role": _("Only an owner can give the Owner or Admin role.")})
+    if not givable:
+        raise ValidationError({"role": _("Your role (%(role)s) cannot give roles here.")
+                               % {"role": _role_label(actor_role)}})
+    raise ValidationError({"role": _("Your role (%(role)s) can give only: %(roles)s.") % {
+        "role": _role_label(actor_role), "roles": ", ".join(str(r.label) for r in givable)}})
 
 
 def givable_roles(*, actor_role: str | None, merchant: Merchant) -> list[Role]:
-    """The roles someone holding ``actor_role`` on ``merchant`` may give there: none without
-    the right to manage accounts, otherwise ``assignable_roles``."""
-    if actor_role is None or not role_allows(actor_role, Perm.MANAGE_ACCOUNTS):
+    """The roles someone holding ``actor_role`` on ``merchant`` may give there (none for no
+    role): ``assignable_roles``."""
+    if actor_role is None:
         return []
     return assignable_roles(actor_role=actor_role, merchant=merchant)
+
+
+def memo_clean(memo: str | None) -> str:
+    """A member's or an invitation's memo, trimmed; refused, saying why, when it is too long
+    or holds HTML (a memo is plain text, shown escaped anyway)."""
+    memo = (memo or "").strip()
+    if len(memo) > MEMO_MAX:
+        raise ValidationError({"memo": _(
+            "The memo is too long: at most %(max)d characters (this one has %(n)d)."
+        ) % {"max": MEMO_MAX, "n": len(memo)}})
+    if _MARKUP.search(memo):
+        raise ValidationError({"memo": _(
+            "A memo is plain text: leave out HTML tags (anything like <b> or </a>)."
+        )})
+    return memo
 
 
 def sender_role(operator: Operator | None, merchant: Merchant) -> str | None:
     """The authority ``operator`` holds now to give roles on ``merchant``, for an invitation
     they sent: ``STAFF_AUTHORITY`` for active staff who may add memberships in the admin
-    (they could grant the role there directly); otherwise their role on the merchant, through
-    a membership on it or on its agency, the stronger counting (as ``merchant_access_get``
-    computes it). None for no one, an inactive account, or an operator without a role."""
+    (they could grant the role there directly); otherwise their access role on the merchant,
+    through a membership on it or on its agency, as the console's door computes it
+    (``merchant_access_for``). None for no one, an inactive account, or an operator without
+    a role."""
     if operator is None or not operator.is_active:
         return None
     if operator.is_staff and operator.has_perm("console.add_membership"):
         return STAFF_AUTHORITY
-    reach = [merchant.pk] + ([merchant.parent_id] if merchant.parent_id else [])
-    role = None
-    for member_role in Membership.objects.filter(
-        operator=operator, merchant_id__in=reach
-    ).values_list("role", flat=True):
-        role = stronger_role(role, member_role)
-    return role
+    access = merchant_access_for(operator=operator, merchant=merchant)
+    return access.role if access is not None else None
 
 
 def role_limits_check(
@@ -122,7 +149,10 @@ def last_owner_check(membership: Membership) -> None:
 
 def _check_actor(actor_role: str, actor: Actor, membership: Membership, new_role: str | None) -> None:
     if not may_manage_member(actor_role=actor_role, actor=actor.user, membership=membership):
-        raise ValidationError(_("Only an owner can change or remove an owner or the admin."))
+        if actor_role == AccessRole.ADMIN:
+            raise ValidationError(_("Only an owner can change or remove an owner or the admin."))
+        raise ValidationError(_("Your role (%(role)s) cannot change or remove this member.")
+                              % {"role": _role_label(actor_role)})
     if new_role is not None:
         role_grant_check(actor_role=actor_role, merchant=membership.merchant, role=new_role)
 
@@ -130,7 +160,7 @@ def _check_actor(actor_role: str, actor: Actor, membership: Membership, new_role
 @transaction.atomic
 def membership_create(
     *, actor: Actor, operator: Operator, merchant: Merchant, role: str,
-    actor_role: str, invitation_id: int | None = None,
+    actor_role: str, invitation_id: int | None = None, memo: str = "",
 ) -> Membership:
     merchant = lock_merchant(merchant)
     if role not in Role.values:
@@ -138,15 +168,16 @@ def membership_create(
     if Membership.objects.filter(operator=operator, merchant=merchant).exists():
         raise ValidationError({"email": _("%(email)s is already a member of this merchant.")
                                % {"email": operator.email}})
-    membership = Membership(operator=operator, merchant=merchant, role=Role(role))
+    membership = Membership(operator=operator, merchant=merchant, role=Role(role), memo=memo_clean(memo))
     membership.full_clean(validate_constraints=False)  # the one above, under the lock
     role_grant_check(actor_role=actor_role, merchant=merchant, role=role)
     role_limits_check(merchant, role, invitation_id=invitation_id)
     membership.save()
-    audit_record(
-        actor=actor, merchant=merchant, action=AuditAction.MEMBERSHIP_CREATE, target=membership,
-        changes={"operator": (None, operator.email), "role": (None, membership.role)},
-    )
+    changes = {"operator": (None, operator.email), "role": (None, membership.role)}
+    if membership.memo:
+        changes["memo"] = (None, membership.memo)
+    audit_record(actor=actor, merchant=merchant, action=AuditAction.MEMBERSHIP_CREATE,
+                 target=membership, changes=changes)
     return membership
 
 
@@ -172,6 +203,24 @@ def membership_set_role(
         target=membership, changes={"role": (old_role, membership.role)},
     )
     _withdraw_invitations_beyond_role(actor, membership)
+    return membership
+
+
+@transaction.atomic
+def membership_set_memo(*, actor: Actor, membership: Membership, memo: str, actor_role: str) -> Membership:
+    """Change a member's memo (not secret: the audit row keeps the old and the new text)."""
+    memo = memo_clean(memo)
+    lock_merchant(membership.merchant)
+    membership = Membership.objects.select_for_update().select_related("merchant", "operator").get(
+        pk=membership.pk
+    )
+    _check_actor(actor_role, actor, membership, None)
+    if membership.memo == memo:
+        return membership
+    old_memo, membership.memo = membership.memo, memo
+    membership.save(update_fields=["memo"])
+    audit_record(actor=actor, merchant=membership.merchant, action=AuditAction.MEMBERSHIP_MEMO,
+                 target=membership, changes={"memo": (old_memo, memo)})
     return membership
 
 

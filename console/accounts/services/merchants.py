@@ -1,17 +1,22 @@
 """Writes to merchants and sub-merchants (tiers): creating them with a fresh merchant code and
-their test channels, editing their profile and tier code, the two-factor rule.
+their test channels, editing their profile, tier code and channels, deleting a sub-merchant,
+the two-factor rule.
 
 Each service validates, writes, and records its audit row in one transaction. Tier codes are
-checked under the agency's row lock (``lock_merchant``).
+checked under the agency's row lock (``lock_merchant``). Which channels a sub-merchant may be
+given is ``channels.services.channels_assign_set``'s rule, the Channels page's too.
 """
 
 import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from console.models import Merchant
+from console.models import Invitation, Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.selectors import lock_merchant
 
@@ -20,6 +25,16 @@ MERCHANT_CODE_ATTEMPTS = 8
 
 def _new_merchant_code() -> str:
     return f"imp{secrets.randbelow(10**8):08d}"
+
+
+def _clean_name(name) -> str:
+    """A merchant's name, trimmed; length and blankness are the model's to check. No control
+    characters (a line break, or a NUL that PostgreSQL cannot even store)."""
+    name = (name or "").strip()
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValidationError({"name": _("The name cannot contain control characters such as line "
+                                         "breaks or tabs.")})
+    return name
 
 
 def _merchant_insert(merchant: Merchant) -> Merchant:
@@ -54,7 +69,7 @@ def _provision_test_channels(actor: Actor, merchant: Merchant) -> None:
 
 @transaction.atomic
 def merchant_create(*, actor: Actor, name: str) -> Merchant:
-    merchant = _merchant_insert(Merchant(name=name))
+    merchant = _merchant_insert(Merchant(name=_clean_name(name)))
     audit_record(
         actor=actor, merchant=merchant, action=AuditAction.MERCHANT_CREATE, target=merchant,
         changes={"name": (None, merchant.name)},
@@ -91,13 +106,16 @@ def _save_or_refuse_taken_tier_code(save, tier_code: str) -> None:
 
 @transaction.atomic
 def sub_merchant_create(
-    *, actor: Actor, agency: Merchant, name: str, tier_code: str, **profile
+    *, actor: Actor, agency: Merchant, name: str, tier_code: str, channel_keys: Iterable[str] = (),
+    **profile,
 ) -> Merchant:
+    """A sub-merchant with its test channels and, from ``channel_keys``, the agency's channels
+    it uses. Any refusal leaves nothing behind: the whole call is one transaction."""
     unknown = set(profile) - set(SUB_MERCHANT_PROFILE)
     if unknown:
         raise ValueError(f"not a sub-merchant field: {sorted(unknown)}")
     agency = lock_merchant(agency)  # one tier code at a time
-    sub = Merchant(name=(name or "").strip(), parent=agency,
+    sub = Merchant(name=_clean_name(name), parent=agency,
                    tier_code=(tier_code or "").strip().upper(), **profile)
     _refuse_taken_tier_code(agency, sub.tier_code)
     _save_or_refuse_taken_tier_code(lambda: _merchant_insert(sub), sub.tier_code)
@@ -107,7 +125,16 @@ def sub_merchant_create(
                  for f in ("name", "tier_code", *[f for f, v in profile.items() if v != ""])},
     )
     _provision_test_channels(actor, sub)
+    channel_keys = list(channel_keys)
+    if channel_keys:
+        _assign_channels(actor, sub, channel_keys)
     return sub
+
+
+def _assign_channels(actor: Actor, sub: Merchant, channel_keys: list[str]) -> None:
+    from channels.services import channels_assign_set
+
+    channels_assign_set(actor=actor, sub_merchant=sub, channel_keys=channel_keys)
 
 
 MERCHANT_EDITABLE = ("name", "tier_code", "require_two_factor", *SUB_MERCHANT_PROFILE)
@@ -124,6 +151,8 @@ def merchant_update(*, actor: Actor, merchant: Merchant, **values) -> Merchant:
     before = snapshot(merchant, MERCHANT_EDITABLE)
     for name, value in values.items():
         setattr(merchant, name, value.strip() if isinstance(value, str) else value)
+    if "name" in values:
+        merchant.name = _clean_name(values["name"])
     if merchant.tier_code:
         merchant.tier_code = merchant.tier_code.upper()
         if merchant.tier_code != before["tier_code"]:
@@ -140,6 +169,78 @@ def merchant_update(*, actor: Actor, merchant: Merchant, **values) -> Merchant:
         audit_record(actor=actor, merchant=merchant.parent or merchant, action=action,
                      target=merchant, changes=changes)
     return merchant
+
+
+@transaction.atomic
+def sub_merchant_update(
+    *, actor: Actor, sub_merchant: Merchant, channel_keys: Iterable[str] | None = None, **values
+) -> Merchant:
+    """The sub-merchant form: its profile (``merchant_update``) and, unless ``None``, exactly
+    these of the agency's channels (assigned or given back, each with its audit row)."""
+    if sub_merchant.parent_id is None:
+        raise ValueError("not a sub-merchant")
+    sub = merchant_update(actor=actor, merchant=sub_merchant, **values)
+    if channel_keys is not None:
+        _assign_channels(actor, sub, list(channel_keys))
+    return sub
+
+
+class SubMerchantGone(ValidationError):
+    """The sub-merchant is not there (any more): deleted by someone else, or twice."""
+
+
+def _gone() -> SubMerchantGone:
+    return SubMerchantGone(_("This sub-merchant does not exist any more: it was deleted already."))
+
+
+@dataclass(frozen=True)
+class SubMerchantDeleted:
+    name: str
+    tier_code: str
+    channels_returned: int
+    members_removed: int
+    invitations_revoked: int
+
+
+@transaction.atomic
+def sub_merchant_delete(*, actor: Actor, sub_merchant: Merchant) -> SubMerchantDeleted:
+    """Delete a sub-merchant. What the agency had stays the agency's: channels it assigned come
+    back (``channel.unassign`` rows), and notifications the sub-merchant sent through the
+    agency's endpoint stay in the agency's delivery log. What was the sub-merchant's own goes
+    with it: its memberships (its own members lose access), its open invitations (their links
+    stop working), its own channels (test ones included), its own webhook endpoints with
+    their secrets and deliveries. Audit rows stay, with their text, and no longer name a
+    merchant. Its tier code is free again. One ``sub_merchant.delete`` row on the agency
+    names all of it."""
+    from channels.selectors import channels_of_sub_merchant
+    from channels.services import channels_assign_set
+    from webhooks.services import sub_merchant_deliveries_to_agency
+
+    sub = Merchant.objects.select_for_update().filter(pk=sub_merchant.pk, parent__isnull=False).first()
+    if sub is None:
+        raise _gone()
+    agency = lock_merchant(sub.parent)  # tier codes are taken and freed under the agency's lock
+    sub.parent = agency
+    members = [f"{m.operator.email} ({m.role})" for m in
+               sub.memberships.select_related("operator").order_by("operator__email")]
+    invitations = [f"{i.email} ({i.role})" for i in
+                   Invitation.objects.filter(merchant=sub, accepted_at__isnull=True,
+                                             revoked_at__isnull=True).order_by("email")]
+    assigned, own = channels_of_sub_merchant(sub_merchant=sub)
+    channels_assign_set(actor=actor, sub_merchant=sub, channel_keys=[])  # all back to the agency
+    returned, own_channels = [c.audit_label() for c in assigned], [c.audit_label() for c in own]
+    kept = sub_merchant_deliveries_to_agency(sub_merchant=sub)
+    listed = {"members": members, "invitations": invitations, "channels": returned,
+              "own_channels": own_channels}
+    audit_record(
+        actor=actor, merchant=agency, action=AuditAction.SUB_MERCHANT_DELETE, target=sub,
+        changes={**{f: (getattr(sub, f), None) for f in ("name", "tier_code", "code")},
+                 **{f: (v, None) for f, v in listed.items() if v},
+                 **({"deliveries_kept_by_agency": (None, kept)} if kept else {})},
+    )
+    sub.delete()
+    return SubMerchantDeleted(name=sub.name, tier_code=sub.tier_code, channels_returned=len(returned),
+                              members_removed=len(members), invitations_revoked=len(invitations))
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.tenancy.hashing import sha256_hex
 
+NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length  # one limit: the model's
 TOKEN_LIFETIME = timedelta(minutes=30)
 EXTEND_WHEN_LESS_THAN = timedelta(minutes=1)
 EXTENSION = timedelta(minutes=5)
@@ -51,8 +52,9 @@ def api_key_create(*, actor: Actor, merchant: Merchant, name: str,
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Give the key a name, e.g. “order server”.")]})
-    if len(name) > 60:
-        raise ValidationError({"name": [_("The name is too long: at most 60 characters.")]})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": [_("The name is too long: at most %(max)d characters.")
+                                        % {"max": NAME_MAX_LENGTH}]})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
     secret = _new_secret()
@@ -135,6 +137,7 @@ def token_issue(api_key: ApiKey) -> IssuedToken:
 # What authenticating a call needs: nothing more is read on this hot path.
 TOKEN_AUTH_FIELDS = (
     "secret_version", "expires_at",
+    "api_key__key", "api_key__name",  # how an audit row names the key (tier calls)
     "api_key__secret_version", "api_key__revoked_at", "api_key__expires_at", "api_key__last_used_at",
     "api_key__merchant__parent_id", "api_key__merchant__whitelist_enabled",
     "api_key__merchant__updated_at",

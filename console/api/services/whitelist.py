@@ -19,12 +19,18 @@ from console.tenancy.cidr import CIDRError, parse_cidr
 from console.tenancy.selectors import lock_merchant
 
 MAX_RULES = 100
+MEMO_MAX_LENGTH = WhitelistRule._meta.get_field("memo").max_length  # one limit: the model's
+CIDR_MAX_LENGTH = WhitelistRule._meta.get_field("cidr").max_length
+# Networks no call from the internet comes from (RFC 1918, shared address space, IPv6 ULA).
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 
 
 @dataclass
 class WhitelistResult:
     rules: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)  # saved as asked, but probably not meant
 
 
 def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
@@ -36,8 +42,9 @@ def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
         cidr, memo = (cidr or "").strip(), (memo or "").strip()
         if not cidr and not memo:
             continue  # an empty row is not a rule
-        if len(memo) > 100:
-            errors[f"memo-{index}"] = [_("The memo is too long: at most 100 characters.")]
+        if len(memo) > MEMO_MAX_LENGTH:
+            errors[f"memo-{index}"] = [_("The memo is too long: at most %(max)d characters.")
+                                       % {"max": MEMO_MAX_LENGTH}]
         try:
             network = parse_cidr(cidr)
         except CIDRError as exc:
@@ -53,15 +60,22 @@ def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
                              % {"max": MAX_RULES, "n": len(kept)}]
     if errors:
         raise ValidationError(errors)
-    warnings = []
+    warnings, hints = [], []
     for index, network, _memo in kept:
+        if any(network.version == r.version and network.subnet_of(r) for r in PRIVATE_RANGES):
+            hints.append(_(
+                "Rule %(n)d (%(cidr)s) is a private range. Calls from outside your network never "
+                "come from such addresses: the API sees the public address of your server's "
+                "gateway or proxy, so whitelist that one."
+            ) % {"n": index + 1, "cidr": network.with_prefixlen})
         for other_index, other, _other_memo in kept:
             if other is not network and other.version == network.version and network.subnet_of(other):
                 warnings.append(_("Rule %(n)d (%(cidr)s) is already inside rule %(m)d (%(other)s).") % {
                     "n": index + 1, "cidr": network.with_prefixlen, "m": other_index + 1,
                     "other": other.with_prefixlen})
                 break
-    return WhitelistResult(rules=[(n.with_prefixlen, memo) for _i, n, memo in kept], warnings=warnings)
+    return WhitelistResult(rules=[(n.with_prefixlen, memo) for _i, n, memo in kept], warnings=warnings,
+                           hints=hints)
 
 
 def _rule_texts(rules: list[tuple[str, str]]) -> list[str]:
