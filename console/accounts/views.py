@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -24,7 +24,7 @@ from console.accounts.forms import (
 )
 from console.accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
 from console.accounts.services import acceptance, invitations
-from console.tenancy.access import merchant_view
+from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from console.tenancy.roles import Perm, Role, assignable_roles
@@ -108,9 +108,8 @@ def _mail_queued_text(invitation) -> str:
 
 def _perform(request, access, change, success, *, then: str | None = None):
     """A POST-only Accounts action: run the service call; on refusal, the page again with the
-    reason (400); otherwise ``success`` (a message, or a function making it) and a redirect."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    reason (400); otherwise ``success`` (a message, or a function making it) and a redirect.
+    The views are ``merchant_action``s: only a POST reaches here."""
     try:
         change()
     except ValidationError as exc:
@@ -120,9 +119,12 @@ def _perform(request, access, change, success, *, then: str | None = None):
     return HttpResponseRedirect(then or _accounts_url(access))
 
 
-@merchant_view(Perm.MANAGE_ACCOUNTS)
-def member_role(request, access, member_id):
-    membership = membership_of(access=access, membership_id=member_id)
+def _member(*, access, member_id):
+    return membership_of(access=access, membership_id=member_id)
+
+
+@merchant_action(Perm.MANAGE_ACCOUNTS, load=_member)
+def member_role(request, access, membership, member_id):
     form = MemberRoleForm(request.POST or None)  # the service decides who may give what
 
     def change():
@@ -136,9 +138,8 @@ def member_role(request, access, member_id):
     ) % {"email": membership.operator.email, "role": Role(form.cleaned_data["role"]).label})
 
 
-@merchant_view(Perm.MANAGE_ACCOUNTS)
-def member_memo(request, access, member_id):
-    membership = membership_of(access=access, membership_id=member_id)
+@merchant_action(Perm.MANAGE_ACCOUNTS, load=_member)
+def member_memo(request, access, membership, member_id):
     form = MemberMemoForm(request.POST or None)
 
     def change():
@@ -150,9 +151,8 @@ def member_memo(request, access, member_id):
                     gettext("Memo of %(email)s saved.") % {"email": membership.operator.email})
 
 
-@merchant_view(Perm.MANAGE_ACCOUNTS)
-def member_remove(request, access, member_id):
-    membership = membership_of(access=access, membership_id=member_id)
+@merchant_action(Perm.MANAGE_ACCOUNTS, load=_member)
+def member_remove(request, access, membership, member_id):
     leaving = membership.operator_id == request.user.pk
     return _perform(
         request, access,
@@ -165,9 +165,8 @@ def member_remove(request, access, member_id):
     )
 
 
-@merchant_view(Perm.MANAGE_ACCOUNTS)
-def invitation_resend(request, access, invitation_id):
-    invitation = invitation_of(access=access, invitation_id=invitation_id)
+@merchant_action(Perm.MANAGE_ACCOUNTS, load=invitation_of)
+def invitation_resend(request, access, invitation, invitation_id):
     done = {}
 
     def resend():
@@ -183,9 +182,8 @@ def invitation_resend(request, access, invitation_id):
     return _perform(request, access, resend, message)
 
 
-@merchant_view(Perm.MANAGE_ACCOUNTS)
-def invitation_revoke(request, access, invitation_id):
-    invitation = invitation_of(access=access, invitation_id=invitation_id)
+@merchant_action(Perm.MANAGE_ACCOUNTS, load=invitation_of)
+def invitation_revoke(request, access, invitation, invitation_id):
     return _perform(
         request, access,
         lambda: invitations.invitation_revoke(actor=Actor.from_request(request), invitation=invitation),
@@ -193,7 +191,7 @@ def invitation_revoke(request, access, invitation_id):
     )
 
 
-@merchant_view(Perm.MANAGE_TWO_FACTOR_RULE)
+@merchant_action(Perm.MANAGE_TWO_FACTOR_RULE)
 def two_factor_policy(request, access):
     form = TwoFactorPolicyForm(request.POST or None)
     required = form.is_valid() and form.cleaned_data["require_two_factor"]  # a checkbox
