@@ -83,3 +83,18 @@ class WorkerHandle:
                 return
             time.sleep(0.1)
         raise TimeoutError(f"worker not ready after {timeout}s:\n{self.output()}")
+
+
+def wait_until(probe, *, timeout: float = 30, interval: float = 0.1):
+    """Call ``probe`` until it returns something truthy and return that; fail after ``timeout``.
+
+    For state another process (the worker) writes after a side effect the test can see first.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"nothing after {timeout}s from {probe!r}")
+        time.sleep(interval)
