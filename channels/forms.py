@@ -1,4 +1,4 @@
-"""Forms for the Channels pages. They collect input; channels/services.py validates it."""
+"""Forms for the Channels pages. They collect input; channels/services/validation.py validates it."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
