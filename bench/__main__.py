@@ -1,4 +1,8 @@
-"""make bench: every benchmark in bench/, with ratios against a baseline in the same run."""
+"""make bench: every benchmark in bench/, with ratios against a baseline in the same run.
+
+    make bench                          # all of them
+    make bench BENCH_ARGS=rest_api      # only the ones named (channels_page, whitelist, rest_api, webhooks)
+"""
 
 import sys
 
@@ -11,9 +15,15 @@ def main() -> int:
 
     from . import channels_page, rest_api, webhooks, whitelist
 
+    modules = {m.__name__.rsplit(".", 1)[1]: m for m in (channels_page, whitelist, rest_api, webhooks)}
+    wanted = sys.argv[1:] or list(modules)
+    unknown = [name for name in wanted if name not in modules]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(modules)}", file=sys.stderr)
+        return 2
     print(f"database: {connection.vendor}")
     with scratch_database():
-        for module in (channels_page, whitelist, rest_api, webhooks):
+        for module in (modules[name] for name in wanted):
             for line in module.run():
                 print(line, flush=True)
     return 0

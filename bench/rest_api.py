@@ -65,11 +65,11 @@ def run() -> list[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(300):  # until both workers answer (booting can take seconds on a busy machine)
             try:
-                requests.get(base + "/bench/bare.json", timeout=1)
+                requests.get(base + "/bench/bare.json", timeout=2)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         body = {"imp_key": issued.api_key.key, "imp_secret": issued.secret}
         token = requests.post(base + "/users/getToken", data=body, timeout=5).json()["response"]["access_token"]
