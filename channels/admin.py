@@ -61,7 +61,9 @@ class ChannelAdmin(admin.ModelAdmin):
         actor = Actor.from_request(request)
         count = 0
         for channel in queryset:
-            services.channel_set_enabled(actor=actor, channel=channel, enabled=enabled)
+            # Staff disabling a default channel leave the merchant with none (audited), as
+            # the admin has no page to ask which channel takes over.
+            services.channel_set_enabled(actor=actor, channel=channel, enabled=enabled, successor=None)
             count += 1
         self.message_user(request, ngettext("%d channel changed.", "%d channels changed.", count) % count)
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from console.tenancy.forms import ServiceErrorsMixin
+from console.tenancy.forms import ServiceErrorsMixin, StaleEditMixin
 
 from . import catalog
 from .catalog import PAYMENT_METHODS, Kind, Module
@@ -12,9 +12,10 @@ from .services import CREDENTIAL_PREFIX, ChannelInput
 
 
 def _provider_choices():
+    """The PG list, by kind; old modules say so in their label (they stay for existing channels)."""
     groups = []
     for kind in Kind:
-        options = [(p.key, str(p.name)) for p in catalog.PROVIDERS if p.kind == kind]
+        options = [(p.key, p.choice_label) for p in catalog.PROVIDERS if p.kind == kind]
         groups.append((kind.label, options))
     return [("", _("Choose a PG"))] + groups
 
@@ -36,11 +37,12 @@ class ChannelStartForm(forms.Form):
             self.fields["module"].choices = [("", _("Choose a module"))] + provider.module_choices()
 
     def selection(self) -> tuple[str, catalog.Provider | None, str | None]:
-        """The mode, provider and module chosen so far (invalid choices read as not chosen)."""
+        """The mode, provider and module chosen so far (invalid choices read as not chosen).
+        Only the modules the PG offers count: retired ones are for existing channels."""
         mode = self.data.get("mode") if self.data.get("mode") in Mode.values else Mode.LIVE
         provider = catalog.get(self.data.get("provider") or "")
         module = self.data.get("module") or None
-        if provider is None or module not in provider.modules:
+        if provider is None or module not in provider.offered_modules:
             module = None
         return mode, provider, module
 
@@ -53,8 +55,10 @@ def mask(value: str) -> str:
     return "••••"
 
 
-class ChannelForm(ServiceErrorsMixin, forms.Form):
+class ChannelForm(StaleEditMixin, ServiceErrorsMixin, forms.Form):
     """The PG's own form: fields and labels come from the catalog entry."""
+
+    stale_lead = _("Someone changed this channel while you were editing: %(changes)s.")
 
     pg_provider = forms.ChoiceField(label=_("PG code"), required=False)
     name = forms.CharField(label=_("Channel name"), required=False, strip=True,
@@ -72,7 +76,8 @@ class ChannelForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.provider, self.module, self.mode = provider, module, mode
         self.stored = stored or {}
-        codes = provider.codes_for(module)
+        current = self.initial.get("pg_provider")  # editing: the channel's own code stays offered
+        codes = [c for c in provider.codes_for(module) if c.offers(module) or c.code == current]
         self.fields["pg_provider"].choices = [(c.code, str(c.label)) for c in codes]
         if len(codes) == 1:
             self.fields["pg_provider"].widget = forms.HiddenInput()
@@ -134,3 +139,29 @@ class ChannelForm(ServiceErrorsMixin, forms.Form):
 
 class AssignForm(forms.Form):
     assigned_to = forms.CharField(required=False)
+
+
+NO_DEFAULT = "none"
+
+
+class SuccessorForm(forms.Form):
+    """Disabling or deleting the default channel: which channel becomes the default, or none."""
+
+    successor = forms.ChoiceField(
+        label=_("The new default channel"), widget=forms.RadioSelect,
+        error_messages={"required": _("Choose which channel becomes the default, or no default."),
+                        "invalid_choice": _("Choose a channel from the list.")},
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {c.channel_key: c for c in candidates}
+        self.fields["successor"].choices = [
+            (c.channel_key, f"{c.provider_entry.name if c.provider_entry else c.provider} · "
+                            f"{c.get_mode_display()} · {c.pg_string}{' · ' + c.name if c.name else ''}")
+            for c in candidates
+        ] + [(NO_DEFAULT, _("No default channel"))]
+
+    def successor_channel(self):
+        key = self.cleaned_data["successor"]
+        return None if key == NO_DEFAULT else self.candidates[key]

@@ -127,6 +127,18 @@ class Channel(models.Model):
                 name="channel_one_default_per_merchant",
                 violation_error_message=_("A merchant has one default channel at most."),
             ),
+            models.CheckConstraint(
+                condition=~Q(is_default=True, enabled=False),
+                name="channel_default_is_enabled",
+                violation_error_message=_("A disabled channel cannot be the default. Enable it first."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(is_default=True, assigned_to__isnull=False),
+                name="channel_default_is_unassigned",
+                violation_error_message=_(
+                    "A channel assigned to a sub-merchant cannot be the agency's default. "
+                    "Take it back from the sub-merchant first."),
+            ),
         ]
         indexes = [
             models.Index(fields=["merchant", "mode", "-created_at"], name="channel_merchant_mode"),

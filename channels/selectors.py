@@ -70,6 +70,7 @@ class ChannelsPage:
     live_total: int
     sub_merchants: list
     providers: list[catalog.Provider]
+    has_default: bool
 
 
 def channels_page(
@@ -113,6 +114,7 @@ def channels_page(
         live_total=paginator.count,
         sub_merchants=sub_merchants,
         providers=list(catalog.PROVIDERS),
+        has_default=Channel.objects.filter(merchant=access.merchant, is_default=True).exists(),
     )
 
 
@@ -165,3 +167,11 @@ def channels_for_api(*, merchant_id: int) -> list[dict]:
          "type": catalog.MODULE_TYPE[module], "channel_name": name, "channel_key": key}
         for pg, mid, mode, module, name, key in rows
     ]
+
+
+def default_candidates(channel: Channel) -> list[Channel]:
+    """The channels that may take over as default from ``channel`` (disabled or deleted): the
+    same merchant's own, enabled, not assigned to a sub-merchant."""
+    return list(Channel.objects.filter(merchant_id=channel.merchant_id, enabled=True,
+                                       assigned_to__isnull=True)
+                .exclude(pk=channel.pk).order_by("mode", "provider", "module", "mid"))

@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
+from console.tenancy.stale import FIELD as STALE_FIELD
 
 from . import catalog, selectors, services
-from .forms import ChannelForm, ChannelStartForm
+from .forms import ChannelForm, ChannelStartForm, SuccessorForm
 
 # The words on every card, translated once per page instead of once per card.
 CARD_WORDS = {
@@ -90,7 +91,9 @@ def channel_new(request, access):
 
 @merchant_view(Perm.EDIT_INTEGRATION)
 def channel_edit(request, access, channel_key):
-    """Edit information: the stored secrets are shown masked and kept when left blank."""
+    """Edit information: the stored secrets are shown masked and kept when left blank. A save
+    from a form older than the channel (another tab saved since) is refused, saying what
+    changed: ``console.tenancy.stale``."""
     channel = selectors.channel_get_for_edit(access=access, channel_key=channel_key)
     provider = catalog.get(channel.provider)
     if channel.is_shared_test or provider is None:
@@ -99,7 +102,8 @@ def channel_edit(request, access, channel_key):
                       {"access": access, "nav": "channels", "channel": channel}, status=status)
     stored = services.channel_credentials(channel)
     initial = {"pg_provider": channel.pg_provider, "name": channel.name, "mid": channel.mid,
-               "tax_type": channel.tax_type, "payment_methods": channel.payment_methods}
+               "tax_type": channel.tax_type, "payment_methods": channel.payment_methods,
+               STALE_FIELD: services.channel_version(channel, stored)}
     form = ChannelForm(request.POST or None, initial=initial, provider=provider,
                        module=channel.module, mode=channel.mode, stored=stored)
     status = 200
@@ -107,13 +111,13 @@ def channel_edit(request, access, channel_key):
         if form.is_valid():
             try:
                 services.channel_update(actor=Actor.from_request(request), channel=channel,
-                                        data=form.to_input())
+                                        data=form.to_input(), expected_version=form.expected_version)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
                 messages.success(request, _("Channel saved."))
                 return HttpResponseRedirect(_list_url(access, channel))
-        status = 400
+        status = 409 if form.stale else 400
     del stored  # the page renders masks, never the values
     return render(request, "channels/edit.html", {
         "access": access, "nav": "channels", "form": form, "channel": channel, "provider": provider,
@@ -123,15 +127,82 @@ def channel_edit(request, access, channel_key):
 @merchant_action(Perm.EDIT_INTEGRATION, load=selectors.channel_get)
 def channel_set_enabled(request, access, channel, channel_key):
     enabled = request.POST.get("enabled") == "1"
-    services.channel_set_enabled(actor=Actor.from_request(request), channel=channel, enabled=enabled)
+    try:
+        services.channel_set_enabled(actor=Actor.from_request(request), channel=channel, enabled=enabled)
+    except ValidationError:  # it became the default since the page was drawn: ask
+        return HttpResponseRedirect(reverse("channels:disable", kwargs={
+            "merchant_code": access.merchant.code, "channel_key": channel.channel_key}))
     messages.success(request, _("Channel enabled.") if enabled else _("Channel disabled."))
     return HttpResponseRedirect(_list_url(access, channel))
 
 
+def _successor_form(request, channel):
+    """For the default channel, the question which channel becomes the default (or none)."""
+    if not channel.is_default:
+        return None
+    return SuccessorForm(request.POST if request.method == "POST" else None,
+                         candidates=selectors.default_candidates(channel))
+
+
+def _act_with_successor(request, form, act, channel) -> bool:
+    """Run ``act`` (disable or delete) with the operator's choice of default; False when the
+    form or the service refused, the errors then on the form."""
+    if form is not None and not form.is_valid():
+        return False
+    try:
+        act(actor=Actor.from_request(request), channel=channel,
+            successor=form.successor_channel() if form is not None else services.UNSET)
+    except ValidationError as exc:
+        if form is None:  # it became the default since the page was drawn: ask, with the choice
+            raise _Reask from exc
+        form.add_error("successor", exc.message_dict.get("successor", exc.messages)
+                       if hasattr(exc, "error_dict") else exc.messages)
+        return False
+    return True
+
+
+class _Reask(Exception):
+    pass
+
+
+def _default_news(channel, form) -> str:
+    if form is None:
+        return ""
+    new = form.successor_channel()
+    if new is None:
+        return " " + _("This merchant has no default channel now.")
+    return " " + _("The default channel is now: %(pg)s") % {"pg": new.pg_string}
+
+
+@merchant_view(Perm.EDIT_INTEGRATION)
+def channel_disable(request, access, channel_key):
+    """Disable, asking first when it is the default (GET asks; POST disables)."""
+    channel = selectors.channel_get(access=access, channel_key=channel_key)
+    if not channel.enabled:
+        return HttpResponseRedirect(_list_url(access, channel))
+    form = _successor_form(request, channel)
+    if request.method == "POST":
+        try:
+            done = _act_with_successor(
+                request, form, lambda **kw: services.channel_set_enabled(enabled=False, **kw), channel)
+        except _Reask:
+            return HttpResponseRedirect(request.path)
+        if done:
+            messages.success(request, _("Channel disabled.") + _default_news(channel, form))
+            return HttpResponseRedirect(_list_url(access, channel))
+    return render(request, "channels/disable_confirm.html",
+                  {"access": access, "nav": "channels", "channel": channel, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
 @merchant_action(Perm.EDIT_INTEGRATION, load=selectors.channel_get)
 def channel_make_default(request, access, channel, channel_key):
-    services.channel_make_default(actor=Actor.from_request(request), channel=channel)
-    messages.success(request, _("%(pg)s is now the default channel.") % {"pg": channel.pg_string})
+    try:
+        services.channel_make_default(actor=Actor.from_request(request), channel=channel)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(pg)s is now the default channel.") % {"pg": channel.pg_string})
     return HttpResponseRedirect(_list_url(access, channel))
 
 
@@ -156,12 +227,18 @@ def channel_assign(request, access, channel, channel_key):
 
 @merchant_view(Perm.EDIT_INTEGRATION)
 def channel_delete(request, access, channel_key):
-    """GET asks for confirmation; POST deletes."""
+    """GET asks for confirmation (and, for the default, which channel takes over); POST deletes."""
     channel = selectors.channel_get(access=access, channel_key=channel_key)
+    form = _successor_form(request, channel)
     if request.method == "POST":
-        services.channel_delete(actor=Actor.from_request(request), channel=channel)
-        messages.success(request, _("Channel deleted: %(pg)s") % {"pg": channel.pg_string})
-        return HttpResponseRedirect(_list_url(access))
+        try:
+            done = _act_with_successor(request, form, services.channel_delete, channel)
+        except _Reask:
+            return HttpResponseRedirect(request.path)
+        if done:
+            messages.success(request, _("Channel deleted: %(pg)s") % {"pg": channel.pg_string}
+                             + _default_news(channel, form))
+            return HttpResponseRedirect(_list_url(access))
     return render(request, "channels/delete_confirm.html",
-                  {"access": access, "nav": "channels", "channel": channel})
-
+                  {"access": access, "nav": "channels", "channel": channel, "form": form},
+                  status=400 if request.method == "POST" else 200)

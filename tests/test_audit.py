@@ -29,7 +29,7 @@ from console.tenancy.roles import Role
 from webhooks import services as webhook_services
 from webhooks.services import engine as webhook_engine
 
-from .factories import make_member, make_sub_merchant
+from .factories import make_channel, make_member, make_sub_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +237,8 @@ def test_channel_changes_record_values_but_a_credential_only_by_name(agency, sub
         "assigned_to": {"old": None, "new": "Acme Seoul (A01)"}}
     channel_services.channel_set_enabled(actor=Actor(), channel=channel, enabled=False)
     assert _latest("channel.disable").changes == {"enabled": {"old": True, "new": False}}
-    channel_services.channel_make_default(actor=Actor(), channel=channel)
+    other = make_channel(agency, mid="DFLT1")  # an enabled channel of the agency's own
+    channel_services.channel_make_default(actor=Actor(), channel=other)
     assert _latest("channel.default_set").changes == {"is_default": {"old": False, "new": True}}
 
 

@@ -22,7 +22,7 @@ def get_token(page, key, secret):
 def test_create_key_secret_once_then_reissue(page):
     seed_demo(password=PASSWORD)
     log_in(page, "admin@demo.test", PASSWORD)
-    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("link", name="IDs & API keys").click()
     page.get_by_label("Name").fill("order server")
     page.get_by_role("button", name="Create API key").click()
     shown = page.get_by_role("alert", name="New secret")
@@ -31,7 +31,7 @@ def test_create_key_secret_once_then_reissue(page):
     first_secret = shown.get_by_role("textbox", name="imp_secret").input_value()
     assert get_token(page, key, first_secret).status == 200
 
-    page.get_by_role("link", name="API keys").click()  # a fresh look: the secret is gone
+    page.get_by_role("link", name="IDs & API keys").click()  # a fresh look: the secret is gone
     assert first_secret not in page.content()
     page.once("dialog", lambda dialog: dialog.accept())  # "Reissue the secret?" confirmation
     page.get_by_role("button", name="Reissue secret").click()

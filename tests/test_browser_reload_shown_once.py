@@ -28,7 +28,7 @@ def get_token(page, key, secret):
 def test_reload_after_create_and_after_reissue_repeats_nothing(page):
     seed_demo(password=PASSWORD)
     log_in(page, "admin@demo.test", PASSWORD)
-    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("link", name="IDs & API keys").click()
     keys_before = ApiKey.objects.count()
 
     page.get_by_label("Name").fill("order server")

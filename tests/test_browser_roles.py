@@ -67,7 +67,7 @@ def test_a_developer_reads_accounts_and_api_keys_and_its_menu_has_no_empty_headi
     _assert_read_only_accounts(page)
     expect(page.locator(f"tr[data-member='{owner.email}']")).to_contain_text("Owner")
 
-    _menu(page).get_by_role("link", name="API keys").click()
+    _menu(page).get_by_role("link", name="IDs & API keys").click()
     expect(page.get_by_role("heading", name="IDs & API keys")).to_be_visible()
     expect(page.get_by_role("row", name="Order server").get_by_role("textbox", name="imp_key")).to_have_value(
         issued.api_key.key)

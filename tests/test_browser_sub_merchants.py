@@ -73,3 +73,37 @@ def test_add_with_a_channel_search_and_delete_a_sub_merchant(page):
     new = Merchant.objects.get(parent=agency, tier_code="SEL")
     assert Channel.objects.get(pk=card.pk).assigned_to_id == new.pk
     assert page.problems.errors == []
+
+
+def test_rename_a_tier_while_its_edit_page_is_open_in_another_tab(page):
+    """Sub-merchants are addressed by id: renaming the tier code in one tab leaves the other
+    tab's page working, and its later save is told what changed instead of a 404."""
+    agency = make_merchant("Acme Agency")
+    admin = make_member(agency, "admin")
+    sub = make_sub_merchant(agency, "SEL", name="Acme Seoul")
+    log_in(page, admin.email, TEST_PASSWORD)
+    page.get_by_role("link", name="Sub-merchants").click()
+    page.locator("tr[data-tier='SEL']").get_by_role("link", name="Edit").click()
+    edit_url = page.url
+    assert f"/sub-merchants/{sub.pk}/" in edit_url
+
+    other = page.context.new_page()  # a second tab, same login
+    other.goto(edit_url)
+    other.get_by_label("Tier code").fill("SEO")
+    other.get_by_role("button", name="Save").click()
+    expect(other.get_by_text("SEO")).not_to_have_count(0)
+    sub.refresh_from_db()
+    assert sub.tier_code == "SEO"
+
+    # The first tab still shows SEL; it renames the contact and saves: no 404, no lost form.
+    page.get_by_label("Contact name").fill("Kim")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Someone changed this sub-merchant while you were editing")).to_be_visible()
+    expect(page.get_by_label("Tier code")).to_have_value("SEO")  # refreshed: it was not changed here
+    expect(page.get_by_label("Contact name")).to_have_value("Kim")  # kept: it was
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("tr[data-tier='SEO']")).to_be_visible()
+    sub.refresh_from_db()
+    assert (sub.tier_code, sub.contact_name) == ("SEO", "Kim")
+    page.goto(edit_url)  # the bookmark still opens it
+    expect(page.locator("#id_tier_code")).to_have_value("SEO")

@@ -33,7 +33,7 @@ def new_kcp(client, merchant, **overrides):
 
 def test_test_integration_has_a_card_for_every_provider(owner_client, agency):
     html = owner_client.get(url("list", agency)).content.decode()
-    assert html.count('aria-label="Test integration: ') == 21
+    assert html.count('aria-label="Test integration: ') == 27
     assert "kcp.T0000" in html and "html5_inicis.INIpayTest" in html
     assert "Naver Pay gives no shared test MID" in html
     assert "No shared test MID yet: platform staff have not entered one" in html  # e.g. Paymentwall
@@ -120,12 +120,14 @@ def test_card_actions(owner_client, agency):
     key = channel.channel_key
     assert owner_client.get(url("set_enabled", agency, channel_key=key)).status_code == 405
     owner_client.post(url("set_enabled", agency, channel_key=key), {"enabled": "0"})
-    owner_client.post(url("make_default", agency, channel_key=key))
     owner_client.post(url("assign", agency, channel_key=key), {"assigned_to": sub.code})
     channel.refresh_from_db()
-    assert (channel.enabled, channel.is_default, channel.assigned_to) == (False, True, sub)
+    assert (channel.enabled, channel.is_default, channel.assigned_to) == (False, False, sub)
     html = owner_client.get(url("list", agency)).content.decode()
-    assert "Disabled" in html and "Default" in html and "Seoul (A01)" in html
+    assert "Disabled" in html and "Seoul (A01)" in html
+    # Neither disabled nor a sub-merchant's channel can be the default (tests/test_default_channel.py).
+    refused = owner_client.post(url("make_default", agency, channel_key=key), follow=True)
+    assert "A disabled channel cannot be the default." in refused.content.decode()
 
     other = make_sub_merchant(make_merchant("Other"), "Z01")
     response = owner_client.post(url("assign", agency, channel_key=key), {"assigned_to": other.code},

@@ -177,7 +177,7 @@ def test_enable_disable_and_delete_are_audited(agency):
 
 def test_every_merchant_gets_the_shared_test_channels(agency):
     shared = SharedTestCredential.objects.count()
-    assert shared == 18  # seeded by the data migration
+    assert shared == 26  # seeded by the data migrations (0002: 18, 0004: 8)
     tests = Channel.objects.filter(merchant=agency, mode="test")
     assert tests.count() == shared
     assert set(tests.values_list("provider", flat=True)) == set(

@@ -49,7 +49,7 @@ def test_developer_sees_the_member_list(client, agency, owner):
 # Each link of the menu: its label, its URL name, and whether it is an agency's page only.
 NAV_LINKS = [
     ("Channels", "channels:list", False), ("Webhooks", "webhooks:settings", False),
-    ("API keys", "console:api_keys", False), ("Whitelist", "console:whitelist", False),
+    ("IDs & API keys", "console:api_keys", False), ("Whitelist", "console:whitelist", False),
     ("Accounts", "console:accounts", False), ("Sub-merchants", "console:sub_merchants", True),
     ("Audit log", "console:audit_log", False),
 ]
@@ -82,14 +82,14 @@ def test_the_menu_links_exactly_the_pages_the_role_opens_and_no_empty_heading(cl
 def test_a_developer_menu_has_no_audit_log(client, agency):
     client.force_login(make_member(agency, "developer"))
     nav = _nav(client.get(reverse("console:overview", kwargs={"merchant_code": agency.code})).content.decode())
-    assert ">Accounts<" in nav and ">API keys<" in nav and ">Administration<" in nav
+    assert ">Accounts<" in nav and ">IDs & API keys<" in nav and ">Administration<" in nav
     assert ">Audit log<" not in nav
 
 
 def test_navigation_holds_every_area(client, agency, owner):
     client.force_login(owner)
     html = client.get(reverse("console:overview", kwargs={"merchant_code": agency.code})).content.decode()
-    for label in ("Channels", "Webhooks", "API keys", "Whitelist", "Accounts", "Audit log"):
+    for label in ("Channels", "Webhooks", "IDs & API keys", "Whitelist", "Accounts", "Audit log"):
         assert label in html, label
 
 

@@ -1,13 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from console.tenancy.forms import ServiceErrorsMixin
+from console.tenancy.forms import ServiceErrorsMixin, StaleEditMixin
 
 from .models import ContentType, PayloadVersion
 
 
-class EndpointForm(ServiceErrorsMixin, forms.Form):
+class EndpointForm(StaleEditMixin, ServiceErrorsMixin, forms.Form):
     """One mode's settings. webhooks/services.py validates the URL (safety) and the combination."""
+
+    stale_lead = _("Someone changed this webhook while you were editing: %(changes)s.")
 
     url = forms.CharField(
         label=_("Endpoint URL"), required=False, max_length=2000,

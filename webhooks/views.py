@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
+from console.tenancy.stale import FIELD as STALE_FIELD
 
 from . import selectors, services
 from .forms import EndpointForm
@@ -30,6 +31,7 @@ def _render_page(request, access, forms=None, status=200):
             e = view.endpoint
             initial = ({"url": e.url, "content_type": e.content_type, "version": e.version, "enabled": e.enabled}
                        if e else {"enabled": True})
+            initial[STALE_FIELD] = services.endpoint_version(e)
             forms[view.mode] = EndpointForm(initial=initial, prefix=view.mode)
         view.form = forms[view.mode]
     return render(request, "webhooks/settings.html", {
@@ -49,13 +51,13 @@ def endpoint_save(request, access, mode):
     if form.is_valid():
         try:
             services.endpoint_save(actor=Actor.from_request(request), merchant=access.merchant, mode=mode,
-                                   **form.cleaned_data)
+                                   expected_version=form.expected_version, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Webhook settings saved (%(mode)s).") % {"mode": Mode(mode).label})
             return HttpResponseRedirect(_page_url(access) + f"#endpoint-{mode}")
-    return _render_page(request, access, forms={mode: form}, status=400)
+    return _render_page(request, access, forms={mode: form}, status=409 if form.stale else 400)
 
 
 @merchant_action(Perm.EDIT_WEBHOOK)

@@ -8,19 +8,21 @@ audit event in the same transaction. The console views, the Django admin and
 
 from .assignment import channel_assign, channels_assign_set
 from .channels import (
+    UNSET,
     channel_create,
     channel_credentials,
     channel_delete,
     channel_make_default,
     channel_set_enabled,
     channel_update,
+    channel_version,
 )
 from .shared_test import shared_test_credential_save, test_channels_provision
 from .validation import CREDENTIAL_PREFIX, EDITABLE, IDENTITY, NAME_MAX_LENGTH, ChannelInput
 
 __all__ = [
-    "CREDENTIAL_PREFIX", "EDITABLE", "IDENTITY", "NAME_MAX_LENGTH", "ChannelInput", "channel_assign",
+    "UNSET",    "CREDENTIAL_PREFIX", "EDITABLE", "IDENTITY", "NAME_MAX_LENGTH", "ChannelInput", "channel_assign",
     "channel_create", "channel_credentials", "channel_delete", "channel_make_default",
-    "channel_set_enabled", "channel_update", "channels_assign_set", "shared_test_credential_save",
+    "channel_set_enabled", "channel_update", "channel_version", "channels_assign_set", "shared_test_credential_save",
     "test_channels_provision",
 ]

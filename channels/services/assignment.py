@@ -19,6 +19,10 @@ from .validation import _check_assignable
 def _assign_locked(actor: Actor, channel: Channel, sub_merchant: Merchant | None) -> None:
     """Assign a locked channel (``None``: give it back to its owner), with its audit row."""
     if channel.assigned_to_id != (sub_merchant.pk if sub_merchant else None):
+        if sub_merchant is not None and channel.is_default:
+            raise ValidationError({"channels": _(
+                "The agency's default channel cannot be assigned to a sub-merchant: make another "
+                "channel the default first. The channel: %(channel)s") % {"channel": channel}})
         previous = channel.assigned_to  # shown by name and tier code
         channel.assigned_to = sub_merchant
         channel.updated_by = actor.user

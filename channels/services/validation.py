@@ -35,9 +35,13 @@ class ChannelInput:
 
 
 def _clean(
-    *, merchant: Merchant, data: ChannelInput, stored: dict, exclude_pk: int | None = None
+    *, merchant: Merchant, data: ChannelInput, stored: dict, exclude_pk: int | None = None,
+    new: bool = False,
 ) -> tuple[ChannelInput, dict]:
-    """Validate ``data`` against the catalog. Returns the cleaned input and credentials."""
+    """Validate ``data`` against the catalog. Returns the cleaned input and credentials.
+
+    A ``new`` channel takes only what PortOne offers today; an existing one keeps a pairing
+    the docs no longer list (a retired module or PG code), so it can still be edited."""
     errors: dict[str, str] = {}
     provider = catalog.get(data.provider)
     mid = (data.mid or "").strip()
@@ -48,14 +52,15 @@ def _clean(
     if provider is None:
         errors["provider"] = _("Choose a PG from the list.")
         raise ValidationError(errors)
-    if data.module not in provider.modules:
-        offered = ", ".join(str(Module(m).label) for m in provider.modules)
+    modules = provider.offered_modules if new else provider.modules
+    if data.module not in modules:
+        offered = ", ".join(str(Module(m).label) for m in modules)
         errors["module"] = _("%(pg)s does not offer this module. It offers: %(offered)s.") % {
             "pg": provider.name, "offered": offered,
         }
         raise ValidationError(errors)
     pg_code = (data.pg_provider or "").strip() or provider.default_code(data.module)
-    if pg_code not in [c.code for c in provider.codes_for(data.module)]:
+    if pg_code not in [c.code for c in provider.codes_for(data.module) if c.offers(data.module) or not new]:
         errors["pg_provider"] = _("This PG code does not go with the chosen module.")
 
     if not mid:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console.models import Membership, Merchant
 from console.tenancy.client_ip import client_ip
-from console.tenancy.forms import ServiceErrorsMixin
+from console.tenancy.forms import ServiceErrorsMixin, StaleEditMixin
 from console.tenancy.hashing import sha256_hex
 from console.tenancy.roles import Role
 
@@ -156,9 +156,11 @@ class ChannelKeysField(forms.MultipleChoiceField):
         return True
 
 
-class SubMerchantForm(ServiceErrorsMixin, forms.Form):
+class SubMerchantForm(StaleEditMixin, ServiceErrorsMixin, forms.Form):
     """The sub-merchant's profile and channels. The services validate (tier code format and
     uniqueness, which channels it may be given)."""
+
+    stale_lead = _("Someone changed this sub-merchant while you were editing: %(changes)s.")
 
     name = forms.CharField(label=_("Name"), max_length=100)
     channels = ChannelKeysField(

@@ -19,6 +19,7 @@ from console.models import Merchant
 from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
+from console.tenancy.stale import FIELD as STALE_FIELD
 
 from . import services
 from .forms import SubMerchantForm
@@ -103,6 +104,7 @@ def sub_merchant_edit(request, access, sub_merchant_id):
     can_manage = _can_manage(access)
     channels = channels_assignable(access=access, sub_merchant=sub)
     form = SubMerchantForm.for_merchant(sub, channels=channels)
+    form.initial[STALE_FIELD] = services.sub_merchant_version(sub)
     status = 200
     if request.method == "POST":
         if not can_manage:
@@ -111,6 +113,7 @@ def sub_merchant_edit(request, access, sub_merchant_id):
         if form.is_valid():
             try:
                 sub = services.sub_merchant_update(actor=Actor.from_request(request), sub_merchant=sub,
+                                                   expected_version=form.expected_version,
                                                    **form.service_values())
             except Merchant.DoesNotExist:  # deleted while the form was open
                 return _gone_page(request, access, sub_merchant_id)
@@ -120,7 +123,7 @@ def sub_merchant_edit(request, access, sub_merchant_id):
                 messages.success(request, _("Sub-merchant %(name)s saved.") % {"name": sub.name}
                                  if form.has_changed() else _("Nothing changed."))
                 return HttpResponseRedirect(_list_url(access))
-        status = 400
+        status = 409 if form.stale else 400
     if not can_manage:
         for field in form.fields.values():
             field.disabled = True

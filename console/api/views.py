@@ -21,9 +21,16 @@ from console.tenancy import shown_once
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
+from console.tenancy.stale import StaleEdit, stale_message
 
 from .selectors import api_key_of
-from .services.whitelist import CIDR_MAX_LENGTH, MAX_RULES, MEMO_MAX_LENGTH, whitelist_save
+from .services.whitelist import (
+    CIDR_MAX_LENGTH,
+    MAX_RULES,
+    MEMO_MAX_LENGTH,
+    whitelist_save,
+    whitelist_version,
+)
 
 # The secret just issued, until the page that shows it is loaded once.
 SHOWN_SECRET = "console.api_keys.shown_secret"
@@ -106,17 +113,38 @@ def api_key_revoke_view(request, access, api_key, key_id):
 EMPTY_ROWS = 1
 
 
+def _whitelist_stale_text(exc: StaleEdit) -> str:
+    """What another tab changed in the whitelist, in words."""
+    texts = []
+    for change in exc.changes:
+        if change.field == "enabled":
+            texts.append(_("it is now on") if change.value else _("it is now off"))
+        elif change.value:
+            rules = ", ".join(f"{cidr} ({memo})" if memo else cidr for cidr, memo in change.value)
+            texts.append(_("the rules are now: %(rules)s") % {"rules": rules})
+        else:
+            texts.append(_("it has no rule now"))
+    return stale_message(_("Someone changed the whitelist while you were editing: %(changes)s."), texts)
+
+
 @merchant_view(Perm.VIEW_INTEGRATION)
 def whitelist(request, access):
     merchant = access.merchant
     can_edit = access.can(Perm.EDIT_INTEGRATION) and not merchant.is_sub_merchant
-    errors, status = {}, 200
+    errors, status, stale = {}, 200, None
+    version = request.POST.get("edit_version", "")
     if request.method == "POST" and can_edit:
         rows = list(zip(request.POST.getlist("cidr"), request.POST.getlist("memo"), strict=False))
         enabled = request.POST.get("enabled") == "on"
         try:
             result = whitelist_save(actor=Actor.from_request(request), merchant=merchant, enabled=enabled,
-                                    rows=rows, confirm_empty=request.POST.get("confirm_empty") == "on")
+                                    rows=rows, confirm_empty=request.POST.get("confirm_empty") == "on",
+                                    expected_version=version or None)
+        except StaleEdit as exc:
+            # Refused: another tab saved since this page was loaded. Say what it changed, show what
+            # is stored now where this operator changed nothing, keep what they typed elsewhere.
+            stale, status, version = exc, 409, exc.version
+            errors = {"__all__": [_whitelist_stale_text(exc)]}
         except ValidationError as exc:
             errors, status = exc.message_dict, 400
         else:
@@ -126,16 +154,22 @@ def whitelist(request, access):
             return HttpResponseRedirect(reverse("console:whitelist", kwargs={"merchant_code": merchant.code}))
     elif request.method == "POST":
         raise PermissionDenied
-    if status == 400:
+    if status in (400, 409):
         # The rules as typed, with their errors (keyed by the row's place in the POST); rows
         # left empty are dropped, so that showing errors never piles up empty rows.
         posted = zip(request.POST.getlist("cidr"), request.POST.getlist("memo"), strict=False)
         rows = [(i, c, m) for i, (c, m) in enumerate(posted) if (c or "").strip() or (m or "").strip()]
         enabled = request.POST.get("enabled") == "on"
-        messages.error(request, _("Nothing was saved: fix what is marked below, then save again."))
+        if stale is not None:
+            if "rules" in stale.refresh:
+                rows = [(None, c, m) for c, m in stale.refresh["rules"]]
+            enabled = stale.refresh.get("enabled", enabled)
+        else:
+            messages.error(request, _("Nothing was saved: fix what is marked below, then save again."))
     else:
         rows = [(i, c, m) for i, (c, m) in enumerate(merchant.whitelist_rules.values_list("cidr", "memo"))]
         enabled = merchant.whitelist_enabled
+        version = whitelist_version(merchant) if can_edit else ""
     if can_edit and len(rows) < MAX_RULES:
         rows += [(None, "", "")] * EMPTY_ROWS
     table = [
@@ -146,7 +180,7 @@ def whitelist(request, access):
     return render(request, "console/whitelist.html", {
         "access": access, "nav": "whitelist", "rows": table, "enabled": enabled, "can_edit": can_edit,
         "form_errors": errors.get("__all__", []), "enabled_errors": errors.get("enabled", []),
-        "max_rules": MAX_RULES, **_whitelist_limits(),
+        "max_rules": MAX_RULES, "edit_version": version, **_whitelist_limits(),
     }, status=status)
 
 

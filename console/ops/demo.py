@@ -132,6 +132,7 @@ def _seed_channels(agency: Merchant, subs: list[Merchant]) -> None:
         if sub_index is not None:
             channel_assign(actor=SYSTEM, channel=channel, sub_merchant=subs[sub_index])
     if not Channel.objects.filter(merchant=agency, is_default=True).exists():
-        first = Channel.objects.filter(merchant=agency, mode="live").order_by("id").first()
+        first = (Channel.objects.filter(merchant=agency, mode="live", enabled=True,
+                                         assigned_to__isnull=True).order_by("id").first())
         if first:
             channel_make_default(actor=SYSTEM, channel=first)

@@ -34,8 +34,19 @@ def minutes(delta) -> int:
 
 
 @register.simple_tag
-def copy_field(label, value, copy_label="Copy"):
-    """A read-only value with a copy button (rendered in Python: it repeats on every card)."""
+def copy_field(label, value, copy_label="Copy", wrap=False):
+    """A read-only value with a copy button (rendered in Python: it repeats on every card).
+    ``wrap`` shows a long value (a channel key) whole, over two lines if need be, instead of
+    cut off in a one-line box."""
+    if wrap:
+        return format_html(
+            '<div class="input-group input-group-sm copy-group mb-1">'
+            '<span class="input-group-text">{0}</span>'
+            '<output class="form-control font-monospace text-break copy-wrap" aria-label="{0}">{1}</output>'
+            '<button class="btn btn-outline-secondary" type="button" data-copy="{1}" '
+            'aria-label="{2} {0}">{2}</button></div>',
+            label, value, copy_label,
+        )
     return format_html(
         '<div class="input-group input-group-sm copy-group mb-1">'
         '<span class="input-group-text">{0}</span>'

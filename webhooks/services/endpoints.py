@@ -15,6 +15,7 @@ from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.tenancy.selectors import lock_merchant
+from console.tenancy.stale import check_version, version_of
 
 from .. import net
 from ..models import (
@@ -55,14 +56,23 @@ def _endpoint_for_update(merchant: Merchant, mode: str) -> tuple[WebhookEndpoint
     return endpoint, True
 
 
+def endpoint_version(endpoint: WebhookEndpoint | None) -> str:
+    """The version of one mode's settings the Webhooks page's form starts from (its hidden
+    ``edit_version``); a mode with no endpoint yet shows a new endpoint's defaults."""
+    endpoint = endpoint or WebhookEndpoint(url="")
+    return version_of(snapshot(endpoint, ENDPOINT_FIELDS))
+
+
 def endpoint_save(
     *, actor: Actor, merchant: Merchant, mode: str, url: str, content_type: str, version: str,
-    enabled: bool = True,
+    enabled: bool = True, expected_version: str | None = None,
 ) -> WebhookEndpoint:
     """Save one mode's endpoint. The URL must be safe to call (checked here and at every send).
 
     The URL is checked, DNS included (within ``WEBHOOK_DNS_TIMEOUT``), before the transaction
     opens: no lock (SQLite's write lock, a row lock) is held while a resolver takes its time.
+    With ``expected_version`` (the form's), settings changed since that version (another tab,
+    or the endpoint disabled after a 410) are refused with ``StaleEdit``, and nothing is written.
     """
     errors = {}
     if mode not in Mode.values:
@@ -85,6 +95,8 @@ def endpoint_save(
     with transaction.atomic():
         endpoint, created = _endpoint_for_update(merchant, mode)
         before = snapshot(endpoint, ENDPOINT_FIELDS)
+        check_version(expected=expected_version, current=before, submitted={
+            "url": url, "content_type": content_type, "version": version, "enabled": enabled})
         endpoint.url, endpoint.content_type, endpoint.version = url, content_type, version
         if enabled and not endpoint.enabled:
             endpoint.disabled_reason = ""

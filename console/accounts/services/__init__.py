@@ -22,6 +22,7 @@ from .merchants import (
     sub_merchant_create,
     sub_merchant_delete,
     sub_merchant_update,
+    sub_merchant_version,
     two_factor_rule_set,
 )
 
@@ -30,5 +31,5 @@ __all__ = [
     "last_owner_check", "membership_create", "membership_delete", "membership_set_memo",
     "membership_set_role", "merchant_create",
     "merchant_update", "role_grant_check", "role_limits_check", "sub_merchant_create",
-    "sub_merchant_delete", "sub_merchant_update", "two_factor_rule_set",
+    "sub_merchant_delete", "sub_merchant_update", "sub_merchant_version", "two_factor_rule_set",
 ]

@@ -254,6 +254,8 @@ def invitation_send(invitation_id: int) -> bool:
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "PG Console",
         "days": settings.PGCONSOLE_INVITATION_DAYS,
     }
+    with translation.override("ko"):  # each half of the mail names the role in its own language
+        context["role_ko"] = str(invitation.get_role_display())
     with translation.override("en"):  # the mail carries English and Korean both
         subject = render_to_string("console/email/invitation_subject.txt", context).strip()
         body = render_to_string("console/email/invitation_body.txt", context)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from console.models import Invitation, Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.selectors import lock_merchant
+from console.tenancy.stale import check_version, version_of
 
 MERCHANT_CODE_ATTEMPTS = 8
 
@@ -171,14 +172,46 @@ def merchant_update(*, actor: Actor, merchant: Merchant, **values) -> Merchant:
     return merchant
 
 
+SUB_MERCHANT_FORM = ("name", "tier_code", *SUB_MERCHANT_PROFILE)
+
+
+def _sub_merchant_form_values(sub: Merchant) -> dict:
+    """What the sub-merchant form shows, under the form's names (``channels``: the keys of the
+    channels assigned to it), for the stale-edit check (``console.tenancy.stale``)."""
+    from channels.selectors import channels_assigned_to
+
+    values = {f: getattr(sub, f) for f in SUB_MERCHANT_FORM}
+    assigned = channels_assigned_to(sub_merchant_ids=[sub.pk])[sub.pk]
+    values["channels"] = sorted(c.channel_key for c in assigned)
+    return values
+
+
+def sub_merchant_version(sub_merchant: Merchant) -> str:
+    """The version of the sub-merchant its edit form starts from (its hidden ``edit_version``)."""
+    return version_of(_sub_merchant_form_values(sub_merchant))
+
+
 @transaction.atomic
 def sub_merchant_update(
-    *, actor: Actor, sub_merchant: Merchant, channel_keys: Iterable[str] | None = None, **values
+    *, actor: Actor, sub_merchant: Merchant, channel_keys: Iterable[str] | None = None,
+    expected_version: str | None = None, **values
 ) -> Merchant:
     """The sub-merchant form: its profile (``merchant_update``) and, unless ``None``, exactly
-    these of the agency's channels (assigned or given back, each with its audit row)."""
+    these of the agency's channels (assigned or given back, each with its audit row). With
+    ``expected_version`` (the form's), a sub-merchant changed since that version is refused with
+    ``StaleEdit`` naming what changed, and nothing is written."""
     if sub_merchant.parent_id is None:
         raise ValueError("not a sub-merchant")
+    if expected_version:
+        locked = lock_merchant(sub_merchant)
+        submitted = {f: v.strip() if isinstance(v, str) else v for f, v in values.items()}
+        if isinstance(submitted.get("tier_code"), str):
+            submitted["tier_code"] = submitted["tier_code"].upper()
+        if channel_keys is not None:
+            channel_keys = list(channel_keys)
+            submitted["channels"] = sorted(set(channel_keys))
+        check_version(expected=expected_version, current=_sub_merchant_form_values(locked),
+                      submitted=submitted)
     sub = merchant_update(actor=actor, merchant=sub_merchant, **values)
     if channel_keys is not None:
         _assign_channels(actor, sub, list(channel_keys))

@@ -17,6 +17,7 @@ from console.models import Merchant, WhitelistRule
 from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.cidr import CIDRError, parse_cidr
 from console.tenancy.selectors import lock_merchant
+from console.tenancy.stale import check_version, version_of
 
 MAX_RULES = 100
 MEMO_MAX_LENGTH = WhitelistRule._meta.get_field("memo").max_length  # one limit: the model's
@@ -83,12 +84,27 @@ def _rule_texts(rules: list[tuple[str, str]]) -> list[str]:
     return [f"{cidr} ({memo})" if memo else cidr for cidr, memo in rules]
 
 
+def _page_values(enabled: bool, rules) -> dict:
+    """The whitelist as its page shows it (the switch and the rules, in order), for the
+    stale-edit check: the page saves the whole list, so its version is the whole list's."""
+    return {"enabled": enabled, "rules": [[cidr, memo] for cidr, memo in rules]}
+
+
+def whitelist_version(merchant: Merchant) -> str:
+    """The version of the whitelist the page's form starts from (its hidden ``edit_version``)."""
+    return version_of(_page_values(merchant.whitelist_enabled,
+                                   merchant.whitelist_rules.values_list("cidr", "memo")))
+
+
 @transaction.atomic
 def whitelist_save(
     *, actor: Actor, merchant: Merchant, enabled: bool, rows: list[tuple[str, str]],
-    confirm_empty: bool = False,
+    confirm_empty: bool = False, expected_version: str | None = None,
 ) -> WhitelistResult:
-    """Replace the merchant's rules and switch, all together or not at all."""
+    """Replace the merchant's rules and switch, all together or not at all. With
+    ``expected_version`` (the page's), a whitelist changed since that version is refused with
+    ``StaleEdit`` (``refresh`` holds ``enabled`` and ``rules`` as stored now) and nothing is
+    written."""
     result = whitelist_validate(rows)
     if enabled and not result.rules and not confirm_empty:
         raise ValidationError({"enabled": [_(
@@ -96,6 +112,9 @@ def whitelist_save(
             "Add a rule, or confirm that this is what you want.")]})
     merchant = lock_merchant(merchant)
     before = list(merchant.whitelist_rules.values_list("cidr", "memo"))
+    typed = [((cidr or "").strip(), (memo or "").strip()) for cidr, memo in rows]
+    check_version(expected=expected_version, current=_page_values(merchant.whitelist_enabled, before),
+                  submitted=_page_values(enabled, [row for row in typed if row[0] or row[1]]))
     changes = {}
     if before != result.rules:
         merchant.whitelist_rules.all().delete()
