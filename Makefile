@@ -52,7 +52,16 @@ check: $(STAMP)
 	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
 
-test: check
+# PortOne's V1 REST contract (schema/v1.openapi.json inside the portone-mcp-server wheel),
+# fetched from PyPI for the tests to use as an oracle; never copied into the repository.
+PORTONE_DIR := .cache/portone
+PORTONE_STAMP := $(PORTONE_DIR)/.fetched
+$(PORTONE_STAMP): $(STAMP)
+	$(PIP) download --quiet --disable-pip-version-check --no-deps --python-version 3.12 \
+		--only-binary=:all: portone-mcp-server==0.12.1 -d $(PORTONE_DIR)
+	@touch $@
+
+test: check $(PORTONE_STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: migrate

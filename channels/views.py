@@ -36,6 +36,7 @@ CARD_WORDS = {
     "no_shared_yet": gettext_lazy(
         "No shared test MID yet: platform staff have not entered one for this PG."),
     "no_test_channel": gettext_lazy("No test channel."),
+    "try_payment": gettext_lazy("Try a test payment"),
 }
 
 

@@ -9,12 +9,15 @@ merchant_pages = [
     path("", include("console.urls")),  # overview, audit log, accounts, sub-merchants, API keys, whitelist
     path("channels/", include("channels.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("payments/", include("payments.activity_urls")),  # the Payments page (payment activity)
+    path("", include("payments.console_urls")),  # channels/<key>/try/ (the demo checkout)
 ]
 
 urlpatterns = [
     path("", include("console.ops.urls")),  # /healthz
     path("", include("console.api.rest_urls")),  # the REST API at i'mport's paths
     path("", include("console.shell.site_urls")),  # / (home)
+    path("", include("payments.urls")),  # /js/iamport.payment-1.2.0.js, /sandbox/pay/ (the browser SDK's window)
     path("accounts/", include("console.accounts.site_urls")),  # login, invitation links
     path("accounts/two-factor/", include("console.two_factor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -67,7 +67,11 @@ def test_api_answers_as_described(case, token):  # one token for all examples of
 def test_the_description_is_served(client):
     spec = client.get("/api/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/users/getToken", "/users/pg", "/tiers/{tier_code}"}
+    assert set(spec["paths"]) == {
+        "/users/getToken", "/users/pg", "/tiers/{tier_code}", "/payments/{imp_uid}", "/payments",
+        "/payments/find/{merchant_uid}/{payment_status}", "/payments/findAll/{merchant_uid}/{payment_status}",
+        "/payments/status/{payment_status}", "/payments/prepare", "/payments/prepare/{merchant_uid}",
+        "/payments/cancel"}
 
 
 def test_the_tier_operations_are_described(client):

@@ -118,3 +118,29 @@ def test_the_switcher_and_the_door_agree_on_every_role(tree):
     for entry in entries:
         assert merchant_access_get(operator=op, code=entry.merchant.code).role == entry.role
         assert sender_role(op, entry.merchant) == entry.role  # the authority an invitation carries
+
+
+def test_payment_reads_are_scoped_to_exactly_the_merchant(tree):
+    """The Payments page's selectors: an agency reads its own payments (not its
+    sub-merchants'), a sub-merchant its own; everything else is not found."""
+    from payments import selectors
+    from payments.models import Payment
+    from webhooks.selectors import deliveries_for_payment
+
+    def pay(merchant, n):
+        return Payment.objects.create(merchant=merchant, merchant_uid=f"scope_{n}", amount=1000,
+                                      pg_provider="kcp", pg_id="T0000")
+
+    made = {key: pay(tree[key], n) for n, key in enumerate(("agency", "seoul", "busan", "other"))}
+    op = make_member(tree["agency"], "owner")
+    for key in ("agency", "seoul", "busan"):
+        access = merchant_access_get(operator=op, code=tree[key].code)
+        page = selectors.payments_page(access=access, filters=selectors.PaymentFilters())
+        assert [p.imp_uid for p in page.payments] == [made[key].imp_uid]
+        exported = selectors.payments_for_export(access=access, filters=selectors.PaymentFilters())
+        assert [p.imp_uid for p in exported] == [made[key].imp_uid]
+        assert selectors.payment_get(access=access, imp_uid=made[key].imp_uid) == made[key]
+        for other in set(made) - {key}:
+            with pytest.raises(Http404):
+                selectors.payment_get(access=access, imp_uid=made[other].imp_uid)
+            assert deliveries_for_payment(merchant=access.merchant, imp_uid=made[other].imp_uid) == []

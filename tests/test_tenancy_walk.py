@@ -23,13 +23,16 @@ from .factories import make_channel, make_member, make_merchant, make_sub_mercha
 pytestmark = pytest.mark.django_db
 
 # Namespaces whose pages belong to a merchant's console.
-CONSOLE_NAMESPACES = {"console", "channels", "webhooks", "settings", "accounts_console"}
+CONSOLE_NAMESPACES = {"console", "channels", "webhooks", "settings", "accounts_console", "payment_activity",
+                      "payments"}
 # Console pages that name no merchant, on purpose.
 MERCHANT_FREE = {"home"}
 # How to make a value for each URL parameter other than merchant_code, as an
 # object of ``merchant``. Add an entry when a page takes a new parameter.
 def _channel_key(merchant):
-    return make_channel(merchant).channel_key
+    # A test channel of its own: every channel page opens it, and so does "Try a test payment",
+    # which takes only enabled test channels.
+    return make_channel(merchant, mode="test").channel_key
 
 
 def _secret_id(merchant):
@@ -81,6 +84,14 @@ def _sub_merchant_id(merchant):
     return make_sub_merchant(merchant, f"W{_sub_merchant_id.n % 100:02d}").pk
 
 
+def _imp_uid(merchant):
+    from payments.models import Payment
+
+    _imp_uid.n = getattr(_imp_uid, "n", 0) + 1
+    return Payment.objects.create(merchant=merchant, merchant_uid=f"walk_{_imp_uid.n}", amount=1000,
+                                  status="paid", pg_provider="kcp", pg_id="T0000").imp_uid
+
+
 PARAMETERS: dict[str, callable] = {
     "member_id": _member_id,
     "invitation_id": _invitation_id,
@@ -89,6 +100,7 @@ PARAMETERS: dict[str, callable] = {
     "channel_key": _channel_key,
     "secret_id": _secret_id,
     "message_id": _message_id,
+    "imp_uid": _imp_uid,
 }
 # Objects a sub-merchant never owns (its agency's keys act for it): routes taking them are
 # walked for agencies only; for a sub-merchant every such id is someone else's (404).
@@ -128,6 +140,8 @@ MERCHANT_ROUTES = [r for r in ROUTES if "merchant_code" in r[1]]
 def test_the_walk_finds_the_console():
     names = {name for name, _, _ in ROUTES}
     assert {"home", "console:overview", "console:audit_log"} <= names
+    assert {"payment_activity:list", "payment_activity:export", "payment_activity:detail",
+            "payment_activity:cancel", "payment_activity:deposit"} <= names
     assert len(MERCHANT_ROUTES) >= 2
 
 

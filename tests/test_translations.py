@@ -31,7 +31,7 @@ def _untranslated(po: polib.POFile) -> list[str]:
             if not e.obsolete and ("fuzzy" in e.flags or not all(_strings(e)))]
 
 
-SOURCES = ("config", "console", "channels", "webhooks", "templates")
+SOURCES = ("config", "console", "channels", "webhooks", "payments", "templates")
 
 
 def test_every_marked_string_has_a_korean_translation(tmp_path, settings):

@@ -92,3 +92,17 @@ def secret_get(*, access: MerchantAccess, mode: str, secret_id: int) -> tuple[We
     if secret is None:
         raise Http404
     return endpoint, secret
+
+
+PAYMENT_DELIVERIES_SHOWN = 50
+
+
+def deliveries_for_payment(*, merchant, imp_uid: str, limit: int = PAYMENT_DELIVERIES_SHOWN) -> list[Delivery]:
+    """The notifications one payment of ``merchant`` caused (their body names its ``imp_uid``:
+    V1's ``imp_uid``, V2's ``transactionId``, JSON or form alike), newest first. Only this
+    merchant's deliveries are searched (index ``delivery_merchant_time``), whichever endpoint
+    (its own or its agency's) they went to; the bodies themselves are not loaded."""
+    if not imp_uid:
+        return []
+    return list(Delivery.objects.filter(merchant=merchant, body__contains=imp_uid)
+                .defer("body").order_by("-created_at", "-id")[:limit])

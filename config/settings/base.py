@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "console",
     "channels",
     "webhooks",
+    "payments",
 ]
 
 MIDDLEWARE = [

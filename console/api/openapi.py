@@ -79,6 +79,142 @@ def _tier_operation(operation_id: str, summary: str, description: str, *, exampl
     return operation
 
 
+# --- payments (our answer's shape, field for field as PortOne's PaymentAnnotation) -------
+
+_S, _I, _B, _N = "string", "integer", "boolean", "number"
+_PAYMENT_FIELDS = {
+    "imp_uid": _S, "merchant_uid": _S, "pay_method": _S, "channel": _S, "pg_provider": _S,
+    "emb_pg_provider": _S, "pg_tid": _S, "pg_id": _S, "escrow": _B, "apply_num": _S, "bank_code": _S,
+    "bank_name": _S, "card_code": _S, "card_name": _S, "card_issuer_code": _S, "card_issuer_name": _S,
+    "card_publisher_code": _S, "card_publisher_name": _S, "card_quota": _I, "card_number": _S,
+    "card_type": _I, "vbank_code": _S, "vbank_name": _S, "vbank_num": _S, "vbank_holder": _S,
+    "vbank_date": _I, "vbank_issued_at": _I, "name": _S, "amount": _N, "cancel_amount": _N,
+    "currency": _S, "buyer_name": _S, "buyer_email": _S, "buyer_tel": _S, "buyer_addr": _S,
+    "buyer_postcode": _S, "custom_data": _S, "user_agent": _S, "status": _S, "started_at": _I,
+    "paid_at": _I, "failed_at": _I, "cancelled_at": _I, "fail_reason": _S, "cancel_reason": _S,
+    "receipt_url": _S, "cash_receipt_issued": _B, "customer_uid": _S, "customer_uid_usage": _S,
+}
+_PAYMENT_REQUIRED = ["imp_uid", "merchant_uid", "amount", "cancel_amount", "currency", "status"]
+CANCELLATION = {"type": "object", "required": ["pg_tid", "amount", "reason", "cancelled_at", "cancellation_id"],
+                "properties": {"pg_tid": {"type": _S}, "amount": {"type": _N}, "cancelled_at": {"type": _I},
+                               "reason": {"type": _S}, "cancellation_id": {"type": _S},
+                               "receipt_url": {"type": _S, "nullable": True}}}
+PAYMENT = {
+    "type": "object", "required": _PAYMENT_REQUIRED,
+    "properties": {
+        **{name: ({"type": kind} if name in _PAYMENT_REQUIRED else {"type": kind, "nullable": True})
+           for name, kind in _PAYMENT_FIELDS.items()},
+        "status": {"type": _S, "enum": ["ready", "paid", "failed", "cancelled"]},
+        "cancel_history": {"type": "array", "items": CANCELLATION},
+        "cancel_receipt_urls": {"type": "array", "items": {"type": _S}},
+    },
+}
+PAGED = {"type": "object", "required": ["total", "previous", "next", "list"],
+         "properties": {"total": {"type": _I}, "previous": {"type": _I}, "next": {"type": _I},
+                        "list": {"type": "array", "items": PAYMENT}}}
+PREPARED = {"type": "object", "required": ["merchant_uid", "amount", "currency"],
+            "properties": {"merchant_uid": {"type": _S}, "amount": {"type": _N}, "currency": {"type": _S}}}
+_AMOUNT = {"description": "Whole won, 1 to 10,000,000,000 (a number, or its digits as a string)",
+           "oneOf": [{"type": "integer", "minimum": 1, "maximum": 10_000_000_000},
+                     {"type": "string", "pattern": "^[1-9][0-9]{0,9}$"}]}
+# An order number as sent: a non-space character, no control characters, at most 80.
+_ORDER = {"type": _S, "minLength": 1, "maxLength": 80, "pattern": f"^\\s*[^\\s{_CC}][^{_CC}]*$"}
+PREPARE_BODY = {"type": "object", "required": ["merchant_uid", "amount"],
+                "properties": {"merchant_uid": _ORDER, "amount": _AMOUNT,
+                               "currency": {"type": _S, "enum": ["KRW"]}}}
+_AMOUNT_OR_0 = {"description": "Whole won; 0 or none: all that is left",
+                "oneOf": [{"type": "integer", "minimum": 0, "maximum": 10_000_000_000},
+                          {"type": "string", "pattern": "^(0|[1-9][0-9]{0,9})$"}]}
+CANCEL_BODY = {
+    "type": "object",
+    "anyOf": [{"required": ["imp_uid"]}, {"required": ["merchant_uid"]}],
+    "properties": {
+        "imp_uid": {**_ORDER, "maxLength": 16}, "merchant_uid": _ORDER, "amount": _AMOUNT_OR_0,
+        "tax_free": _AMOUNT_OR_0, "checksum": _AMOUNT,
+        "reason": {"type": _S, "maxLength": 300, "pattern": f"^[^{_CC}]*$"}},
+}
+_SORTING = {"name": "sorting", "in": "query", "required": False,
+            "schema": {"type": _S, "enum": ["-started", "started", "-paid", "paid", "-updated", "updated"]}}
+_PAGE = [{"name": "page", "in": "query", "required": False, "schema": {"type": _I, "minimum": 1, "maximum": 10**6}},
+         {"name": "limit", "in": "query", "required": False,
+          "schema": {"type": _I, "minimum": 1, "maximum": 1000}}]
+_STATUS = {"type": _S, "enum": ["ready", "paid", "cancelled", "failed"]}
+
+
+def _ok(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _envelope(schema)}}}
+
+
+def _get(operation_id: str, summary: str, parameters: list, ok: dict,
+         errors=("400", "401", "403", "404")) -> dict:
+    return {"get": {"operationId": operation_id, "summary": summary, "security": [{"token": []}],
+                    "parameters": [*parameters, TIER_HEADER],
+                    "responses": {"200": ok, **{status: ERROR for status in errors}}}}
+
+
+def _path(name: str, schema: dict | None = None, example: str = "order_1") -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": _S}, "example": example}
+
+
+PAYMENT_PATHS = {
+    "/payments/{imp_uid}": _get(
+        "getPayment", "One payment of the caller (another merchant's, or a sub-merchant's asked "
+        "without its Tier header, is a 404)", [_path("imp_uid", example="imp_000000000000")],
+        _ok("The payment", PAYMENT)),
+    "/payments": _get(
+        "getPayments", "The caller's payments among these imp_uid[] and merchant_uid[] (207 when "
+        "some are not found)",
+        [{"name": "imp_uid[]", "in": "query", "required": False, "style": "form", "explode": True,
+          "schema": {"type": "array", "items": {"type": _S}}},
+         {"name": "merchant_uid[]", "in": "query", "required": False, "style": "form", "explode": True,
+          "schema": {"type": "array", "items": {"type": _S}}}],
+        _ok("The payments", {"type": "array", "items": PAYMENT}), errors=("207", "400", "401", "403", "404")),
+    "/payments/find/{merchant_uid}/{payment_status}": _get(
+        "findPayment", "The latest payment of an order, of one status",
+        [_path("merchant_uid"), _path("payment_status", _STATUS, "paid"), _SORTING], _ok("The payment", PAYMENT)),
+    "/payments/findAll/{merchant_uid}/{payment_status}": _get(
+        "findAllPayments", "Every payment of an order, of one status, page by page",
+        [_path("merchant_uid"), _path("payment_status", _STATUS, "paid"), *_PAGE, _SORTING],
+        _ok("A page", PAGED)),
+    "/payments/status/{payment_status}": _get(
+        "getPaymentsByStatus", "The caller's payments of a status started between from and to "
+        "(UNIX seconds; by default the 90 days up to now; from after to lists nothing), page by page",
+        [_path("payment_status", {"type": _S, "enum": ["all", "ready", "paid", "cancelled", "failed"]}, "all"),
+         *_PAGE, {"name": "from", "in": "query", "required": False,
+                  "schema": {"type": _I, "minimum": 0, "maximum": 2**31}},
+         {"name": "to", "in": "query", "required": False, "schema": {"type": _I, "minimum": 0, "maximum": 2**31}},
+         _SORTING],
+        _ok("A page", PAGED)),
+    "/payments/prepare/{merchant_uid}": _get(
+        "getPreparedAmount", "The amount registered for an order", [_path("merchant_uid")],
+        _ok("The registration", PREPARED)),
+    "/payments/prepare": {
+        method: {"operationId": f"{verb}PreparedAmount", "summary": summary, "security": [{"token": []}],
+                 "parameters": [TIER_HEADER],
+                 "requestBody": {"required": True, "content": {
+                     "application/json": {"schema": PREPARE_BODY},
+                     "application/x-www-form-urlencoded": {"schema": PREPARE_BODY}}},
+                 "responses": {"200": _ok("The registration", PREPARED),
+                               **{status: ERROR for status in ("400", "401", "403", "404")}}}
+        for method, verb, summary in (
+            ("post", "register", "Register an order's amount before the window (a window of "
+                                 "another amount for it fails)"),
+            ("put", "change", "Change an order's registered amount"))
+    },
+    "/payments/cancel": {"post": {
+        "operationId": "cancelPayment", "summary": "Cancel a payment in full or in part",
+        "description": "By imp_uid, else merchant_uid. No amount (or 0): the rest. checksum: the "
+                       "amount the caller believes is left; when it differs nothing is cancelled. "
+                       "As PortOne's contract says, a refusal of the payment itself answers 200 "
+                       "with a non-zero code.",
+        "security": [{"token": []}], "parameters": [TIER_HEADER],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": CANCEL_BODY},
+            "application/x-www-form-urlencoded": {"schema": CANCEL_BODY}}},
+        "responses": {"200": _ok("The payment after the cancel, or a refusal (code not 0)", PAYMENT),
+                      **{status: ERROR for status in ("400", "401", "403", "404")}}}},
+}
+
 SPEC = {
     "openapi": "3.0.3",
     "info": {"title": "PG Console REST API (i'mport-compatible)", "version": "1.0.0"},
@@ -135,6 +271,7 @@ SPEC = {
                 "the deleted tier. The agency's own key only (with the Tier header: 403).",
                 example="ABC", errors=("400", "401", "403", "404")),
         },
+        **PAYMENT_PATHS,
     },
 }
 

@@ -67,6 +67,9 @@ def rest_view(*methods: str):
                 response = _fail(405, f"{request.method} is not allowed here. Use {allowed}.")
                 response["Allow"] = allowed
                 return response
+            if any("\x00" in str(v) for v in kwargs.values()) or any(
+                    "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+                return _fail(400, "The path or the query contains a NUL character.")
             try:
                 return view(request, *args, **kwargs)
             except RequestDataTooBig:

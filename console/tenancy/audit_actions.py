@@ -36,6 +36,8 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_MEMO = "membership.memo", _("Member's memo changed")
     MEMBERSHIP_UPDATE = "membership.update", _("Member's role changed")
     MERCHANT_CREATE = "merchant.create", _("Merchant created")
+    PAYMENT_CANCEL = "payment.cancel", _("Payment cancelled")
+    PAYMENT_DEPOSIT = "payment.deposit", _("Virtual account deposit (test)")
     MERCHANT_UPDATE = "merchant.update", _("Merchant profile changed")
     MERCHANT_WEBHOOK_SAME_AS_AGENCY = (
         "merchant.webhook_same_as_agency", _("Sub-merchant's webhook source changed")

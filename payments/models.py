@@ -1,0 +1,166 @@
+"""Sandbox payments: what a test channel takes from the i'mport browser SDK, shaped as PortOne's
+V1 ``PaymentAnnotation`` (the REST answer is built from these fields one for one).
+
+Money is an integer number of won. Times are datetimes here and UNIX seconds in the API.
+"""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Channel
+from console.models import Merchant
+
+
+def new_imp_uid() -> str:
+    """``imp_`` and 12 digits, as PortOne's."""
+    return "imp_" + "".join(secrets.choice("0123456789") for _ in range(12))
+
+
+class Status(models.TextChoices):
+    READY = "ready", _("Ready")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PayMethod(models.TextChoices):
+    CARD = "card", _("Card")
+    TRANS = "trans", _("Bank transfer")
+    VBANK = "vbank", _("Virtual account")
+    PHONE = "phone", _("Phone")
+    POINT = "point", _("Point")
+
+
+MERCHANT_UID_MAX = 80
+NAME_MAX = 200
+
+
+class Payment(models.Model):
+    """One payment of a merchant (or sub-merchant) on one of its test channels."""
+
+    merchant = models.ForeignKey(Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE,
+                                 related_name="payments")
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.SET_NULL,
+                                null=True, blank=True, related_name="payments")
+    imp_uid = models.CharField(_("imp_uid"), max_length=16, unique=True, default=new_imp_uid,
+                               editable=False)
+    merchant_uid = models.CharField(_("merchant_uid"), max_length=MERCHANT_UID_MAX)
+    mode = models.CharField(_("mode"), max_length=8, default="test")
+    pay_method = models.CharField(_("payment method"), max_length=16, choices=PayMethod.choices,
+                                  default=PayMethod.CARD)
+    channel_type = models.CharField(_("environment"), max_length=8, default="pc",
+                                    help_text=_("PortOne's `channel`: pc, mobile or api."))
+    pg_provider = models.CharField(_("PG code"), max_length=40)
+    pg_id = models.CharField(_("MID"), max_length=80)
+    pg_tid = models.CharField(_("PG transaction ID"), max_length=64, blank=True)
+    channel_key = models.CharField(_("channel key"), max_length=60, blank=True)
+    name = models.CharField(_("order name"), max_length=NAME_MAX, blank=True)
+    amount = models.BigIntegerField(_("amount"))
+    cancel_amount = models.BigIntegerField(_("cancelled amount"), default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="KRW")
+    buyer_name = models.CharField(_("buyer name"), max_length=100, blank=True)
+    buyer_email = models.CharField(_("buyer email"), max_length=254, blank=True)
+    buyer_tel = models.CharField(_("buyer phone"), max_length=40, blank=True)
+    buyer_addr = models.CharField(_("buyer address"), max_length=200, blank=True)
+    buyer_postcode = models.CharField(_("buyer postcode"), max_length=20, blank=True)
+    custom_data = models.TextField(_("custom data"), blank=True, default="",
+                                   help_text=_("As the merchant gave it (a JSON string)."))
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    notice_urls = models.JSONField(_("notice URLs"), default=list, blank=True)
+    m_redirect_url = models.CharField(_("redirect URL"), max_length=2000, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.READY)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    fail_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    cancel_reason = models.CharField(_("cancel reason"), max_length=300, blank=True)
+    # Card (masked as PortOne returns it; the sandbox never sees a card number).
+    apply_num = models.CharField(_("approval number"), max_length=20, blank=True)
+    card_code = models.CharField(_("card company code"), max_length=8, blank=True)
+    card_name = models.CharField(_("card company"), max_length=40, blank=True)
+    card_number = models.CharField(_("card number (masked)"), max_length=20, blank=True)
+    card_quota = models.PositiveSmallIntegerField(_("instalment months"), default=0)
+    card_type = models.PositiveSmallIntegerField(_("card type"), null=True, blank=True)
+    # Virtual account.
+    vbank_code = models.CharField(_("bank code"), max_length=8, blank=True)
+    vbank_name = models.CharField(_("bank"), max_length=40, blank=True)
+    vbank_num = models.CharField(_("account number"), max_length=40, blank=True)
+    vbank_holder = models.CharField(_("account holder"), max_length=60, blank=True)
+    vbank_date = models.DateTimeField(_("deposit due"), null=True, blank=True)
+    vbank_issued_at = models.DateTimeField(_("account issued at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # One order is paid (or waits for its deposit) at most once; failed tries may repeat.
+            models.UniqueConstraint(
+                fields=["merchant", "merchant_uid"], condition=~Q(status="failed"),
+                name="payment_one_live_per_order",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(cancel_amount__gte=0, cancel_amount__lte=models.F("amount")),
+                                   name="payment_cancel_within_amount"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-started_at"], name="payment_merchant_started"),
+            models.Index(fields=["merchant", "status", "-started_at"], name="payment_merchant_status"),
+            models.Index(fields=["merchant", "merchant_uid"], name="payment_merchant_uid"),
+        ]
+
+    def __str__(self):
+        return f"{self.imp_uid} ({self.merchant_uid})"
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.imp_uid} · {self.merchant_uid}"
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.cancel_amount
+
+
+class PaymentCancellation(models.Model):
+    """One cancellation (full or partial): PortOne's ``cancel_history`` entry."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="cancellations")
+    pg_tid = models.CharField(max_length=64)
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=300, blank=True)
+    cancellation_id = models.CharField(max_length=40, unique=True)
+    cancelled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cancelled_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="cancellation_amount_positive")]
+
+    def __str__(self):
+        return f"{self.cancellation_id} ({self.amount} won)"
+
+
+
+class Preparation(models.Model):
+    """An amount registered ahead of the window (``/payments/prepare``): a window payment of
+    another amount for this ``merchant_uid`` fails."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="payment_preparations")
+    merchant_uid = models.CharField(max_length=MERCHANT_UID_MAX)
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "merchant_uid"], name="preparation_one_per_order"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="preparation_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.merchant_uid}: {self.amount} won"
