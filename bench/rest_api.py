@@ -1,7 +1,8 @@
-"""REST API under gunicorn with 2 workers: requests per second for POST /users/getToken and
-GET /users/pg (valid token), next to a bare JSON Django view on the same server, same run.
+"""REST API under gunicorn with 2 workers: requests per second for POST /users/getToken,
+GET /users/pg and GET /payments/{imp_uid} (valid token), next to a bare JSON Django view on
+the same server, same run.
 
-Target: /users/pg at no less than half the bare view's rate.
+Targets: /users/pg and /payments/{imp_uid} at no less than half the bare view's rate.
 """
 
 import os
@@ -51,10 +52,14 @@ def run() -> list[str]:
     from console.accounts import services as console_services
     from console.api.services.api_keys import api_key_create
     from console.tenancy.audit import SYSTEM
+    from payments import services as payment_services
     from tests.worker import test_database_url
 
     merchant = console_services.merchant_create(actor=SYSTEM, name="Bench REST")
     issued = api_key_create(actor=SYSTEM, merchant=merchant, name="bench")
+    payment = payment_services.window_open(merchant_code=merchant.code, tier_code=None, params={
+        "pg": "kcp.T0000", "merchant_uid": "bench-1", "amount": 1000, "name": "Bench order"})
+    payment = payment_services.window_approve(imp_uid=payment.imp_uid, token=payment_services.window_token(payment))
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": test_database_url(),
            "BENCH_ROOT_URLCONF": "1"}
@@ -76,6 +81,7 @@ def run() -> list[str]:
         bare = _rate(base + "/bench/bare.json")
         get_token = _rate(base + "/users/getToken", method="POST", data=body)
         users_pg = _rate(base + "/users/pg", headers={"Authorization": f"Bearer {token}"})
+        one_payment = _rate(base + f"/payments/{payment.imp_uid}", headers={"Authorization": f"Bearer {token}"})
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -84,4 +90,5 @@ def run() -> list[str]:
         f"rest api: bare JSON view        {bare:8.1f} req/s",
         f"rest api: POST /users/getToken  {get_token:8.1f} req/s   ({get_token / bare:4.2f}x bare)",
         f"rest api: GET /users/pg         {users_pg:8.1f} req/s   ({users_pg / bare:4.2f}x bare)",
+        f"rest api: GET /payments/{{imp_uid}} {one_payment:6.1f} req/s   ({one_payment / bare:4.2f}x bare)",
     ]

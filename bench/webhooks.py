@@ -76,6 +76,25 @@ def run() -> list[str]:
             lines.append(f"webhooks: click-to-receipt (Send test)    p50 {p50:7.2f} ms   p95 {p95:7.2f} ms"
                          f"   ({p50 / f50:5.1f}x floor at p50)")
 
+            # Approve to receipt: the sandbox window's Approve until the receiver has the "paid".
+            from payments import services as payment_services
+
+            approvals = []
+            for n in range(LATENCY_SAMPLES + 5):
+                payment = payment_services.window_open(
+                    merchant_code=merchant.code, tier_code=None,
+                    params={"pg": "kcp.T0000", "merchant_uid": f"bench-{n}", "amount": 1000})
+                token = payment_services.window_token(payment)
+                count = len([r for r in receiver.requests if r.path == "/hook"])
+                start = time.monotonic()
+                payment_services.window_approve(imp_uid=payment.imp_uid, token=token)
+                got = receiver.wait_for(count + 1, "/hook", timeout=30)[count]
+                if n >= 5:  # the first few warm the path
+                    approvals.append((got.at - start) * 1000)
+            a50, a95 = _percentiles(approvals)
+            lines.append(f"webhooks: approve-to-receipt (sandbox)    p50 {a50:7.2f} ms   p95 {a95:7.2f} ms"
+                         f"   ({a50 / f50:5.1f}x floor at p50)")
+
             # Throughput: 1,000 deliveries queued on a queue the worker does not read yet.
             from config.celery_app import app
             from webhooks.tasks import deliver

@@ -110,8 +110,9 @@ class Payment(models.Model):
                                    name="payment_cancel_within_amount"),
         ]
         indexes = [
-            models.Index(fields=["merchant", "-started_at"], name="payment_merchant_started"),
-            models.Index(fields=["merchant", "status", "-started_at"], name="payment_merchant_status"),
+            # The Payments page reads newest first by (started_at, id), filtered or not.
+            models.Index(fields=["merchant", "-started_at", "-id"], name="payment_merchant_started"),
+            models.Index(fields=["merchant", "status", "-started_at", "-id"], name="payment_merchant_status"),
             models.Index(fields=["merchant", "merchant_uid"], name="payment_merchant_uid"),
         ]
 

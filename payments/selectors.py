@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -18,9 +18,16 @@ from .models import Payment, Preparation
 
 
 def payment_for_api(*, merchant_id: int, imp_uid: str) -> Payment | None:
-    """One payment of exactly this merchant (another merchant's is unknown here)."""
-    return (Payment.objects.filter(merchant_id=merchant_id, imp_uid=imp_uid)
-            .prefetch_related("cancellations").first())
+    """One payment of exactly this merchant (another merchant's is unknown here). Its
+    cancellations are read by ``payment_annotation`` only when it has any.
+
+    The REST hot path: one plain statement (``imp_uid`` is unique, so no ordering), which the
+    ORM would otherwise compile, ordering included, on every call."""
+    qn = connection.ops.quote_name
+    sql = (f"SELECT * FROM {qn(Payment._meta.db_table)} "
+           f"WHERE {qn('merchant_id')} = %s AND {qn('imp_uid')} = %s")
+    found = list(Payment.objects.raw(sql, [merchant_id, imp_uid]))
+    return found[0] if found else None
 
 
 def preparation_for_api(*, merchant_id: int, merchant_uid: str) -> Preparation | None:

@@ -34,7 +34,7 @@ from .factories import make_channel, make_member, make_sub_merchant
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("console", "channels", "webhooks")
+SOURCE_DIRS = ("console", "channels", "webhooks", "payments")
 AUDIT_CALLS = {"audit_record", "audit_event", "_audit"}
 # The codes in use before the vocabulary existed: stored rows carry them, so they stay.
 CODES_IN_USE = {
