@@ -30,7 +30,7 @@ from .activity_forms import CancelForm, PaymentFilterForm
 from .models import Payment, PayMethod, Status
 
 VIEW_PERM = Perm.VIEW_INTEGRATION
-ACT_PERM = Perm.EDIT_INTEGRATION
+ACT_PERM = Perm.MANAGE_PAYMENTS
 
 
 def won(amount: int) -> str:

@@ -369,8 +369,10 @@ def test_deposit_refused_for_a_card_payment(owner_client, agency):
 
 
 @pytest.mark.parametrize(("role", "on_sub", "acts"), [
+    # PortOne's Manager uses every console feature but integration and accounts, and a
+    # sub-merchant's Manager everything of its sub-merchant (Perm.MANAGE_PAYMENTS).
     ("owner", False, True), ("admin", False, True), ("developer", False, True),
-    ("manager", False, False), ("viewer", False, False), ("manager", True, False), ("viewer", True, False),
+    ("manager", False, True), ("viewer", False, False), ("manager", True, True), ("viewer", True, False),
 ])
 def test_who_sees_and_who_acts(client, agency, role, on_sub, acts):
     merchant = make_sub_merchant(agency, "R01") if on_sub else agency

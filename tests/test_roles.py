@@ -30,17 +30,18 @@ ORDER = [
     Perm.MANAGE_ACCOUNTS,
     Perm.MANAGE_TWO_FACTOR_RULE,
     Perm.MANAGE_SUB_MERCHANTS,
+    Perm.MANAGE_PAYMENTS,
     Perm.VIEW_AUDIT,
 ]
 EXPECTED = {
-    #                       overview members integ edit_int webhook apikeys acc_view invite acc_manage 2fa  subs audit
-    AccessRole.OWNER:       (T,       T,      T,    T,       T,      T,      T,       T,     T,         T,   T,   T),
-    AccessRole.ADMIN:       (T,       T,      T,    T,       T,      T,      T,       T,     T,         T,   T,   T),
-    AccessRole.MANAGER:     (T,       T,      T,    F,       F,      F,      T,       T,     F,         F,   F,   T),
-    AccessRole.DEVELOPER:   (T,       T,      T,    T,       T,      F,      T,       F,     F,         F,   F,   F),
-    AccessRole.VIEWER:      (T,       T,      T,    F,       F,      F,      T,       F,     F,         F,   F,   T),
-    AccessRole.SUB_MANAGER: (T,       T,      T,    F,       T,      F,      T,       T,     T,         F,   F,   T),
-    AccessRole.SUB_VIEWER:  (T,       T,      T,    F,       F,      F,      T,       F,     F,         F,   F,   T),
+    #                       overview members integ edit_int webhook apikeys acc_view invite acc_manage 2fa  subs pay audit
+    AccessRole.OWNER:       (T,       T,      T,    T,       T,      T,      T,       T,     T,         T,   T,   T,  T),
+    AccessRole.ADMIN:       (T,       T,      T,    T,       T,      T,      T,       T,     T,         T,   T,   T,  T),
+    AccessRole.MANAGER:     (T,       T,      T,    F,       F,      F,      T,       T,     F,         F,   F,   T,  T),
+    AccessRole.DEVELOPER:   (T,       T,      T,    T,       T,      F,      T,       F,     F,         F,   F,   T,  F),
+    AccessRole.VIEWER:      (T,       T,      T,    F,       F,      F,      T,       F,     F,         F,   F,   F,  T),
+    AccessRole.SUB_MANAGER: (T,       T,      T,    F,       T,      F,      T,       T,     T,         F,   F,   T,  T),
+    AccessRole.SUB_VIEWER:  (T,       T,      T,    F,       F,      F,      T,       F,     F,         F,   F,   F,  T),
 }
 
 

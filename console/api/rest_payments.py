@@ -127,34 +127,37 @@ def _status(raw: str | None) -> tuple[str | None, JsonResponse | None]:
     return raw, None
 
 
-@rest_view("GET")
-def find(request, merchant_uid, payment_status=None):
+def _order_payments(request, merchant_uid, payment_status):
+    """find and findAll alike: the caller's payments of one order (a sorted queryset), of one
+    status or all, or the error to answer."""
     _key, merchant, error = _authenticated(request)
     if error:
-        return error
+        return None, None, error
     status, error = _status(payment_status)
     sorting, problem = _sorting(request)
     if error or problem:
-        return error or _fail(400, problem)
-    found = payment_selectors.payments_of_order(merchant_id=merchant.pk, merchant_uid=merchant_uid,
-                                                status=status, sorting=sorting).first()
-    if found is None:
+        return None, None, error or _fail(400, problem)
+    return status, payment_selectors.payments_of_order(merchant_id=merchant.pk, merchant_uid=merchant_uid,
+                                                       status=status, sorting=sorting), None
+
+
+@rest_view("GET")
+def find(request, merchant_uid, payment_status=None):
+    status, found, error = _order_payments(request, merchant_uid, payment_status)
+    if error:
+        return error
+    latest = found.first()
+    if latest is None:
         return _fail(404, f"No payment of this merchant has the merchant_uid {merchant_uid!r}"
                           + (f" with the status {status}." if status else "."))
-    return envelope(payment_annotation(found))
+    return envelope(payment_annotation(latest))
 
 
 @rest_view("GET")
 def find_all(request, merchant_uid, payment_status=None):
-    _key, merchant, error = _authenticated(request)
+    _status, found, error = _order_payments(request, merchant_uid, payment_status)
     if error:
         return error
-    status, error = _status(payment_status)
-    sorting, problem = _sorting(request)
-    if error or problem:
-        return error or _fail(400, problem)
-    found = payment_selectors.payments_of_order(merchant_id=merchant.pk, merchant_uid=merchant_uid,
-                                                status=status, sorting=sorting)
     if not found.exists():
         return _fail(404, f"No payment of this merchant has the merchant_uid {merchant_uid!r}.")
     return _paged(request, found)

@@ -99,6 +99,11 @@ class Perm(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"  # role, memo, removal, resend and revoke invitations
     MANAGE_TWO_FACTOR_RULE = "manage_two_factor_rule"  # it binds the owners and admins
     MANAGE_SUB_MERCHANTS = "manage_sub_merchants"  # add, edit, delete sub-merchants
+    # Cancel a payment, deposit into a virtual account (the Payments page). PortOne lets its
+    # Manager use every console feature but integration and accounts, and a sub-merchant's
+    # Manager everything of its sub-merchant; here the payments are sandbox ones, part of the
+    # integration loop, so Developers may too.
+    MANAGE_PAYMENTS = "manage_payments"
     VIEW_AUDIT = "view_audit"
 
 
@@ -108,11 +113,11 @@ _SEES = frozenset({Perm.VIEW_OVERVIEW, Perm.VIEW_MEMBERS, Perm.VIEW_INTEGRATION,
 ROLE_PERMS: dict[AccessRole, frozenset[Perm]] = {
     AccessRole.OWNER: _ALL,
     AccessRole.ADMIN: _ALL,
-    AccessRole.MANAGER: _SEES | {Perm.VIEW_AUDIT, Perm.INVITE_MEMBERS},
-    AccessRole.DEVELOPER: _SEES | {Perm.EDIT_INTEGRATION, Perm.EDIT_WEBHOOK},
+    AccessRole.MANAGER: _SEES | {Perm.VIEW_AUDIT, Perm.INVITE_MEMBERS, Perm.MANAGE_PAYMENTS},
+    AccessRole.DEVELOPER: _SEES | {Perm.EDIT_INTEGRATION, Perm.EDIT_WEBHOOK, Perm.MANAGE_PAYMENTS},
     AccessRole.VIEWER: _SEES | {Perm.VIEW_AUDIT},
     AccessRole.SUB_MANAGER: _SEES | {
-        Perm.VIEW_AUDIT, Perm.EDIT_WEBHOOK, Perm.INVITE_MEMBERS, Perm.MANAGE_ACCOUNTS,
+        Perm.VIEW_AUDIT, Perm.EDIT_WEBHOOK, Perm.INVITE_MEMBERS, Perm.MANAGE_ACCOUNTS, Perm.MANAGE_PAYMENTS,
     },
     AccessRole.SUB_VIEWER: _SEES | {Perm.VIEW_AUDIT},
 }
