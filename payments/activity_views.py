@@ -3,7 +3,7 @@ paged, a CSV of what the filters show, one payment's detail with its cancellatio
 webhooks it caused, and the console's Cancel and Deposit buttons.
 
 Everyone who sees the integration settings sees the payments (``Perm.VIEW_INTEGRATION``);
-whoever may edit them cancels and deposits (``Perm.EDIT_INTEGRATION``). Reads go through
+``Perm.MANAGE_PAYMENTS`` cancels and deposits. Reads go through
 ``payments.selectors``, which scope everything to ``access.merchant``.
 """
 
@@ -192,17 +192,13 @@ def _sections(payment: Payment) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(heading, fields) for heading, fields in sections if fields]
 
 
-def _waits_for_deposit(payment: Payment) -> bool:
-    return payment.status == Status.READY and payment.vbank_issued_at is not None
-
-
 @merchant_view(VIEW_PERM)
 def payment_detail(request, access, imp_uid):
     payment = selectors.payment_get(access=access, imp_uid=imp_uid)  # 404 first, whatever the method
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     can_act = access.can(ACT_PERM)
-    waits = _waits_for_deposit(payment)
+    waits = payment.waits_for_deposit
     return render(request, "payments/detail.html", {
         "access": access, "nav": "payments", "payment": payment, "sections": _sections(payment),
         "amount_text": won(payment.amount), "remaining_text": won(payment.remaining),

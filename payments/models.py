@@ -127,6 +127,16 @@ class Payment(models.Model):
     def remaining(self) -> int:
         return self.amount - self.cancel_amount
 
+    @property
+    def is_open(self) -> bool:
+        """The window has not decided it yet (no approval, failure or virtual account)."""
+        return self.status == Status.READY and self.vbank_issued_at is None
+
+    @property
+    def waits_for_deposit(self) -> bool:
+        """An issued virtual account whose transfer has not come."""
+        return self.status == Status.READY and self.vbank_issued_at is not None
+
 
 class PaymentCancellation(models.Model):
     """One cancellation (full or partial): PortOne's ``cancel_history`` entry."""

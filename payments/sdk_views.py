@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_safe
 
 from . import services
-from .models import PayMethod, Status
+from .models import PayMethod
 
 SDK_FILE = "payments/iamport.js"
 SDK_MAX_AGE = 60 * 60 * 24  # a day: the address is stable, so a change reaches pages within one
@@ -197,7 +197,7 @@ def window_open(request):
     try:
         payment = services.window_open(
             merchant_code=post.get("imp_code", ""), tier_code=post.get("tier") or None, params=params,
-            user_agent=request.headers.get("User-Agent", ""), origin=origin,
+            user_agent=request.headers.get("User-Agent", ""),
         )
     except services.PaymentError as error:
         rsp = _failed_rsp(params, error)
@@ -248,7 +248,7 @@ def window_action(request, imp_uid):
             raise services.PaymentError("F400", _("Choose one of the window's buttons."))
     except services.PaymentError as error:
         payment.refresh_from_db()
-        if payment.status == Status.READY and not payment.vbank_issued_at:
+        if payment.is_open:
             # Still open (e.g. no bank chosen): the same window, with the reason.
             context = _window_context(payment, token, signed_origin, error=error.message)
             return _csp(render(request, "payments/window.html", context, status=400),

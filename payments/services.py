@@ -189,18 +189,25 @@ def _imp_uid_of(token: str) -> str | None:
         return None
 
 
-def payment_get_for_window(imp_uid: str, token: str) -> Payment:
+def _check_token(imp_uid: str, token: str) -> None:
     if not imp_uid or _imp_uid_of(token) != imp_uid:
         raise PaymentError("F403", _("This payment window has expired or is not valid. Start the "
                                      "payment again."))
+
+
+def _gone() -> PaymentError:
+    return PaymentError("F404", _("This payment no longer exists."))
+
+
+def payment_get_for_window(imp_uid: str, token: str) -> Payment:
+    _check_token(imp_uid, token)
     payment = Payment.objects.select_related("merchant", "channel").filter(imp_uid=imp_uid).first()
     if payment is None:
-        raise PaymentError("F404", _("This payment no longer exists."))
+        raise _gone()
     return payment
 
 
-def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user_agent: str = "",
-                origin: str = "") -> Payment:
+def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user_agent: str = "") -> Payment:
     """A window for what IMP.request_pay sent: a new ``ready`` payment, or the one already
     open for this order (two tabs on one order pay it once)."""
     merchant = _merchant(merchant_code, tier_code)
@@ -244,8 +251,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
-            if existing.status == Status.READY and not existing.vbank_issued_at and existing.amount == amount \
-                    and existing.channel_id == channel.pk:
+            if existing.is_open and existing.amount == amount and existing.channel_id == channel.pk:
                 return existing  # the same order, still open: one payment
             raise PaymentError("F409", _("This merchant_uid is already used by a payment that is %(status)s. "
                                          "Use a new merchant_uid for a new order.")
@@ -262,8 +268,12 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
 
 
 def _locked_open(imp_uid: str, token: str) -> Payment:
-    payment_get_for_window(imp_uid, token)
-    return Payment.objects.select_for_update().select_related("merchant").get(imp_uid=imp_uid)
+    """The window's payment, locked: the token is checked first (no query for that)."""
+    _check_token(imp_uid, token)
+    payment = Payment.objects.select_for_update().select_related("merchant").filter(imp_uid=imp_uid).first()
+    if payment is None:
+        raise _gone()
+    return payment
 
 
 def _notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM):
@@ -283,7 +293,7 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         payment = _locked_open(imp_uid, token)
         if payment.status == Status.PAID:
             return payment  # approved already (double click, second tab): nothing more
-        if payment.status != Status.READY or payment.pay_method == PayMethod.VBANK:
+        if not payment.is_open or payment.pay_method == PayMethod.VBANK:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot be approved.") % {
                 "status": payment.get_status_display().lower()})
         now = timezone.now()
@@ -315,7 +325,7 @@ def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
         payment = _locked_open(imp_uid, token)
         if payment.status == Status.FAILED:
             return payment
-        if payment.status != Status.READY or payment.vbank_issued_at:
+        if not payment.is_open:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot fail now.") % {
                 "status": payment.get_status_display().lower()})
         return _fail(payment, error_code, str(labels[error_code]))  # no webhook, as PortOne
@@ -324,7 +334,7 @@ def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
 def window_close(*, imp_uid: str, token: str) -> Payment:
     with transaction.atomic():
         payment = _locked_open(imp_uid, token)
-        if payment.status != Status.READY or payment.vbank_issued_at:
+        if not payment.is_open:
             return payment  # decided already: closing the window changes nothing
         return _fail(payment, CLOSED_CODE, _("The buyer closed the payment window."))
 
@@ -356,7 +366,7 @@ def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
         payment = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
         if payment.status == Status.PAID:
             return payment
-        if payment.status != Status.READY or not payment.vbank_issued_at:
+        if not payment.waits_for_deposit:
             raise PaymentError("F409", _("Only a virtual account waiting for its deposit can take one."))
         payment.status, payment.paid_at = Status.PAID, timezone.now()
         payment.save(update_fields=["status", "paid_at", "updated_at"])
@@ -368,7 +378,7 @@ def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
 
 def window_result(payment: Payment) -> dict:
     """What the callback (and the m_redirect_url query) gets: PortOne's rsp."""
-    success = payment.status == Status.PAID or (payment.status == Status.READY and bool(payment.vbank_issued_at))
+    success = payment.status == Status.PAID or payment.waits_for_deposit
     rsp = {
         "success": success, "imp_success": success, "imp_uid": payment.imp_uid,
         "merchant_uid": payment.merchant_uid, "pay_method": payment.pay_method,
@@ -442,7 +452,7 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
     reason = _text({"reason": reason}, "reason", 300)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
-        waiting_vbank = payment.status == Status.READY and bool(payment.vbank_issued_at)
+        waiting_vbank = payment.waits_for_deposit
         if payment.status == Status.CANCELLED:
             raise PaymentError("F409", _("This payment is cancelled already."))
         if payment.status != Status.PAID and not waiting_vbank:
