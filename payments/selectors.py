@@ -3,15 +3,15 @@ the merchant a REST token acts for (its own, or a sub-merchant's through the Tie
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel, Mode
+from console.tenancy.dates import day_range
 from console.tenancy.selectors import MerchantAccess
 
 from .models import Payment, Preparation
@@ -37,8 +37,6 @@ def preparation_for_api(*, merchant_id: int, merchant_uid: str) -> Preparation |
 def test_channel_for_try(*, access: MerchantAccess, channel_key: str) -> Channel:
     """An enabled test channel this merchant may pay with (its own or assigned to it), or 404:
     the demo checkout's channel."""
-    from django.db.models import Q
-
     channel = (Channel.objects.filter(Q(merchant=access.merchant) | Q(assigned_to=access.merchant))
                .filter(channel_key=channel_key, mode=Mode.TEST, enabled=True).first())
     if channel is None:
@@ -53,8 +51,6 @@ SORTING = {"-started": ("-started_at", "-id"), "started": ("started_at", "id"),
 
 def payments_by_uids(*, merchant_id: int, imp_uids: list[str], merchant_uids: list[str]) -> list[Payment]:
     """``GET /payments``: the merchant's payments among these ``imp_uid``s and ``merchant_uid``s."""
-    from django.db.models import Q
-
     if not imp_uids and not merchant_uids:
         return []
     return list(Payment.objects.filter(merchant_id=merchant_id)
@@ -73,8 +69,6 @@ def payments_of_order(*, merchant_id: int, merchant_uid: str, status: str | None
 def payments_by_status(*, merchant_id: int, status: str, start, end, sorting: str):
     """``GET /payments/status/{status}``: the merchant's payments started from ``start`` to
     ``end`` (whole seconds, both included: the end second's fractions too)."""
-    from datetime import timedelta
-
     found = Payment.objects.filter(merchant_id=merchant_id, started_at__gte=start,
                                    started_at__lt=end + timedelta(seconds=1))
     if status != "all":
@@ -136,12 +130,7 @@ def _filtered(access: MerchantAccess, filters: PaymentFilters) -> QuerySet[Payme
         payments = payments.filter(channel_key=filters.channel)
     if filters.pay_method:
         payments = payments.filter(pay_method=filters.pay_method)
-    tz = timezone.get_current_timezone()
-    if filters.date_from:
-        payments = payments.filter(started_at__gte=datetime.combine(filters.date_from, time.min, tz))
-    if filters.date_to:
-        payments = payments.filter(started_at__lt=datetime.combine(filters.date_to + timedelta(days=1),
-                                                                   time.min, tz))
+    payments = payments.filter(day_range("started_at", filters.date_from, filters.date_to))
     q = filters.q.strip()
     if q:
         if filters.search_by == SearchBy.BUYER_NAME:

@@ -3,14 +3,14 @@ filtered and paged.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from console.models import AuditEvent
 from console.tenancy.audit import AuditAction
+from console.tenancy.dates import day_range
 from console.tenancy.selectors import MerchantAccess
 
 # What the system records by itself, not an operator's change.
@@ -70,13 +70,7 @@ def audit_events_page(
         events = events.filter(actor_email__iexact=filters.actor)
     if filters.action:
         events = events.filter(action=filters.action)
-    tz = timezone.get_current_timezone()
-    if filters.date_from:
-        events = events.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tz))
-    if filters.date_to:
-        events = events.filter(
-            created_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tz)
-        )
+    events = events.filter(day_range("created_at", filters.date_from, filters.date_to))
     events = events.select_related("merchant").order_by("-created_at", "-id")
     return Paginator(events, per_page).get_page(page)
 
