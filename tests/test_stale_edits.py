@@ -50,20 +50,23 @@ def owner_client(client, owner):
 
 
 def test_check_version_names_what_changed_and_what_to_refresh():
-    seen = version_of({"name": "A", "mid": "M1", "key": "s1"})
-    check_version(expected=seen, current={"name": "A", "mid": "M1", "key": "s1"},
+    # Secrets long enough that a random signature never happens to contain them (two-letter
+    # ones made this test fail by chance).
+    OLD_SECRET, NEW_SECRET = "sign-key-OLD-7741-value", "sign-key-NEW-9903-value"  # noqa: N806
+    seen = version_of({"name": "A", "mid": "M1", "key": OLD_SECRET})
+    check_version(expected=seen, current={"name": "A", "mid": "M1", "key": OLD_SECRET},
                   submitted={"name": "typed", "mid": "M1", "key": ""}, secret={"key"})  # fresh: no error
     check_version(expected=None, current={"name": "Z"}, submitted={})  # no version: no check
     with pytest.raises(StaleEdit) as caught:
-        check_version(expected=seen, current={"name": "A", "mid": "M2", "key": "s2"},
+        check_version(expected=seen, current={"name": "A", "mid": "M2", "key": NEW_SECRET},
                       submitted={"name": "typed", "mid": "M1", "key": ""}, secret={"key"})
     error = caught.value
     assert error.code == "stale"
     assert [(c.field, c.value, c.secret, c.conflict) for c in error.changes] == [
         ("mid", "M2", False, False), ("key", None, True, False)]
     assert error.refresh == {"mid": "M2"}  # the operator did not touch it; a secret never comes back
-    assert "s1" not in error.version and "s2" not in error.version
-    check_version(expected=error.version, current={"name": "A", "mid": "M2", "key": "s2"},
+    assert OLD_SECRET not in error.version and NEW_SECRET not in error.version
+    check_version(expected=error.version, current={"name": "A", "mid": "M2", "key": NEW_SECRET},
                   submitted={"name": "typed", "mid": "M2", "key": ""}, secret={"key"})
 
 
