@@ -1,7 +1,8 @@
 """Sandbox payments: the window a test channel opens, its outcomes, deposits and cancels.
 
-Every state change takes the payment's row lock, and the webhook it causes is queued only
-after the commit (``webhooks.services.notify_event`` runs outside any transaction). A
+Every state change takes the payment's row lock, and the webhook it causes is written in
+the same transaction (``webhooks.services.payment_event_record``, an outbox) and handed to
+the broker after the commit. A
 window is addressed by a signed token (``window_token``): the buyer has no login, and a
 third-party iframe gets no cookie, so the token is the capability. Approving twice (a double
 click, two tabs on one order) finds the payment paid and changes nothing: one payment, one
@@ -277,15 +278,14 @@ def _locked_open(imp_uid: str, token: str) -> Payment:
 
 
 def _notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM):
-    """After the commit: the webhook this change causes (none without an endpoint)."""
-    from webhooks.services import notify_event
+    """The webhook this change causes (none without an endpoint), written in the same
+    transaction as the change: both commit or neither does, and the broker gets it after
+    the commit (``webhooks.services.payment_event_record``)."""
+    from webhooks.services import payment_event_record
 
-    try:
-        notify_event(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
-                     merchant_uid=payment.merchant_uid, status=status, cancellation_id=cancellation_id,
-                     actor=actor)
-    except Exception:  # the payment stands; the log says why no webhook went out
-        logger.exception("webhook for %s (%s) not queued", payment.imp_uid, status)
+    payment_event_record(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
+                         merchant_uid=payment.merchant_uid, status=status,
+                         cancellation_id=cancellation_id, actor=actor)
 
 
 def window_approve(*, imp_uid: str, token: str) -> Payment:
@@ -305,7 +305,7 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
             payment.card_number = "9410********0000"
             payment.card_type = 0
         payment.save()
-    _notify(payment, "paid")
+        _notify(payment, "paid")
     return payment
 
 
@@ -356,7 +356,7 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
         payment.vbank_issued_at, payment.vbank_date = now, now + timedelta(days=VBANK_DAYS)
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
         payment.save()
-    _notify(payment, "virtual_account_issued")
+        _notify(payment, "virtual_account_issued")
     return payment
 
 
@@ -372,7 +372,7 @@ def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
         payment.save(update_fields=["status", "paid_at", "updated_at"])
         audit_record(actor=actor, merchant=payment.merchant, action=AuditAction.PAYMENT_DEPOSIT,
                      target=payment, changes={"status": (Status.READY, Status.PAID)})
-    _notify(payment, "paid", actor=actor)
+        _notify(payment, "paid", actor=actor)
     return payment
 
 
@@ -486,6 +486,6 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
         audit_record(actor=actor, merchant=payment.merchant, action=AuditAction.PAYMENT_CANCEL, target=payment,
                      changes={"status": (before[0], payment.status),
                               "cancel_amount": (before[1], payment.cancel_amount)})
-    _notify(payment, "cancelled" if full else "partial_cancelled",
-            cancellation_id=cancellation.cancellation_id, actor=actor)
+        _notify(payment, "cancelled" if full else "partial_cancelled",
+                cancellation_id=cancellation.cancellation_id, actor=actor)
     return cancellation

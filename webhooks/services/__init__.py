@@ -13,6 +13,7 @@ from .deliveries import (
     delivery_send_test,
     endpoint_for_notification,
     notify_event,
+    payment_event_record,
     sub_merchant_deliveries_to_agency,
 )
 from .endpoints import (
@@ -34,6 +35,6 @@ __all__ = [
     "DISPATCH_GRACE_SECONDS", "ENDPOINT_FIELDS", "MAX_ACTIVE_SECRETS", "active_secrets",
     "allowed_networks", "deliver", "delivery_resend", "delivery_send_test", "dispatch_due",
     "endpoint_ensure", "endpoint_for_notification", "endpoint_save", "endpoint_version", "notify_event",
-    "secret_expire", "secret_reveal", "secret_rotate", "sign", "sub_merchant_deliveries_to_agency",
+    "payment_event_record", "secret_expire", "secret_reveal", "secret_rotate", "sign", "sub_merchant_deliveries_to_agency",
     "sub_merchant_set_own_webhook",
 ]

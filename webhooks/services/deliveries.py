@@ -97,27 +97,43 @@ def notify_event(
     *, merchant: Merchant, mode: str, imp_uid: str, merchant_uid: str, status: str,
     cancellation_id: str | None = None, actor: Actor = SYSTEM,
 ) -> Delivery | None:
-    """Notify the merchant's endpoint of a payment event; retried on failure."""
+    """Notify the merchant's endpoint of a payment event; retried on failure. For the admin
+    and the command line: it opens the outermost transaction itself."""
+    with transaction.atomic(durable=True):
+        return payment_event_record(merchant=merchant, mode=mode, imp_uid=imp_uid,
+                                    merchant_uid=merchant_uid, status=status,
+                                    cancellation_id=cancellation_id, actor=actor)
+
+
+def payment_event_record(
+    *, merchant: Merchant, mode: str, imp_uid: str, merchant_uid: str, status: str,
+    cancellation_id: str | None = None, actor: Actor = SYSTEM,
+) -> Delivery | None:
+    """The webhook a payment's change causes, written in the caller's transaction (an
+    outbox): the delivery row commits with the payment's new state or not at all, so a
+    process that dies after the commit loses nothing (``dispatch_due`` sends what the
+    broker never got). It goes to the broker after the commit. Must run inside an atomic
+    block, the one that changes the payment."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("payment_event_record runs inside the transaction that changes the payment")
     if status not in payloads.V2_TYPES:
         raise ValidationError({"status": _("Unknown status: %(status)s") % {"status": status}})
     if mode not in Mode.values:
         raise ValidationError({"mode": _("Choose live or test.")})
     if not imp_uid or not merchant_uid:
         raise ValidationError(_("imp_uid and merchant_uid are required."))
-    with transaction.atomic(durable=True):
-        endpoint = endpoint_for_notification(merchant=merchant, mode=mode)
-        if endpoint is None or not endpoint.url or not endpoint.enabled:
-            logger.info("no enabled %s webhook endpoint for %s; event not sent", mode, merchant.code)
-            return None
-        if endpoint.version == PayloadVersion.V1 and status not in payloads.V1_STATUSES:
-            status_v1 = "cancelled" if "cancel" in status else status
-            status = status_v1 if status_v1 in payloads.V1_STATUSES else "ready"
-        delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
-                                    status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
-                                    cancellation_id=cancellation_id, max_attempts=event_attempts())
-        audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_NOTIFY,
-                     target=delivery)
-        _after_commit_enqueue(delivery)
+    endpoint = endpoint_for_notification(merchant=merchant, mode=mode)
+    if endpoint is None or not endpoint.url or not endpoint.enabled:
+        logger.info("no enabled %s webhook endpoint for %s; event not sent", mode, merchant.code)
+        return None
+    if endpoint.version == PayloadVersion.V1 and status not in payloads.V1_STATUSES:
+        status_v1 = "cancelled" if "cancel" in status else status
+        status = status_v1 if status_v1 in payloads.V1_STATUSES else "ready"
+    delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
+                                status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
+                                cancellation_id=cancellation_id, max_attempts=event_attempts())
+    audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_NOTIFY, target=delivery)
+    _after_commit_enqueue(delivery)
     return delivery
 
 
