@@ -104,6 +104,42 @@ def test_the_connection_cut_at_the_deadline_is_not_reused(receiver):
     assert result.ok and result.body == "fine"
 
 
+# ------------------------------------------------- the engine, with the settings' timings
+
+
+@pytest.mark.django_db
+def test_the_engine_sends_with_the_configured_timeouts_and_deadline(receiver, settings, monkeypatch):
+    """Every real send is bounded by the settings (by default PortOne's first send, 10 s to
+    connect and 30 s to read, inside a 45 s deadline: see test_webhook_leases). The engine
+    hands them to ``net.post``, watched here on its way to the real receiver."""
+    from django.utils import timezone
+
+    from webhooks import net
+    from webhooks.models import Delivery
+    from webhooks.services import engine
+
+    settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT = 7.0, 21.0
+    settings.WEBHOOK_SEND_DEADLINE, settings.WEBHOOK_DNS_TIMEOUT = 33.0, 2.0
+    seen = []
+    real_post = net.post
+
+    def watched_post(url, **kwargs):
+        seen.append(kwargs)
+        return real_post(url, **kwargs)
+
+    monkeypatch.setattr(net, "post", watched_post)
+    merchant = make_merchant("Timed")
+    endpoint = endpoint_for(merchant, receiver.url("/timed"))
+    delivery = Delivery.objects.create(
+        merchant=merchant, endpoint=endpoint, mode="test", trigger="event", event="paid",
+        url=endpoint.url, content_type="json", version="v1", body="{}", next_attempt_at=timezone.now())
+    attempt = engine.deliver(delivery.pk)
+    assert attempt.ok and len(receiver.wait_for(1, "/timed")) == 1
+    [used] = seen
+    assert (used["connect_timeout"], used["read_timeout"], used["deadline"], used["dns_timeout"]) == (
+        7.0, 21.0, 33.0, 2.0)
+
+
 # ---------------------------------------------------- a real worker, a short lease
 
 

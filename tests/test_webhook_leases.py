@@ -108,6 +108,8 @@ def _webhook_checks():
 def test_the_default_timings_pass_the_check(settings):
     assert settings.WEBHOOK_SEND_DEADLINE < settings.CELERY_TASK_SOFT_TIME_LIMIT
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT < settings.WEBHOOK_LEASE_SECONDS
+    assert settings.WEBHOOK_SEND_DEADLINE >= (settings.WEBHOOK_DNS_TIMEOUT + settings.WEBHOOK_CONNECT_TIMEOUT
+                                              + settings.WEBHOOK_READ_TIMEOUT)
     assert _webhook_checks() == []
 
 
@@ -117,7 +119,11 @@ def test_the_default_timings_pass_the_check(settings):
      ({"WEBHOOK_SEND_DEADLINE": 95.0}, "webhooks.E002"),
      ({"WEBHOOK_SEND_DEADLINE": 20.0, "CELERY_TASK_SOFT_TIME_LIMIT": 15,
        "WEBHOOK_LEASE_SECONDS": 18}, "webhooks.E003"),
-     ({"WEBHOOK_LEASE_SECONDS": 100}, "webhooks.W001")],
+     ({"WEBHOOK_LEASE_SECONDS": 100}, "webhooks.W001"),
+     ({"CELERY_TASK_TIME_LIMIT": 90}, "webhooks.E006"),  # killed before the soft limit can stop it
+     ({"WEBHOOK_READ_TIMEOUT": 0}, "webhooks.E007"),
+     # the deadline of the old defaults: 30 s cuts a receiver answering at 29 s after a slow connect
+     ({"WEBHOOK_SEND_DEADLINE": 30.0}, "webhooks.W002")],
 )
 def test_timings_that_let_a_lease_run_out_mid_send_are_reported(settings, overrides, problem):
     for name, value in overrides.items():
@@ -125,20 +131,32 @@ def test_timings_that_let_a_lease_run_out_mid_send_are_reported(settings, overri
     assert problem in _webhook_checks()
 
 
-def test_the_lease_and_deadline_follow_the_time_limits_they_derive_from():
-    """Raising the soft time limit alone moves the hard limit, the lease and the send
-    deadline with it: they cannot drift apart."""
-    code = (
-        "import django, json; django.setup(); from django.conf import settings as s; "
-        "from django.core.checks import run_checks; "
-        "print(json.dumps([s.CELERY_TASK_SOFT_TIME_LIMIT, s.CELERY_TASK_TIME_LIMIT, "
-        "s.WEBHOOK_LEASE_SECONDS, s.WEBHOOK_SEND_DEADLINE, "
-        "[m.id for m in run_checks() if (m.id or '').startswith('webhooks.')]]))"
-    )
+TIMINGS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "from django.core.checks import run_checks; "
+    "print(json.dumps([s.WEBHOOK_CONNECT_TIMEOUT, s.WEBHOOK_READ_TIMEOUT, s.WEBHOOK_DNS_TIMEOUT, "
+    "s.WEBHOOK_SEND_DEADLINE, s.CELERY_TASK_SOFT_TIME_LIMIT, s.CELERY_TASK_TIME_LIMIT, "
+    "s.WEBHOOK_LEASE_SECONDS, [m.id for m in run_checks() if (m.id or '').startswith('webhooks.')]]))"
+)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [  # connect, read, DNS, deadline, soft, hard, lease
+        ({}, (10, 30, 3, 45, 90, 120, 150)),  # PortOne's first send: 10 s connect, 30 s read
+        # Raising the soft time limit alone moves the hard limit and the lease with it.
+        ({"CELERY_TASK_SOFT_TIME_LIMIT": "300"}, (10, 30, 3, 45, 300, 330, 360)),
+        # Raising a timeout alone moves the deadline with it: they cannot drift apart.
+        ({"WEBHOOK_READ_TIMEOUT": "60"}, (10, 60, 3, 75, 90, 120, 150)),
+    ],
+)
+def test_the_timings_derive_from_each_other(environ, expected):
+    """In a fresh interpreter with no CELERY_ or WEBHOOK_ variable but these: the base
+    settings' defaults (the test settings override none of them), and the nesting checked."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "WEBHOOK_"))}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_SOFT_TIME_LIMIT="300")
-    shown = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.test", **environ)
+    shown = subprocess.run([sys.executable, "-c", TIMINGS], env=env, cwd=ROOT, capture_output=True,
                            text=True, check=True, timeout=60)
-    soft, hard, lease, deadline, problems = json.loads(shown.stdout.strip().splitlines()[-1])
-    assert (soft, hard, lease, deadline) == (300, 330, 360, 100)
+    *timings, problems = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert tuple(timings) == expected
     assert problems == []

@@ -91,8 +91,8 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["merchant"]
     list_filter = ["status", "trigger", "mode", "created_at"]
     search_fields = ["message_id", "merchant__name", "merchant__code", "url"]
-    readonly_fields = ["message_id", "merchant", "endpoint", "mode", "trigger", "event", "url", "content_type",
-                       "version", "body", "status", "max_attempts", "attempt_count", "next_attempt_at",
+    readonly_fields = ["message_id", "merchant", "endpoint", "mode", "trigger", "event", "url", "to_notice_url",
+                       "content_type", "version", "body", "status", "max_attempts", "attempt_count", "next_attempt_at",
                        "enqueued_at", "last_status_code", "last_error_text", "created_at", "completed_at"]
     fields = readonly_fields
     inlines = [AttemptInline]

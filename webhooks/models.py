@@ -138,6 +138,9 @@ class Delivery(models.Model):
     trigger = models.CharField(_("trigger"), max_length=8, choices=Trigger.choices)
     event = models.CharField(_("event"), max_length=64)
     url = models.CharField(_("URL"), max_length=2000)
+    # The payment named this URL (IMP.request_pay's notice_url) instead of the endpoint's: sent
+    # whether or not the endpoint is enabled, and a 410 from it leaves the endpoint alone.
+    to_notice_url = models.BooleanField("notice_url", default=False)
     content_type = models.CharField(_("content type"), max_length=8, choices=ContentType.choices)
     version = models.CharField(_("payload version"), max_length=4, choices=PayloadVersion.choices)
     body = models.TextField(_("body"))

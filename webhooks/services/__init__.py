@@ -22,6 +22,7 @@ from .endpoints import (
     active_secrets,
     allowed_networks,
     endpoint_ensure,
+    endpoint_for_signing,
     endpoint_save,
     endpoint_version,
     secret_expire,
@@ -34,7 +35,7 @@ from .engine import DISPATCH_GRACE_SECONDS, deliver, dispatch_due, sign
 __all__ = [
     "DISPATCH_GRACE_SECONDS", "ENDPOINT_FIELDS", "MAX_ACTIVE_SECRETS", "active_secrets",
     "allowed_networks", "deliver", "delivery_resend", "delivery_send_test", "dispatch_due",
-    "endpoint_ensure", "endpoint_for_notification", "endpoint_save", "endpoint_version", "notify_event",
+    "endpoint_ensure", "endpoint_for_notification", "endpoint_for_signing", "endpoint_save", "endpoint_version", "notify_event",
     "payment_event_record", "secret_expire", "secret_reveal", "secret_rotate", "sign", "sub_merchant_deliveries_to_agency",
     "sub_merchant_set_own_webhook",
 ]

@@ -2,6 +2,7 @@
 Celery; if the broker refuses it, the row stays due and ``engine.dispatch_due`` sends it."""
 
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from ..models import (
     WebhookEndpoint,
     event_attempts,
 )
+from .endpoints import endpoint_for_signing
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +41,22 @@ def _enqueue(delivery_ids: list[int]) -> bool:
     return True
 
 
-def _create_delivery(*, merchant, endpoint, trigger, status, imp_uid, merchant_uid,
-                     cancellation_id=None, max_attempts) -> Delivery:
+def _create_deliveries(*, merchant, endpoint, trigger, status, imp_uid, merchant_uid,
+                       cancellation_id=None, max_attempts, notice_urls=()) -> list[Delivery]:
+    """One message, built once: to the endpoint's URL, or to each of ``notice_urls``."""
     body, event = payloads.build(
         version=endpoint.version, content_type=endpoint.content_type, store_id=merchant.code,
         imp_uid=imp_uid, merchant_uid=merchant_uid, status=status, cancellation_id=cancellation_id,
     )
-    return Delivery.objects.create(
-        merchant=merchant, endpoint=endpoint, mode=endpoint.mode, trigger=trigger, event=event,
-        url=endpoint.url, content_type=endpoint.content_type, version=endpoint.version, body=body,
-        max_attempts=max_attempts, next_attempt_at=timezone.now(),
-    )
+    return [
+        Delivery.objects.create(
+            merchant=merchant, endpoint=endpoint, mode=endpoint.mode, trigger=trigger, event=event,
+            url=notice_url or endpoint.url, to_notice_url=bool(notice_url),
+            content_type=endpoint.content_type, version=endpoint.version, body=body,
+            max_attempts=max_attempts, next_attempt_at=timezone.now(),
+        )
+        for notice_url in (notice_urls or [""])
+    ]
 
 
 # delivery_send_test, notify_event and delivery_resend hand the delivery to the broker when
@@ -57,11 +64,11 @@ def _create_delivery(*, merchant, endpoint, trigger, status, imp_uid, merchant_u
 # transaction that commit would come later (or never), and "enqueued" would be a guess, so
 # they open the outermost block themselves: ``durable=True`` raises RuntimeError if called
 # inside another atomic block.
-def _after_commit_enqueue(delivery: Delivery) -> dict:
+def _after_commit_enqueue(*deliveries: Delivery) -> dict:
     outcome = {"enqueued": None}
 
     def enqueue():
-        outcome["enqueued"] = _enqueue([delivery.pk])
+        outcome["enqueued"] = _enqueue([delivery.pk for delivery in deliveries])
 
     transaction.on_commit(enqueue)
     return outcome
@@ -75,21 +82,22 @@ def delivery_send_test(*, actor: Actor, merchant: Merchant, mode: str) -> tuple[
         if endpoint is None or not endpoint.url:
             raise ValidationError(_("Save an Endpoint URL first."))
         imp_uid, merchant_uid = payloads.sample_ids()
-        delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.TEST,
-                                    status="paid", imp_uid=imp_uid, merchant_uid=merchant_uid,
-                                    max_attempts=1)
+        [delivery] = _create_deliveries(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.TEST,
+                                        status="paid", imp_uid=imp_uid, merchant_uid=merchant_uid,
+                                        max_attempts=1)
         audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_SEND_TEST,
                      target=delivery)
         outcome = _after_commit_enqueue(delivery)
     return delivery, bool(outcome["enqueued"])
 
 
+def _uses_agency_webhook(merchant: Merchant) -> bool:
+    return bool(merchant.parent_id and merchant.webhook_same_as_agency)
+
+
 def endpoint_for_notification(*, merchant: Merchant, mode: str) -> WebhookEndpoint | None:
     """The endpoint that receives a merchant's events: a sub-merchant's own when it uses one."""
-    if merchant.parent_id and merchant.webhook_same_as_agency:
-        owner_id = merchant.parent_id
-    else:
-        owner_id = merchant.pk
+    owner_id = merchant.parent_id if _uses_agency_webhook(merchant) else merchant.pk
     return WebhookEndpoint.objects.filter(merchant_id=owner_id, mode=mode).first()
 
 
@@ -100,20 +108,35 @@ def notify_event(
     """Notify the merchant's endpoint of a payment event; retried on failure. For the admin
     and the command line: it opens the outermost transaction itself."""
     with transaction.atomic(durable=True):
-        return payment_event_record(merchant=merchant, mode=mode, imp_uid=imp_uid,
-                                    merchant_uid=merchant_uid, status=status,
-                                    cancellation_id=cancellation_id, actor=actor)
+        deliveries = payment_event_record(merchant=merchant, mode=mode, imp_uid=imp_uid,
+                                          merchant_uid=merchant_uid, status=status,
+                                          cancellation_id=cancellation_id, actor=actor)
+    return deliveries[0] if deliveries else None
 
 
 def payment_event_record(
     *, merchant: Merchant, mode: str, imp_uid: str, merchant_uid: str, status: str,
-    cancellation_id: str | None = None, actor: Actor = SYSTEM,
-) -> Delivery | None:
-    """The webhook a payment's change causes, written in the caller's transaction (an
-    outbox): the delivery row commits with the payment's new state or not at all, so a
+    cancellation_id: str | None = None, notice_urls: Sequence[str] = (), actor: Actor = SYSTEM,
+) -> list[Delivery]:
+    """The webhooks a payment's change causes, written in the caller's transaction (an
+    outbox): the delivery rows commit with the payment's new state or not at all, so a
     process that dies after the commit loses nothing (``dispatch_due`` sends what the
-    broker never got). It goes to the broker after the commit. Must run inside an atomic
-    block, the one that changes the payment."""
+    broker never got). They go to the broker after the commit. Must run inside an atomic
+    block, the one that changes the payment.
+
+    Without ``notice_urls``: one delivery to the merchant's endpoint (its agency's when it
+    uses the agency's webhook), none if that has no URL or is disabled.
+
+    With ``notice_urls`` (the payment's ``notice_url``, checked when the window opened): one
+    delivery to each of them *instead of* the endpoint, as PortOne does. They are the
+    endpoint's messages in all but the URL: signed with its secrets, in its content type and
+    payload version; a merchant with no endpoint row gets one (no URL, a new secret, shown on
+    the Webhooks page) so that nothing goes out unsigned. They go out even when the endpoint
+    is disabled or has no URL: the console's switch is about the console's URL, and the shop
+    named these for this payment (PortOne sends to notice_url whatever the console says). A
+    410 from a notice_url fails that delivery and leaves the endpoint alone. The URLs are
+    checked again at every send (``webhooks.net``), so one that now resolves to a private
+    address is refused then; a resend goes to the same URL."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("payment_event_record runs inside the transaction that changes the payment")
     if status not in payloads.V2_TYPES:
@@ -122,19 +145,25 @@ def payment_event_record(
         raise ValidationError({"mode": _("Choose live or test.")})
     if not imp_uid or not merchant_uid:
         raise ValidationError(_("imp_uid and merchant_uid are required."))
+    notice_urls = list(dict.fromkeys(url for url in notice_urls if url))  # each once, in order
     endpoint = endpoint_for_notification(merchant=merchant, mode=mode)
-    if endpoint is None or not endpoint.url or not endpoint.enabled:
+    if notice_urls and endpoint is None:
+        owner = merchant.parent if _uses_agency_webhook(merchant) else merchant
+        endpoint = endpoint_for_signing(merchant=owner, mode=mode)
+    elif not notice_urls and (endpoint is None or not endpoint.url or not endpoint.enabled):
         logger.info("no enabled %s webhook endpoint for %s; event not sent", mode, merchant.code)
-        return None
+        return []
     if endpoint.version == PayloadVersion.V1 and status not in payloads.V1_STATUSES:
         status_v1 = "cancelled" if "cancel" in status else status
         status = status_v1 if status_v1 in payloads.V1_STATUSES else "ready"
-    delivery = _create_delivery(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
-                                status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
-                                cancellation_id=cancellation_id, max_attempts=event_attempts())
-    audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_NOTIFY, target=delivery)
-    _after_commit_enqueue(delivery)
-    return delivery
+    deliveries = _create_deliveries(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
+                                    status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
+                                    cancellation_id=cancellation_id, max_attempts=event_attempts(),
+                                    notice_urls=notice_urls)
+    for delivery in deliveries:
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_NOTIFY, target=delivery)
+    _after_commit_enqueue(*deliveries)
+    return deliveries
 
 
 def delivery_resend(*, actor: Actor, delivery: Delivery) -> tuple[Delivery, bool]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,6 +113,26 @@ def endpoint_save(
 def endpoint_ensure(*, merchant: Merchant, mode: str) -> WebhookEndpoint:
     """The endpoint row of a mode, made (with its first secret) if missing."""
     endpoint, _created = _endpoint_for_update(merchant, mode)
+    return endpoint
+
+
+def endpoint_for_signing(*, merchant: Merchant, mode: str) -> WebhookEndpoint:
+    """The endpoint whose secrets sign ``merchant``'s notifications in ``mode``, made if missing
+    (no URL, its first secret, an audit row in the system's name): a payment's notice_url is
+    signed even when the merchant never saved an Endpoint URL, with a secret the Webhooks page
+    shows. Runs in the caller's transaction and takes no lock when the row exists; two first
+    payments at once make one row (the loser of the insert reads the winner's)."""
+    endpoint = WebhookEndpoint.objects.filter(merchant=merchant, mode=mode).first()
+    if endpoint is not None:
+        return endpoint
+    try:
+        with transaction.atomic():
+            endpoint = WebhookEndpoint.objects.create(merchant=merchant, mode=mode, url="")
+            _add_secret(endpoint)
+            audit_record(actor=SYSTEM, merchant=merchant, action=AuditAction.WEBHOOK_ENDPOINT_UPDATE,
+                         target=endpoint, changed_fields=["secret"])  # its name only, never the value
+    except IntegrityError:
+        endpoint = WebhookEndpoint.objects.get(merchant=merchant, mode=mode)
     return endpoint
 
 

@@ -73,7 +73,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 # What a send needs from the delivery row, returned by the claim itself.
 _CLAIM_COLUMNS = ("id", "merchant_id", "endpoint_id", "message_id", "mode", "trigger", "url",
-                  "content_type", "version", "body", "attempt_count", "max_attempts")
+                  "to_notice_url", "content_type", "version", "body", "attempt_count", "max_attempts")
 
 
 def _claim(delivery_id: int) -> tuple[Delivery, str] | None:
@@ -131,7 +131,9 @@ def _deliver(delivery_id: int) -> Attempt | None:
     )
     endpoint = secrets_[0].endpoint if secrets_ else WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
     delivery.endpoint = endpoint
-    if delivery.trigger == Delivery.Trigger.EVENT and not endpoint.enabled:
+    # A disabled endpoint stops its own events; a payment's notice_url is the shop's choice for
+    # that payment and goes out regardless (see deliveries.payment_event_record).
+    if delivery.trigger == Delivery.Trigger.EVENT and not endpoint.enabled and not delivery.to_notice_url:
         why = Reason("engine.endpoint_disabled")
         Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
             status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
@@ -200,7 +202,7 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
             error_kind=result.error_kind, error_message=result.error_message[:300],
             error_params=result.error_params,
         )
-        if result.status == 410:
+        if result.status == 410 and not delivery.to_notice_url:  # a notice_url is not the endpoint
             _disable_gone(delivery.endpoint)
     return attempt
 
