@@ -1,7 +1,7 @@
 """A payment as PortOne's V1 REST API answers it (``PaymentAnnotation``), field for field:
 UNIX seconds for times (0 when not reached), null where PortOne gives null."""
 
-from .models import Payment, Status
+from .models import BillingKey, Payment, Schedule, Status
 
 
 def _ts(value) -> int:
@@ -66,6 +66,61 @@ def payment_annotation(payment: Payment) -> dict:
         ],
         "cancel_receipt_urls": [],
         "cash_receipt_issued": False,
-        "customer_uid": None,
-        "customer_uid_usage": None,
+        "customer_uid": payment.customer_uid or None,
+        "customer_uid_usage": payment.customer_uid_usage or None,
+    }
+
+
+def customer_annotation(key: BillingKey) -> dict:
+    """A billing key as PortOne's ``CustomerAnnotation``: the masked card, never a number."""
+    return {
+        "customer_uid": key.customer_uid,
+        "pg_provider": key.pg_provider,
+        "pg_id": key.pg_id,
+        "customer_id": key.customer_id or None,
+        "card_name": key.card_name,
+        "card_code": key.card_code or None,
+        "card_issuer_code": None,
+        "card_issuer_name": None,
+        "card_publisher_code": None,
+        "card_publisher_name": None,
+        "card_number": key.card_number,
+        "card_type": key.card_type,
+        "customer_name": key.customer_name or None,
+        "customer_tel": key.customer_tel or None,
+        "customer_email": key.customer_email or None,
+        "customer_addr": key.customer_addr or None,
+        "customer_postcode": key.customer_postcode or None,
+        "inserted": _ts(key.created_at),
+        "updated": _ts(key.updated_at),
+    }
+
+
+def schedule_annotation(schedule: Schedule) -> dict:
+    """A schedule as PortOne's ``ScheduleResultAnnotation``: ``imp_uid``, the PG and
+    ``payment_status`` once it ran (null before), ``executed_at``/``revoked_at`` 0 until then.
+    Read its ``payment`` with ``select_related`` for a list."""
+    payment = schedule.payment if schedule.payment_id else None
+    return {
+        "customer_uid": schedule.customer_uid,
+        "merchant_uid": schedule.merchant_uid,
+        "imp_uid": payment.imp_uid if payment else None,
+        "pg_provider": payment.pg_provider if payment else None,
+        "pg_id": payment.pg_id if payment else None,
+        "customer_id": None,
+        "schedule_at": _ts(schedule.schedule_at),
+        "executed_at": _ts(schedule.executed_at),
+        "revoked_at": _ts(schedule.revoked_at),
+        "amount": schedule.amount,
+        "currency": schedule.currency,
+        "name": schedule.name or None,
+        "buyer_name": schedule.buyer_name or None,
+        "buyer_email": schedule.buyer_email or None,
+        "buyer_tel": schedule.buyer_tel or None,
+        "buyer_addr": schedule.buyer_addr or None,
+        "buyer_postcode": schedule.buyer_postcode or None,
+        "custom_data": schedule.custom_data or None,
+        "schedule_status": schedule.status,
+        "payment_status": payment.status if payment else None,
+        "fail_reason": (payment.fail_reason or None) if payment else None,
     }

@@ -9,6 +9,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from channels.models import Channel
 from console.models import Merchant
@@ -35,6 +36,7 @@ class PayMethod(models.TextChoices):
 
 
 MERCHANT_UID_MAX = 80
+CUSTOMER_UID_MAX = 80
 NAME_MAX = 200
 
 
@@ -93,6 +95,11 @@ class Payment(models.Model):
     vbank_holder = models.CharField(_("account holder"), max_length=60, blank=True)
     vbank_date = models.DateTimeField(_("deposit due"), null=True, blank=True)
     vbank_issued_at = models.DateTimeField(_("account issued at"), null=True, blank=True)
+    # Billing key (issue 15): the key a payment used or issued, and what for.
+    billing_key = models.ForeignKey("BillingKey", verbose_name=_("billing key"), on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="payments")
+    customer_uid = models.CharField(_("customer_uid"), max_length=CUSTOMER_UID_MAX, blank=True)
+    customer_uid_usage = models.CharField(_("billing key usage"), max_length=20, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -114,6 +121,9 @@ class Payment(models.Model):
             models.Index(fields=["merchant", "-started_at", "-id"], name="payment_merchant_started"),
             models.Index(fields=["merchant", "status", "-started_at", "-id"], name="payment_merchant_status"),
             models.Index(fields=["merchant", "merchant_uid"], name="payment_merchant_uid"),
+            # GET /subscribe/customers/{customer_uid}/payments, newest first.
+            models.Index(fields=["merchant", "customer_uid", "-started_at", "-id"],
+                         condition=~Q(customer_uid=""), name="payment_merchant_customer"),
         ]
 
     def __str__(self):
@@ -175,3 +185,140 @@ class Preparation(models.Model):
 
     def __str__(self):
         return f"{self.merchant_uid}: {self.amount} won"
+
+
+# --- billing keys and scheduled payments (issue 15) ------------------------------------
+
+
+class CustomerUidUsage(models.TextChoices):
+    """What a payment did with a billing key (PortOne's ``customer_uid_usage``)."""
+
+    ISSUE = "issue", _("Billing key issued")
+    PAYMENT = "payment", _("Paid with a billing key")
+    SCHEDULED = "payment.scheduled", _("Scheduled payment")
+
+
+class IssuedThrough(models.TextChoices):
+    API = "api", _("API (POST /subscribe/customers)")
+    KEYIN = "keyin", _("Key-in payment (POST /subscribe/payments/onetime)")
+    SCHEDULE = "schedule", _("Schedule (POST /subscribe/payments/schedule)")
+    WINDOW = "window", _("Payment window (IMP.request_pay)")
+
+
+class BillingKey(models.Model):
+    """A card kept under the merchant's ``customer_uid`` (PortOne's ``CustomerAnnotation``).
+
+    Only the masked number is kept (``541234******1234``, as PortOne answers); the sandbox
+    reads which test card it is from that. Issuing again under a ``customer_uid`` replaces
+    the card (PortOne's rule). A deleted key keeps its row for the console's history
+    (``deleted_at``); for the API its ``customer_uid`` is then unknown, and may be issued
+    anew (a new row)."""
+
+    merchant = models.ForeignKey(Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE,
+                                 related_name="billing_keys")
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.SET_NULL,
+                                null=True, blank=True, related_name="billing_keys")
+    customer_uid = models.CharField(_("customer_uid"), max_length=CUSTOMER_UID_MAX)
+    customer_id = models.CharField(_("customer ID"), max_length=100, blank=True)
+    pg_provider = models.CharField(_("PG code"), max_length=40)
+    pg_id = models.CharField(_("MID"), max_length=80)
+    issued_through = models.CharField(_("issued through"), max_length=10, choices=IssuedThrough.choices)
+    card_code = models.CharField(_("card company code"), max_length=8, blank=True)
+    card_name = models.CharField(_("card company"), max_length=40, blank=True)
+    card_number = models.CharField(_("card number (masked)"), max_length=20)
+    card_type = models.PositiveSmallIntegerField(_("card type"), null=True, blank=True)
+    customer_name = models.CharField(_("customer name"), max_length=100, blank=True)
+    customer_tel = models.CharField(_("customer phone"), max_length=40, blank=True)
+    customer_email = models.CharField(_("customer email"), max_length=254, blank=True)
+    customer_addr = models.CharField(_("customer address"), max_length=200, blank=True)
+    customer_postcode = models.CharField(_("customer postcode"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    delete_reason = models.CharField(_("reason for deleting"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("billing key")
+        verbose_name_plural = _("billing keys")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live key per customer_uid of a merchant; deleted ones stay as history.
+            models.UniqueConstraint(fields=["merchant", "customer_uid"], condition=Q(deleted_at__isnull=True),
+                                    name="billing_key_one_live_per_customer_uid"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at", "-id"], name="billing_key_merchant_created"),
+            models.Index(fields=["merchant", "customer_uid"], name="billing_key_merchant_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_uid} ({self.card_number})"
+
+    def audit_label(self) -> str:
+        return f"{self.customer_uid} · {self.card_number}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class ScheduleStatus(models.TextChoices):
+    """PortOne's ``schedule_status``; whether a run paid or failed is its payment's status."""
+
+    SCHEDULED = "scheduled", _("Scheduled")
+    EXECUTED = "executed", _("Executed")
+    REVOKED = "revoked", pgettext_lazy("schedule status", "Cancelled")
+
+
+class Schedule(models.Model):
+    """A payment with a billing key, due at ``schedule_at`` (PortOne's ``ScheduleAnnotation``).
+
+    The periodic job (``payments.schedules.schedules_run_due``) runs it once: it locks the row,
+    pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
+    ``executed_at`` and ``payment`` in the same transaction as the payment and its webhook."""
+
+    merchant = models.ForeignKey(Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE,
+                                 related_name="payment_schedules")
+    customer_uid = models.CharField(_("customer_uid"), max_length=CUSTOMER_UID_MAX)
+    merchant_uid = models.CharField(_("merchant_uid"), max_length=MERCHANT_UID_MAX)
+    schedule_at = models.DateTimeField(_("scheduled for"))
+    amount = models.BigIntegerField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default="KRW")
+    name = models.CharField(_("order name"), max_length=NAME_MAX, blank=True)
+    buyer_name = models.CharField(_("buyer name"), max_length=100, blank=True)
+    buyer_email = models.CharField(_("buyer email"), max_length=254, blank=True)
+    buyer_tel = models.CharField(_("buyer phone"), max_length=40, blank=True)
+    buyer_addr = models.CharField(_("buyer address"), max_length=200, blank=True)
+    buyer_postcode = models.CharField(_("buyer postcode"), max_length=20, blank=True)
+    custom_data = models.TextField(_("custom data"), blank=True, default="")
+    notice_urls = models.JSONField(_("notice URLs"), default=list, blank=True)
+    card_quota = models.PositiveSmallIntegerField(_("instalment months"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=ScheduleStatus.choices,
+                              default=ScheduleStatus.SCHEDULED)
+    payment = models.OneToOneField(Payment, verbose_name=_("payment"), on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="schedule")
+    executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scheduled payment")
+        verbose_name_plural = _("scheduled payments")
+        ordering = ["-schedule_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "merchant_uid"], name="schedule_one_per_order"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="schedule_amount_positive"),
+        ]
+        indexes = [
+            # The periodic job's scan: only rows still to run, oldest first.
+            models.Index(fields=["schedule_at", "id"], condition=Q(status="scheduled"), name="schedule_due"),
+            models.Index(fields=["merchant", "-schedule_at", "-id"], name="schedule_merchant_at"),
+            models.Index(fields=["merchant", "customer_uid", "-schedule_at"], name="schedule_merchant_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.merchant_uid} ({self.customer_uid})"
+
+    def audit_label(self) -> str:
+        return f"{self.merchant_uid} · {self.customer_uid}"

@@ -15,6 +15,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -110,9 +111,10 @@ def _text(params: dict, key: str, limit: int, *, required=False, label=None) -> 
 
 
 def _notice_urls(value) -> list[str]:
-    """``notice_url`` (a string or a list), under the webhook URL rules (no DNS rebinding to a
-    private address, http or https only). Kept on the payment; the delivery engine sends to the
-    merchant's endpoint today (docs/status.md: notice_url is the next step)."""
+    """``notice_url`` (a string or a list of up to 5), under the webhook URL rules (http or
+    https, a host that resolves to public addresses only), each once. The payment's webhooks go
+    to these instead of the merchant's endpoint (``webhooks.services.payment_event_record``).
+    Resolves DNS: call it before any transaction opens."""
     from webhooks import net
     from webhooks.services import allowed_networks
 
@@ -121,12 +123,13 @@ def _notice_urls(value) -> list[str]:
     urls = value if isinstance(value, list) else [value]
     if len(urls) > 5:
         raise PaymentError("F400", _("notice_url takes at most 5 URLs."))
+    urls = list(dict.fromkeys(str(url).strip() for url in urls))
     for url in urls:
         try:
-            net.check_url(str(url), allowed_networks=allowed_networks())
+            net.check_url(url, allowed_networks=allowed_networks(), dns_timeout=settings.WEBHOOK_DNS_TIMEOUT)
         except net.UnsafeURL as exc:
             raise PaymentError("F400", _("notice_url cannot be used: %(why)s") % {"why": exc.message}) from exc
-    return [str(url) for url in urls]
+    return urls
 
 
 def _merchant(merchant_code: str, tier_code: str | None) -> Merchant:
@@ -236,7 +239,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         "m_redirect_url": _text(params, "m_redirect_url", 2000),
         "custom_data": custom_data or "",
         "user_agent": (user_agent or "")[:300],
-        "notice_urls": _notice_urls(params.get("notice_url")),
+        "notice_urls": _notice_urls(params.get("notice_url")),  # DNS: before the transaction below
     }
     if fields["m_redirect_url"] and not re.match(r"https?://", fields["m_redirect_url"]):
         raise PaymentError("F400", _("m_redirect_url must start with http:// or https://."))
@@ -278,14 +281,16 @@ def _locked_open(imp_uid: str, token: str) -> Payment:
 
 
 def _notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM):
-    """The webhook this change causes (none without an endpoint), written in the same
-    transaction as the change: both commit or neither does, and the broker gets it after
-    the commit (``webhooks.services.payment_event_record``)."""
+    """The webhooks this change causes (one to each notice_url the payment gave, else one to
+    the merchant's endpoint, none without one), written in the same transaction as the change:
+    both commit or neither does, and the broker gets them after the commit
+    (``webhooks.services.payment_event_record``)."""
     from webhooks.services import payment_event_record
 
     payment_event_record(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
                          merchant_uid=payment.merchant_uid, status=status,
-                         cancellation_id=cancellation_id, actor=actor)
+                         cancellation_id=cancellation_id, notice_urls=payment.notice_urls or (),
+                         actor=actor)
 
 
 def window_approve(*, imp_uid: str, token: str) -> Payment:
@@ -368,6 +373,9 @@ def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
             return payment
         if not payment.waits_for_deposit:
             raise PaymentError("F409", _("Only a virtual account waiting for its deposit can take one."))
+        if payment.vbank_date is not None and payment.vbank_date < timezone.now():
+            raise PaymentError("F409", _("This virtual account's deposit deadline has passed: it takes no "
+                                         "deposit any more."))
         payment.status, payment.paid_at = Status.PAID, timezone.now()
         payment.save(update_fields=["status", "paid_at", "updated_at"])
         audit_record(actor=actor, merchant=payment.merchant, action=AuditAction.PAYMENT_DEPOSIT,

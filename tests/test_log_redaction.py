@@ -58,6 +58,30 @@ def test_every_log_handler_redacts_invitation_links():
         assert "/accounts/invitation/[redacted]/" in line, handler.name
 
 
+@pytest.mark.parametrize(("written", "masked"), [
+    ("9410000070000000", "941000******0000"),
+    ("9410-0000-7000-0000", "941000******0000"),
+    ("9410 0000 7000 0000", "941000******0000"),
+    ("3760-030000-00000", "376003*****0000"),
+    ("9410%2D0000%2D7000%2D0000", "941000******0000"),  # URL-encoded in a query string
+    ("4242+4242+4242+4242", "424242******4242"),
+    ("1" * 30, "111111" + "*" * 20 + "1111"),
+])
+def test_every_log_handler_masks_card_numbers(written, masked):
+    """A card number in a log line (a query string a merchant got wrong, a message) is masked
+    as PortOne masks it, by every handler; ids, times, amounts and phone numbers stay."""
+    kept = ("imp_123456789012 imp12345678 1733123456 10000000000 010-1234-5678 2026-12-02 "
+            "?after=1733123456789012.42 1234-5678-9012")
+    for handler in _configured_handlers():
+        record = logging.LogRecord("django.server", logging.ERROR, __file__, 1, '"%s" %s',
+                                   (f"GET /pay?card_number={written}&x=1 HTTP/1.1", kept), None)
+        assert handler.filter(record), handler.name
+        line = handler.format(record)
+        digits = "".join(c for c in written if c.isdigit())
+        assert f"card_number={masked}&x=1" in line and digits not in line, handler.name
+        assert kept in line, handler.name
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,7 +4,7 @@ bank codes per PG, card company codes, overseas card codes).
 Banks are keyed by our own short key (``kb``, ``shinhan``...); each PG names them with its
 own code (KCP ``BK04``, KG INICIS ``04``, most others ``004``). Card company codes are
 PortOne's, the same whatever the PG. Queries: ``bank_codes``, ``bank_for_code``,
-``bank_code``, ``pgs_with_bank_codes``, ``card_name``.
+``bank_code``, ``bank_for_standard_code``, ``pgs_with_bank_codes``, ``card_name``.
 """
 
 from dataclasses import dataclass
@@ -95,6 +95,15 @@ def bank_codes(pg_code: str) -> dict[str, str]:
 
 def bank_code(pg_code: str, bank_key: str) -> str | None:
     return BANK_CODES.get(pg_code, {}).get(bank_key)
+
+
+def bank_for_standard_code(code: str) -> Bank | None:
+    """The bank a financial institution's standard 3-digit code names (``004`` is KB Kookmin):
+    the codes PortOne's V1 API takes as ``vbank_code``, whatever the PG."""
+    for key, value in _THREE_DIGIT.items():
+        if value == code:
+            return BANKS[key]
+    return None
 
 
 def bank_for_code(pg_code: str, code: str) -> Bank | None:

@@ -7,6 +7,13 @@ server's access log, Django's 4xx lines ("Gone: /accounts/invitation/<token>/"),
 django-axes, Celery's task results. Every handler in ``LOGGING`` carries this filter, so
 the token is redacted before anything is written, also when it appears percent-encoded
 (a ``?next=`` parameter).
+
+Card numbers too: the sandbox takes card data (key-in payments, billing keys), and a
+merchant may send it where a path or a message carries it (a query string, an error). Any
+run of 13 to 19 digits, alone or in groups split by spaces or dashes, is masked as PortOne
+masks a card number (``941000******0000``) before it is written. A run glued to a letter,
+an underscore or a decimal point (``imp_…``, ``1733….42``: ids, the Payments page's cursors)
+is not a card number and stays.
 """
 
 import logging
@@ -23,9 +30,24 @@ _INVITATION_ENCODED = re.compile(
 )
 
 
+# 13 digits or more: one run, or groups of 4 to 6 split by a space, a dash or their
+# URL-encoded forms (4-4-4-4, 4-6-5, 4-6-4).
+_SEPARATOR = r"(?:[ +-]|%20|%2[dD])"
+_CARD = re.compile(rf"(?<![\w.])(?:[0-9]{{13,}}|[0-9]{{4}}(?:{_SEPARATOR}[0-9]{{4,6}}){{2,4}})(?![\w]|\.[0-9])")
+_ENCODED_SEPARATOR = re.compile(r"%20|%2[dD]")
+
+
+def _mask_card(match: re.Match) -> str:
+    digits = re.sub(r"[^0-9]", "", _ENCODED_SEPARATOR.sub("", match.group()))
+    if len(digits) < 13:  # three groups of four: not a card number
+        return match.group()
+    return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
+
+
 def redact(text: str) -> str:
     text = _INVITATION.sub(r"\1[redacted]", text)
-    return _INVITATION_ENCODED.sub(r"\1[redacted]", text)
+    text = _INVITATION_ENCODED.sub(r"\1[redacted]", text)
+    return _CARD.sub(_mask_card, text)
 
 
 class RedactSecrets(logging.Filter):
@@ -34,10 +56,9 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record is the logging module's to report
             return True
-        if "/accounts/invitation/" in message or "%2faccounts%2finvitation%2f" in message.lower():
-            redacted = redact(message)
-            if redacted != message:
-                record.msg, record.args = redacted, ()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return True
 
 

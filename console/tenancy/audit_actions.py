@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     API_KEY_CREATE = "api_key.create", _("API key created")
     API_KEY_REISSUE = "api_key.reissue", _("API key reissued")
     API_KEY_REVOKE = "api_key.revoke", _("API key revoked")
+    BILLING_KEY_DELETE = "billing_key.delete", _("Billing key deleted")
     CHANNEL_ASSIGN = "channel.assign", _("Channel assigned to a sub-merchant")
     CHANNEL_UNASSIGN = "channel.unassign", _("Channel taken back from a sub-merchant")
     CHANNEL_CREATE = "channel.create", _("Channel added")
@@ -38,6 +39,10 @@ class AuditAction(models.TextChoices):
     MERCHANT_CREATE = "merchant.create", _("Merchant created")
     PAYMENT_CANCEL = "payment.cancel", _("Payment cancelled")
     PAYMENT_DEPOSIT = "payment.deposit", _("Virtual account deposit (test)")
+    PAYMENT_VBANK_UPDATE = "payment.vbank_update", _("Virtual account changed")
+    PAYMENT_VBANK_REVOKE = "payment.vbank_revoke", _("Virtual account revoked")
+    PAYMENT_SCHEDULE_REVOKE = "payment_schedule.revoke", _("Scheduled payment cancelled")
+    PAYMENT_SCHEDULE_UPDATE = "payment_schedule.update", _("Scheduled payment's time changed")
     MERCHANT_UPDATE = "merchant.update", _("Merchant profile changed")
     MERCHANT_WEBHOOK_SAME_AS_AGENCY = (
         "merchant.webhook_same_as_agency", _("Sub-merchant's webhook source changed")
