@@ -8,6 +8,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, assume, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from console.api.services.api_keys import api_key_create, token_issue
 from console.tenancy.audit import Actor
@@ -59,8 +60,13 @@ def test_api_answers_as_described(case, token):  # one token for all examples of
     assume(not (case.method == "POST" and (case.path_parameters or {}).get("tier_code") == FIXTURE_TIER))
     # Each example starts from the fixture's data: a tier one example adds (POST /tiers/XYZ)
     # would otherwise be "taken" for the next, and hypothesis replays examples to shrink them.
+    # Whether the non-authenticated payments accept an input depends on data no description can
+    # say (the test card table, a billing key that exists, a schedule still to run): for those
+    # the check that a schema-valid request is accepted is left out; every other check stays
+    # (no 500, documented status codes and content types, answers as described).
+    excluded = [positive_data_acceptance] if case.path.startswith(("/subscribe/", "/vbanks")) else []
     with transaction.atomic():
-        case.call_and_validate()
+        case.call_and_validate(excluded_checks=excluded)
         transaction.set_rollback(True)
 
 
@@ -71,13 +77,27 @@ def test_the_description_is_served(client):
         "/users/getToken", "/users/pg", "/tiers/{tier_code}", "/payments/{imp_uid}", "/payments",
         "/payments/find/{merchant_uid}/{payment_status}", "/payments/findAll/{merchant_uid}/{payment_status}",
         "/payments/status/{payment_status}", "/payments/prepare", "/payments/prepare/{merchant_uid}",
-        "/payments/cancel"}
+        "/payments/cancel", "/subscribe/payments/onetime", "/subscribe/payments/again",
+        "/subscribe/customers", "/subscribe/customers/{customer_uid}", "/subscribe/customers/{customer_uid}/payments",
+        "/subscribe/customers/{customer_uid}/schedules", "/subscribe/payments/schedule",
+        "/subscribe/payments/unschedule", "/subscribe/payments/schedule/{merchant_uid}",
+        "/subscribe/payments/schedule/{merchant_uid}/reschedule", "/subscribe/payments/schedule/{merchant_uid}/retry",
+        "/vbanks", "/vbanks/{imp_uid}"}
+
+
+def resolve(spec: dict, schema: dict) -> dict:
+    """A component the description refers to (``{"$ref": "#/components/schemas/X"}``)."""
+    if "$ref" not in schema:
+        return schema
+    return spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
 
 
 def test_the_tier_operations_are_described(client):
-    tiers = client.get("/api/openapi.json").json()["paths"]["/tiers/{tier_code}"]
+    spec = client.get("/api/openapi.json").json()
+    tiers = spec["paths"]["/tiers/{tier_code}"]
     assert set(tiers) == {"get", "post", "put", "delete"}
     for method in ("post", "put"):
-        form = tiers[method]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        form = resolve(spec, tiers[method]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"])
         assert form["required"] == ["tier_name"]
-    assert tiers["get"]["parameters"][0]["schema"]["pattern"] == "^[A-Z0-9]{3}$"
+    code = next(p for p in tiers["get"]["parameters"] if p["name"] == "tier_code")
+    assert code["in"] == "path" and code["schema"]["pattern"] == "^[A-Z0-9]{3}$"

@@ -214,7 +214,8 @@ def test_a_wrong_method_is_a_405_in_the_envelope(client):
         body = response.json()
         assert body["code"] != 0 and body["response"] is None
         assert method.upper() in body["message"]
-        assert response["Allow"] in ("GET", "POST", "GET, POST, PUT, DELETE")
+        assert set(response["Allow"].split(", ")) in ({"GET", "HEAD"}, {"POST"},
+                                                      {"GET", "HEAD", "POST", "PUT", "DELETE"})
 
 
 def test_a_body_over_the_upload_limit_is_a_400_in_the_envelope(client, settings):
@@ -253,3 +254,19 @@ def test_users_pg_leaves_out_a_disabled_channel(client, issued, agency):
     keys = {r["channel_key"] for r in client.get(
         "/users/pg", HTTP_AUTHORIZATION=token_of(client, issued)).json()["response"]}
     assert on.channel_key in keys and off.channel_key not in keys
+
+
+def test_an_answer_is_json_whatever_accept_asks_for(client, issued):
+    """A client that asks for HTML (or anything else) still gets the envelope, not a 406."""
+    for accept in ("text/html", "application/xml", "image/png"):
+        response = client.post("/users/getToken", {"imp_key": issued.api_key.key, "imp_secret": issued.secret},
+                               content_type="application/json", HTTP_ACCEPT=accept)
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+        assert response.json()["code"] == 0
+
+
+def test_a_body_in_neither_json_nor_a_form_is_a_400_in_the_envelope(client):
+    response = client.post("/users/getToken", "imp_key=1", content_type="text/plain")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] != 0 and body["response"] is None and "JSON or a form" in body["message"]

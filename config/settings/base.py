@@ -58,11 +58,38 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "console",
     "channels",
     "webhooks",
     "payments",
 ]
+
+# The REST API (console/api/rest_base.py): every view sets its own door; these defaults keep
+# DRF from reaching for sessions, users or the browsable API anywhere else.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "console.api.rest_base.ImportSchema",
+    "EXCEPTION_HANDLER": "console.api.rest_base.envelope_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PG Console REST API (i'mport-compatible)",
+    "DESCRIPTION": "The i'mport (PortOne V1) REST API of PG Console's sandbox. Every answer is the "
+                   "envelope {code, message, response}; bodies are JSON or a form.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.0.3",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["console.api.openapi.only_described_paths"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "console.api.openapi.add_constraints"],
+    "APPEND_COMPONENTS": {"securitySchemes": {"token": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "The access_token from /users/getToken, bare or as `Bearer <token>`."}}},
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -316,7 +343,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A task gets SoftTimeLimitExceeded after the soft limit and is killed at the hard one. The
-# webhook lease is derived from the hard limit below (checked by webhooks.checks).
+# webhook lease is derived from the hard limit below; a webhook's send deadline (45 s by
+# default) must end before the soft limit (all checked by webhooks.checks).
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 30)
 CELERY_TASK_IGNORE_RESULT = True
@@ -335,15 +363,21 @@ MAIL_QUEUE = env("MAIL_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 # opens nothing; local settings open loopback so an operator can test against a
 # receiver on their own machine.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
-WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
-WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=15.0)
+# PortOne's first send of a webhook: 10 s to connect, 30 s to wait for the answer.
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=10.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=30.0)
 WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
 WEBHOOK_MAX_RESPONSE_HEADER_BYTES = 32 * 1024
 # Resolving the host, at save time (in the web request) and at every send.
 WEBHOOK_DNS_TIMEOUT = env.float("WEBHOOK_DNS_TIMEOUT", default=3.0)
 # The most one send may take, whatever the receiver does (DNS, connect, TLS, headers and
-# body together; the timeouts above bound each step). Well under the soft time limit.
-WEBHOOK_SEND_DEADLINE = env.float("WEBHOOK_SEND_DEADLINE", default=CELERY_TASK_SOFT_TIME_LIMIT / 3)
+# body together; the timeouts above bound each step). Room for a slow lookup, a slow
+# connect and an answer at the end of the read timeout, plus 2 s for TLS and the body:
+# 45 s by default. Under the soft time limit (checked by webhooks.checks).
+WEBHOOK_SEND_DEADLINE = env.float(
+    "WEBHOOK_SEND_DEADLINE",
+    default=WEBHOOK_DNS_TIMEOUT + WEBHOOK_CONNECT_TIMEOUT + WEBHOOK_READ_TIMEOUT + 2,
+)
 # Retries of real notifications, in units (minutes by default), with ±20 % jitter.
 WEBHOOK_RETRY_SCHEDULE = [int(x) for x in env.list("WEBHOOK_RETRY_SCHEDULE", default=["1", "4", "16", "64", "256"])]
 WEBHOOK_RETRY_UNIT_SECONDS = env.int("WEBHOOK_RETRY_UNIT_SECONDS", default=60)
@@ -371,6 +405,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 120},
     },
+}
+
+# --- Scheduled payments (payments.schedules) -------------------------------------------
+# How often the worker's beat runs the due scheduled payments. The schedules live in the
+# database, so a tick the broker missed only makes them late: the next one runs them.
+PAYMENT_SCHEDULE_INTERVAL_SECONDS = env.float("PAYMENT_SCHEDULE_INTERVAL_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["payments-schedules-run-due"] = {
+    "task": "payments.schedules_run_due",
+    "schedule": PAYMENT_SCHEDULE_INTERVAL_SECONDS,
+    "options": {"expires": PAYMENT_SCHEDULE_INTERVAL_SECONDS * 3},
 }
 
 # --- Logging ----------------------------------------------------------------
