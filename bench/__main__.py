@@ -1,7 +1,7 @@
 """make bench: every benchmark in bench/, with ratios against a baseline in the same run.
 
     make bench                          # all of them
-    make bench BENCH_ARGS=rest_api      # only the ones named (channels_page, payments_page, whitelist, rest_api, webhooks)
+    make bench BENCH_ARGS=rest_api      # only the ones named (channels_page, payments_page, whitelist, rest_api, webhooks, schedules)
 """
 
 import sys
@@ -13,9 +13,10 @@ def main() -> int:
     setup()
     from django.db import connection
 
-    from . import channels_page, payments_page, rest_api, webhooks, whitelist
+    from . import channels_page, payments_page, rest_api, schedules, webhooks, whitelist
 
-    modules = {m.__name__.rsplit(".", 1)[1]: m for m in (channels_page, payments_page, whitelist, rest_api, webhooks)}
+    modules = {m.__name__.rsplit(".", 1)[1]: m for m in (channels_page, payments_page, whitelist, rest_api, webhooks,
+                                                        schedules)}
     wanted = sys.argv[1:] or list(modules)
     unknown = [name for name in wanted if name not in modules]
     if unknown:

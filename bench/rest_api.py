@@ -1,10 +1,12 @@
 """REST API under gunicorn with 2 workers: requests per second for POST /users/getToken,
-GET /users/pg and GET /payments/{imp_uid} (valid token), next to a bare JSON Django view on
-the same server, same run.
+GET /users/pg, GET /payments/{imp_uid} (valid token) and key-in payments (POST
+/subscribe/payments/onetime, each a new paid payment), next to a bare JSON Django view on the
+same server, same run.
 
 Targets: /users/pg and /payments/{imp_uid} at no less than half the bare view's rate.
 """
 
+import itertools
 import os
 import socket
 import subprocess
@@ -27,6 +29,7 @@ def _free_port() -> int:
 
 
 def _rate(url, *, method="GET", headers=None, data=None) -> float:
+    """Requests per second; ``data`` may be a callable that makes each request's body."""
     count, stop = [0], time.monotonic() + SECONDS
     lock = threading.Lock()
 
@@ -34,8 +37,10 @@ def _rate(url, *, method="GET", headers=None, data=None) -> float:
         session = requests.Session()
         n = 0
         while time.monotonic() < stop:
-            response = session.request(method, url, headers=headers, data=data, timeout=10)
+            body = data() if callable(data) else data
+            response = session.request(method, url, headers=headers, data=body, timeout=10)
             assert response.status_code == 200, (url, response.status_code, response.text[:200])
+            assert response.json()["code"] == 0, response.text[:200]
             n += 1
         with lock:
             count[0] += n
@@ -82,6 +87,12 @@ def run() -> list[str]:
         get_token = _rate(base + "/users/getToken", method="POST", data=body)
         users_pg = _rate(base + "/users/pg", headers={"Authorization": f"Bearer {token}"})
         one_payment = _rate(base + f"/payments/{payment.imp_uid}", headers={"Authorization": f"Bearer {token}"})
+        orders = itertools.count()
+        keyin = _rate(base + "/subscribe/payments/onetime", method="POST",
+                      headers={"Authorization": f"Bearer {token}"},
+                      data=lambda: {"merchant_uid": f"keyin-{next(orders)}", "amount": 1000, "pg": "nice",
+                                    "card_number": "9410-0000-7000-0000", "expiry": "2030-12", "birth": "900101",
+                                    "name": "Bench key-in"})
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -91,4 +102,6 @@ def run() -> list[str]:
         f"rest api: POST /users/getToken  {get_token:8.1f} req/s   ({get_token / bare:4.2f}x bare)",
         f"rest api: GET /users/pg         {users_pg:8.1f} req/s   ({users_pg / bare:4.2f}x bare)",
         f"rest api: GET /payments/{{imp_uid}} {one_payment:6.1f} req/s   ({one_payment / bare:4.2f}x bare)",
+        f"rest api: POST /subscribe/payments/onetime (key-in, paid) {keyin:6.1f} payments/s   "
+        f"({keyin / bare:4.2f}x bare)",
     ]
