@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from channels.catalog import Module
 from channels.models import Channel
 from console.models import Merchant
 
@@ -112,7 +113,10 @@ class Payment(models.Model):
                 fields=["merchant", "merchant_uid"], condition=~Q(status="failed"),
                 name="payment_one_live_per_order",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # More than 0 won, but for a billing key issued through the window that pays
+            # nothing (PortOne keeps it as a payment of 0 won, customer_uid_usage "issue").
+            models.CheckConstraint(condition=Q(amount__gt=0) | Q(amount=0, customer_uid_usage="issue"),
+                                   name="payment_amount_positive_or_issuance"),
             models.CheckConstraint(condition=Q(cancel_amount__gte=0, cancel_amount__lte=models.F("amount")),
                                    name="payment_cancel_within_amount"),
         ]
@@ -146,6 +150,24 @@ class Payment(models.Model):
     def waits_for_deposit(self) -> bool:
         """An issued virtual account whose transfer has not come."""
         return self.status == Status.READY and self.vbank_issued_at is not None
+
+    @property
+    def kind(self) -> "PaymentKind | None":
+        """How it was paid, when not through the window: key-in, with a billing key, by a
+        schedule, or the window's payment that issued a billing key (the Payments page's
+        marker). Telling a key-in payment that kept the card (``customer_uid``) from a payment
+        with that key reads its channel's module: select the channel with a list of them."""
+        usage = self.customer_uid_usage
+        if usage == CustomerUidUsage.SCHEDULED:
+            return PaymentKind.SCHEDULED
+        if usage == CustomerUidUsage.ISSUE:
+            return PaymentKind.ISSUE
+        if self.channel_type != "api" or self.pay_method != PayMethod.CARD:
+            return None
+        if not self.customer_uid:
+            return PaymentKind.KEYIN
+        channel = self.channel if self.channel_id else None
+        return PaymentKind.KEYIN if channel is not None and channel.module == Module.API_KEYIN else PaymentKind.BILLING_KEY
 
 
 class PaymentCancellation(models.Model):
@@ -196,6 +218,15 @@ class CustomerUidUsage(models.TextChoices):
     ISSUE = "issue", _("Billing key issued")
     PAYMENT = "payment", _("Paid with a billing key")
     SCHEDULED = "payment.scheduled", _("Scheduled payment")
+
+
+class PaymentKind(models.TextChoices):
+    """The Payments page's marker for a payment not made in the window (``Payment.kind``)."""
+
+    KEYIN = "keyin", _("Key-in")
+    BILLING_KEY = "billing_key", _("Billing key")
+    SCHEDULED = "scheduled", pgettext_lazy("payment kind", "Scheduled")
+    ISSUE = "issue", _("Billing key issued")
 
 
 class IssuedThrough(models.TextChoices):

@@ -26,7 +26,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_safe
 
-from . import services
+from . import billing_window, cards, services
 from .models import PayMethod
 
 SDK_FILE = "payments/iamport.js"
@@ -36,8 +36,8 @@ ORIGIN_SALT = "payments.window.origin"
 # What request_pay sends that the window reads; everything else the SDK sends is ignored.
 PARAMS = ("pg", "channelKey", "channel_key", "pay_method", "merchant_uid", "amount", "name",
           "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "m_redirect_url",
-          "notice_url", "custom_data", "currency")
-ACTIONS = ("approve", "fail", "close", "vbank")
+          "notice_url", "custom_data", "currency", "customer_uid")
+ACTIONS = ("approve", "fail", "close", "vbank", "issue")
 
 
 # --- the SDK ---------------------------------------------------------------------------
@@ -138,9 +138,17 @@ def _params(post) -> dict:
 
 
 def _failed_rsp(params: dict, error: services.PaymentError) -> dict:
-    return {"success": False, "imp_success": False, "imp_uid": None,
-            "merchant_uid": params.get("merchant_uid") or None,
-            "error_code": error.code, "error_msg": error.message}
+    rsp = {"success": False, "imp_success": False, "imp_uid": None,
+           "merchant_uid": params.get("merchant_uid") or None,
+           "error_code": error.code, "error_msg": error.message}
+    if _customer_uid(params):
+        rsp["customer_uid"] = _customer_uid(params)
+    return rsp
+
+
+def _customer_uid(params: dict) -> str:
+    """The ``customer_uid`` request_pay gave: a billing key's window when not empty."""
+    return str(params.get("customer_uid") or "").strip()
 
 
 def _message(origin: str, rsp: dict) -> dict | None:
@@ -160,6 +168,8 @@ def _redirect_back(m_redirect_url: str, rsp: dict) -> str:
     error_code and error_msg on failure (after any query the URL has, before its fragment)."""
     query = [("imp_uid", rsp.get("imp_uid") or ""), ("merchant_uid", rsp.get("merchant_uid") or ""),
              ("imp_success", "true" if rsp.get("success") else "false")]
+    if rsp.get("customer_uid"):  # a billing key's window
+        query.append(("customer_uid", rsp["customer_uid"]))
     if not rsp.get("success"):
         query += [("error_code", rsp.get("error_code") or ""), ("error_msg", rsp.get("error_msg") or "")]
     base, hash_, fragment = m_redirect_url.partition("#")
@@ -169,16 +179,30 @@ def _redirect_back(m_redirect_url: str, rsp: dict) -> str:
     return f"{base}{joiner}{urlencode(query)}{hash_}{fragment}"
 
 
-def _window_context(payment, token: str, signed_origin: str, error: str = "") -> dict:
+def _window_context(payment, token: str, signed_origin: str, error: str = "", asked_amount: int = 0) -> dict:
     channel = payment.channel
     provider = channel.provider_entry if channel is not None else None
-    return {
+    context = {
         "payment": payment, "token": token, "signed_origin": signed_origin, "error": error,
         "provider_name": provider.name if provider else payment.pg_provider,
         "pg_string": f"{payment.pg_provider}.{payment.pg_id}",
         "amount": f"{payment.amount:,}", "is_vbank": payment.pay_method == PayMethod.VBANK,
         "pg_errors": services.PG_ERRORS, "banks": services.VBANK_BANKS,
     }
+    if payment.customer_uid:  # a billing key's window
+        pays = billing_window.pays_at_issuance(payment)
+        context.update({
+            "pays": pays, "card_groups": billing_window.card_choices(pays=pays),
+            "default_card": cards.DEFAULT_CARD.key,
+            # An amount asked of a PG that pays nothing at issuance is only shown (first render).
+            "shown_amount": f"{asked_amount:,}" if asked_amount and not pays else "",
+        })
+    return context
+
+
+def _window_page(request, context: dict, *, status: int = 200):
+    template = "payments/window_billing_key.html" if context["payment"].customer_uid else "payments/window.html"
+    return _csp(render(request, template, context, status=status), redirect_url=context["payment"].m_redirect_url)
 
 
 @csrf_exempt
@@ -194,8 +218,10 @@ def window_open(request):
     params = _params(post)
     origin = http_origin(post.get("origin"))
     redirect_url = params.get("m_redirect_url", "")
+    billing_key = bool(_customer_uid(params))
+    open_window = billing_window.window_open if billing_key else services.window_open
     try:
-        payment = services.window_open(
+        payment = open_window(
             merchant_code=post.get("imp_code", ""), tier_code=post.get("tier") or None, params=params,
             user_agent=request.headers.get("User-Agent", ""),
         )
@@ -208,15 +234,17 @@ def window_open(request):
         return _refused(request, _("The payment window cannot answer this page: it sent no http(s) "
                                    "origin. Open the shop over http(s), or use m_redirect_url."),
                         status=400)
+    # The amount asked was read by the service already: it is valid here.
+    asked = billing_window.read_issuance_amount(params.get("amount")) if billing_key else 0
     context = _window_context(payment, services.window_token(payment),
-                              _sign_origin(payment.imp_uid, origin) if origin else "")
-    return _csp(render(request, "payments/window.html", context), redirect_url=payment.m_redirect_url)
+                              _sign_origin(payment.imp_uid, origin) if origin else "", asked_amount=asked)
+    return _window_page(request, context)
 
 
 @csrf_exempt
 @xframe_options_exempt
 def window_action(request, imp_uid):
-    """A button of the window: approve, fail, close, issue a virtual account."""
+    """A button of the window: approve, fail, close, issue a virtual account or a billing key."""
     if request.method != "POST":
         return _csp(HttpResponseNotAllowed(["POST"]))
     try:
@@ -244,6 +272,9 @@ def window_action(request, imp_uid):
             payment = services.window_close(imp_uid=imp_uid, token=token)
         elif action == "vbank":
             payment = services.window_issue_vbank(imp_uid=imp_uid, token=token, bank=post.get("bank", ""))
+        elif action == "issue":
+            payment = billing_window.window_issue(imp_uid=imp_uid, token=token,
+                                                  test_card=post.get("test_card", ""))
         else:
             raise services.PaymentError("F400", _("Choose one of the window's buttons."))
     except services.PaymentError as error:
@@ -251,8 +282,7 @@ def window_action(request, imp_uid):
         if payment.is_open:
             # Still open (e.g. no bank chosen): the same window, with the reason.
             context = _window_context(payment, token, signed_origin, error=error.message)
-            return _csp(render(request, "payments/window.html", context, status=400),
-                        redirect_url=payment.m_redirect_url)
+            return _window_page(request, context, status=400)
         # Decided already (another tab): the shop gets the payment as it stands.
         return _finish(request, payment, origin, error=error.message, status=409)
     return _finish(request, payment, origin)

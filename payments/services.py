@@ -213,9 +213,20 @@ def payment_get_for_window(imp_uid: str, token: str) -> Payment:
 
 def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user_agent: str = "") -> Payment:
     """A window for what IMP.request_pay sent: a new ``ready`` payment, or the one already
-    open for this order (two tabs on one order pay it once)."""
+    open for this order (two tabs on one order pay it once). With ``customer_uid`` the window
+    issues a billing key instead: ``payments.billing_window.window_open``."""
     merchant = _merchant(merchant_code, tier_code)
     amount = parse_amount(params.get("amount"))
+    order = read_window_order(params, user_agent=user_agent)
+    channel = find_channel(merchant, pg=_text(params, "pg", 100),
+                           channel_key=_text(params, "channelKey", 60) or _text(params, "channel_key", 60))
+    return window_payment_open(merchant=merchant, channel=channel, order=order, amount=amount)
+
+
+def read_window_order(params: dict, *, user_agent: str = "") -> dict:
+    """The order request_pay describes (merchant_uid, pay_method, currency, name, buyer,
+    custom_data, m_redirect_url, notice_url), as the payment keeps it. Resolves the
+    ``notice_url`` hosts: call it before any transaction opens."""
     merchant_uid = _text(params, "merchant_uid", MERCHANT_UID_MAX, required=True)
     pay_method = _text(params, "pay_method", 16) or PayMethod.CARD
     if pay_method not in PayMethod.values:
@@ -229,7 +240,8 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         custom_data = json.dumps(custom_data, ensure_ascii=False)
     if custom_data and len(custom_data) > 10_000:
         raise PaymentError("F400", _("custom_data is too long: at most 10,000 characters."))
-    fields = {
+    order = {
+        "merchant_uid": merchant_uid, "pay_method": pay_method, "currency": currency,
         "name": _text(params, "name", NAME_MAX),
         "buyer_name": _text(params, "buyer_name", 100),
         "buyer_email": _text(params, "buyer_email", 254),
@@ -239,30 +251,41 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         "m_redirect_url": _text(params, "m_redirect_url", 2000),
         "custom_data": custom_data or "",
         "user_agent": (user_agent or "")[:300],
-        "notice_urls": _notice_urls(params.get("notice_url")),  # DNS: before the transaction below
+        "notice_urls": _notice_urls(params.get("notice_url")),  # DNS: before any transaction
     }
-    if fields["m_redirect_url"] and not re.match(r"https?://", fields["m_redirect_url"]):
+    if order["m_redirect_url"] and not re.match(r"https?://", order["m_redirect_url"]):
         raise PaymentError("F400", _("m_redirect_url must start with http:// or https://."))
-    channel = find_channel(merchant, pg=_text(params, "pg", 100),
-                           channel_key=_text(params, "channelKey", 60) or _text(params, "channel_key", 60))
+    return order
+
+
+def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, amount: int,
+                        asked_amount: int | None = None, customer_uid: str = "",
+                        customer_uid_usage: str = "") -> Payment:
+    """The window's ``ready`` payment of ``amount`` for ``order`` (``read_window_order``), or
+    the one already open for the same order, amount, channel and ``customer_uid``. An order
+    registered with /payments/prepare must ask its amount (``asked_amount``: what request_pay
+    asked, when the payment keeps another amount)."""
+    merchant_uid = order["merchant_uid"]
+    asked = amount if asked_amount is None else asked_amount
     prepared = Preparation.objects.filter(merchant=merchant, merchant_uid=merchant_uid).first()
-    if prepared is not None and prepared.amount != amount:
+    if prepared is not None and prepared.amount != asked:
         raise PaymentError("F400", _("The amount differs from the one registered for this order "
                                      "(/payments/prepare): %(prepared)s won registered, %(amount)s "
                                      "won asked.") % {"prepared": f"{prepared.amount:,}",
-                                                      "amount": f"{amount:,}"})
+                                                      "amount": f"{asked:,}"})
     with transaction.atomic():
         existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
-            if existing.is_open and existing.amount == amount and existing.channel_id == channel.pk:
+            if (existing.is_open and existing.amount == amount and existing.channel_id == channel.pk
+                    and existing.customer_uid == customer_uid):
                 return existing  # the same order, still open: one payment
             raise PaymentError("F409", _("This merchant_uid is already used by a payment that is %(status)s. "
                                          "Use a new merchant_uid for a new order.")
                                % {"status": existing.get_status_display().lower()})
-        payment = Payment(merchant=merchant, channel=channel, merchant_uid=merchant_uid, amount=amount,
-                          pay_method=pay_method, pg_provider=channel.pg_provider, pg_id=channel.mid,
-                          channel_key=channel.channel_key, mode=channel.mode, currency=currency, **fields)
+        payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
+                          pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
+                          customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
@@ -298,6 +321,8 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         payment = _locked_open(imp_uid, token)
         if payment.status == Status.PAID:
             return payment  # approved already (double click, second tab): nothing more
+        if payment.customer_uid:
+            raise PaymentError("F409", _("This window issues a billing key: use Issue billing key."))
         if not payment.is_open or payment.pay_method == PayMethod.VBANK:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot be approved.") % {
                 "status": payment.get_status_display().lower()})
@@ -403,6 +428,8 @@ def window_result(payment: Payment) -> dict:
         "error_code": None if success else (payment.error_code or None),
         "error_msg": None if success else (payment.fail_reason or None),
     }
+    if payment.customer_uid:  # a billing key's window: the key's customer_uid
+        rsp["customer_uid"] = payment.customer_uid
     if payment.vbank_issued_at:
         rsp.update({"vbank_num": payment.vbank_num, "vbank_name": payment.vbank_name,
                     "vbank_holder": payment.vbank_holder, "vbank_code": payment.vbank_code,
@@ -468,6 +495,10 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
                                          "deposit, can be cancelled. This one is %(status)s.")
                                % {"status": payment.get_status_display().lower()})
         remaining = payment.remaining
+        if not payment.amount:
+            raise PaymentError("F409", _("This is the record of a billing key issued in the window: 0 won "
+                                         "was paid, so there is nothing to cancel. Delete the billing key "
+                                         "instead."))
         if checksum is not None and checksum != remaining:
             raise PaymentError("F409", _("The checksum does not match: %(left)s won can be cancelled, "
                                          "the request says %(checksum)s. Nothing was cancelled.")

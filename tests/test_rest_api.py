@@ -231,7 +231,7 @@ def test_a_body_over_the_upload_limit_is_a_400_in_the_envelope(client, settings)
 
 
 @pytest.mark.parametrize("path", ["/users/nothing", "/payments/imp_123456789012/balance", "/tiers", "/vbanks/x/y",
-                                  "/subscribe/customers/abc"])
+                                  "/subscribe/nothing", "/subscribe/customers/abc/cards"])
 def test_an_unknown_path_under_the_api_is_a_404_in_the_envelope(client, path):
     for method in ("get", "post"):
         response = getattr(client, method)(path)

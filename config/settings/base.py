@@ -58,7 +58,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
-    "rest_framework",
+    # Django REST framework runs the REST API but is not an installed app on purpose: its
+    # Korean catalog would replace Django's own wording in the console (e.g. the email
+    # validation message), and nothing of it needs installing (no models, no templates).
     "drf_spectacular",
     "console",
     "channels",

@@ -1,6 +1,7 @@
 /*!
  * PG Console sandbox: the i'mport (PortOne V1) browser SDK's `IMP` object.
- * IMP.init(code), IMP.agency(code, tier), IMP.request_pay(params, callback).
+ * IMP.init(code), IMP.agency(code, tier), IMP.request_pay(params, callback); with
+ * params.customer_uid the window issues a billing key (amount 0: the key only).
  * No dependencies, ES5. The payment window is this console's sandbox page: a full-screen
  * overlay with an iframe, or (with m_redirect_url) the page itself goes there and comes back.
  */
@@ -82,7 +83,13 @@
       return "A payment window is open already.";
     }
     var amount = params.amount;
-    if (typeof amount !== "number" || !isFinite(amount) || amount <= 0 || Math.floor(amount) !== amount) {
+    // With customer_uid the window issues a billing key: 0 issues the key only.
+    var billingKey = params.customer_uid != null && String(params.customer_uid) !== "";
+    if (typeof amount !== "number" || !isFinite(amount) || amount < 0 || Math.floor(amount) !== amount) {
+      return billingKey ? "amount must be a number of won, 0 or more (a number, not a string)."
+        : "amount must be a number of won greater than 0 (a number, not a string).";
+    }
+    if (amount === 0 && !billingKey) {
       return "amount must be a number of won greater than 0 (a number, not a string).";
     }
     if (params.merchant_uid == null || String(params.merchant_uid) === "") {
