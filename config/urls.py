@@ -10,6 +10,8 @@ merchant_pages = [
     path("channels/", include("channels.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("payments/", include("payments.activity_urls")),  # the Payments page (payment activity)
+    path("billing-keys/", include("payments.billing_urls")),  # the Billing keys page
+    path("schedules/", include("payments.schedule_urls")),  # the Schedules page (scheduled payments)
     path("", include("payments.console_urls")),  # channels/<key>/try/ (the demo checkout)
 ]
 

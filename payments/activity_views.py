@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, StreamingHttpRespo
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -25,9 +26,10 @@ from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
 from webhooks.selectors import deliveries_for_payment
 
-from . import selectors, services
+from . import billing_selectors, selectors, services
 from .activity_forms import CancelForm, PaymentFilterForm
-from .models import Payment, PayMethod, Status
+from .billing_selectors import ScheduleView
+from .models import CustomerUidUsage, Payment, PayMethod, Status
 
 VIEW_PERM = Perm.VIEW_INTEGRATION
 ACT_PERM = Perm.MANAGE_PAYMENTS
@@ -199,6 +201,8 @@ def payment_detail(request, access, imp_uid):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     can_act = access.can(ACT_PERM)
     waits = payment.waits_for_deposit
+    scheduled = (billing_selectors.schedule_of_payment(payment=payment)
+                 if payment.customer_uid_usage == CustomerUidUsage.SCHEDULED else None)
     return render(request, "payments/detail.html", {
         "access": access, "nav": "payments", "payment": payment, "sections": _sections(payment),
         "amount_text": won(payment.amount), "remaining_text": won(payment.remaining),
@@ -208,6 +212,12 @@ def payment_detail(request, access, imp_uid):
         "can_cancel_part": payment.status == Status.PAID,
         "can_deposit": can_act and waits,
         "cancel_form": CancelForm(), "remaining": payment.remaining,
+        "usage_label": CustomerUidUsage(payment.customer_uid_usage).label
+        if payment.customer_uid_usage in CustomerUidUsage.values else payment.customer_uid_usage,
+        "scheduled": scheduled,
+        "schedule_query": "?" + urlencode({
+            "view": ScheduleView.FAILED if payment.status == Status.FAILED else ScheduleView.DONE,
+            "q": payment.merchant_uid}),
     })
 
 

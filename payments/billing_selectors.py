@@ -2,6 +2,7 @@
 token's merchant, or an operator's ``MerchantAccess``): another merchant's, its agency's
 and its sub-merchants' are not found."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from console.tenancy.selectors import MerchantAccess
 
 from .models import BillingKey, Payment, Schedule, ScheduleStatus, Status
+from .paging import keyset_page
 from .services import PaymentError
 
 UIDS_MAX = 100  # customer_uid[] in one GET /subscribe/customers
@@ -146,3 +148,134 @@ def schedule_for_console(*, access: MerchantAccess, pk: int) -> Schedule:
     if schedule is None:
         raise Http404
     return schedule
+
+
+# --- the console's pages: paged lists -------------------------------------------------
+
+CONSOLE_PER_PAGE = 50
+DETAIL_ROWS = 50  # a billing key's page lists its latest payments and schedules, this many each
+# What a row of the Billing keys page shows: the customer fields stay behind.
+KEY_LIST_FIELDS = ("id", "merchant_id", "customer_uid", "pg_provider", "pg_id", "issued_through", "card_code",
+                   "card_name", "card_number", "card_type", "created_at", "deleted_at")
+
+
+@dataclass
+class BillingKeyRow:
+    key: BillingKey
+    pending: int  # schedules of its customer_uid still to run
+    pending_fail: bool  # ... and they will fail: the key is deleted and no live one took its place
+
+
+@dataclass
+class BillingKeysPage:
+    rows: list[BillingKeyRow]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_cursor or self.previous_cursor)
+
+
+def billing_keys_page(*, access: MerchantAccess, q: str = "", after: str | None = None, before: str | None = None,
+                      per_page: int = CONSOLE_PER_PAGE) -> BillingKeysPage:
+    """One page of the Billing keys page: this merchant's keys (deleted ones too), newest first,
+    those whose ``customer_uid`` starts with ``q`` (case counts: it is the merchant's own ID),
+    each with its schedules still to run. Three queries whatever the page (keyset paging on
+    the index (merchant, -created_at, -id))."""
+    keys = BillingKey.objects.filter(merchant=access.merchant).only(*KEY_LIST_FIELDS)
+    q = q.strip()
+    if q:
+        keys = keys.filter(customer_uid__startswith=q)
+    page = keyset_page(keys, field="created_at", after=after, before=before, per_page=per_page)
+    uids = list({key.customer_uid for key in page.rows})
+    pending = pending_schedule_counts(merchant_id=access.merchant.pk, customer_uids=uids) if uids else {}
+    live = set(BillingKey.objects.filter(merchant=access.merchant, customer_uid__in=list(pending),
+                                         deleted_at__isnull=True).values_list("customer_uid", flat=True)) \
+        if pending else set()
+    rows = []
+    for key in page.rows:
+        count = pending.get(key.customer_uid, 0)
+        if key.is_deleted and key.customer_uid in live:
+            count = 0  # they are the live key's
+        rows.append(BillingKeyRow(key=key, pending=count, pending_fail=bool(count) and key.is_deleted))
+    return BillingKeysPage(rows, next_cursor=page.next_cursor, previous_cursor=page.previous_cursor)
+
+
+def billing_key_ids(*, merchant_id: int, customer_uids: list[str]) -> dict[str, int]:
+    """The billing key each ``customer_uid`` points to on the console: its live key, else its
+    latest deleted one (uids never issued are left out). One query."""
+    found: dict[str, tuple] = {}
+    rows = BillingKey.objects.filter(merchant_id=merchant_id, customer_uid__in=list(set(customer_uids))).values_list(
+        "customer_uid", "id", "created_at", "deleted_at")
+    for uid, pk, created_at, deleted_at in rows:
+        rank = (deleted_at is None, created_at, pk)
+        if uid not in found or rank > found[uid]:
+            found[uid] = rank
+    return {uid: rank[2] for uid, rank in found.items()}
+
+
+@dataclass
+class SchedulesPage:
+    view: str
+    schedules: list[Schedule]
+    next_cursor: str | None
+    previous_cursor: str | None
+    key_ids: dict[str, int]  # customer_uid -> the billing key its link opens
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_cursor or self.previous_cursor)
+
+    @property
+    def rows(self) -> list[tuple[Schedule, int | None]]:
+        """Each schedule with the billing key its ``customer_uid`` links to."""
+        return [(s, self.key_ids.get(s.customer_uid)) for s in self.schedules]
+
+
+def schedules_page(*, access: MerchantAccess, view: str = ScheduleView.DUE, q: str = "", after: str | None = None,
+                   before: str | None = None, per_page: int = CONSOLE_PER_PAGE) -> SchedulesPage:
+    """One page of a tab of the Schedules page (``schedules_for_console``'s order: due soonest
+    first, the others latest first), narrowed to one ``merchant_uid`` or ``customer_uid`` (exact)
+    by ``q``; with each row's billing key to link to. Three queries whatever the page."""
+    if view not in ScheduleView.ALL:
+        view = ScheduleView.DUE
+    found = schedules_for_console(access=access, view=view)
+    q = q.strip()
+    if q:
+        found = found.filter(Q(merchant_uid=q) | Q(customer_uid=q))
+    page = keyset_page(found, field="schedule_at", descending=view != ScheduleView.DUE, after=after, before=before,
+                       per_page=per_page)
+    key_ids = billing_key_ids(merchant_id=access.merchant.pk,
+                              customer_uids=[s.customer_uid for s in page.rows]) if page.rows else {}
+    return SchedulesPage(view, page.rows, next_cursor=page.next_cursor, previous_cursor=page.previous_cursor,
+                         key_ids=key_ids)
+
+
+def schedule_of_payment(*, payment: Payment) -> Schedule | None:
+    """The schedule that made this payment, if one did."""
+    return Schedule.objects.filter(merchant_id=payment.merchant_id, payment=payment).first()
+
+
+@dataclass
+class BillingKeyHistory:
+    payments: list[Payment]  # the latest, at most DETAIL_ROWS
+    more_payments: bool
+    schedules: list[Schedule]
+    more_schedules: bool
+    pending: int  # schedules of its customer_uid still to run
+    live_key: BillingKey | None  # for a deleted key: the key issued since under its customer_uid
+
+
+def billing_key_history(*, key: BillingKey, limit: int = DETAIL_ROWS) -> BillingKeyHistory:
+    """What a billing key's page lists under its fields: its latest payments (with their
+    channels, for the kind marker), the latest schedules of its ``customer_uid``, how many are
+    still to run and, for a deleted key, the live key that replaced it. Four queries."""
+    payments = list(billing_key_payments(key=key).select_related("channel")
+                    .defer("channel__credentials_encrypted", "custom_data", "user_agent")[:limit + 1])
+    schedules = list(billing_key_schedules(key=key)[:limit + 1])
+    pending = pending_schedule_counts(merchant_id=key.merchant_id, customer_uids=[key.customer_uid])
+    live = billing_key_for_api(merchant_id=key.merchant_id, customer_uid=key.customer_uid) if key.is_deleted else None
+    return BillingKeyHistory(payments=payments[:limit], more_payments=len(payments) > limit,
+                             schedules=schedules[:limit], more_schedules=len(schedules) > limit,
+                             pending=pending.get(key.customer_uid, 0), live_key=live)

@@ -1,9 +1,8 @@
 """Reads of payments, scoped to the merchant that asks: an operator's ``MerchantAccess`` or
 the merchant a REST token acts for (its own, or a sub-merchant's through the Tier header)."""
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.db import connection, models
 from django.db.models import Q, QuerySet
@@ -15,6 +14,7 @@ from console.tenancy.dates import day_range
 from console.tenancy.selectors import MerchantAccess
 
 from .models import Payment, Preparation
+from .paging import cursor_of, keyset_page
 
 
 def payment_for_api(*, merchant_id: int, imp_uid: str) -> Payment | None:
@@ -83,7 +83,8 @@ CSV_MAX_ROWS = 100_000  # what one CSV export holds at most; narrow the filters 
 # What a list row shows: the wide columns (custom_data, notice URLs, user agent) stay behind.
 LIST_FIELDS = ("id", "merchant_id", "imp_uid", "merchant_uid", "status", "pay_method", "channel_key",
                "pg_provider", "pg_id", "name", "amount", "cancel_amount", "currency", "buyer_name",
-               "buyer_email", "started_at", "paid_at", "vbank_issued_at")
+               "buyer_email", "started_at", "paid_at", "vbank_issued_at", "channel_type", "customer_uid",
+               "customer_uid_usage", "billing_key_id")
 
 
 class SearchBy(models.TextChoices):
@@ -142,27 +143,6 @@ def _filtered(access: MerchantAccess, filters: PaymentFilters) -> QuerySet[Payme
     return payments
 
 
-# A page is addressed by the row it starts after (or ends before): ``<microseconds>.<id>`` of
-# (started_at, id). No COUNT, no OFFSET: every page costs one indexed query.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CURSOR = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})")
-
-
-def _cursor_of(payment: Payment) -> str:
-    delta = payment.started_at - _EPOCH
-    return f"{(delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds}.{payment.pk}"
-
-
-def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
-    match = _CURSOR.fullmatch(value or "")
-    if match is None:
-        return None
-    try:
-        return _EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
-    except OverflowError:
-        return None
-
-
 @dataclass
 class PaymentsPage:
     payments: list[Payment]
@@ -174,34 +154,19 @@ class PaymentsPage:
         return bool(self.next_cursor or self.previous_cursor)
 
 
+def _cursor_of(payment: Payment) -> str:
+    return cursor_of(payment, "started_at")
+
+
 def payments_page(*, access: MerchantAccess, filters: PaymentFilters, after: str | None = None,
                   before: str | None = None, per_page: int = PER_PAGE) -> PaymentsPage:
     """One page of this merchant's payments, newest first, in one query (two when a
-    Previous link leads back past the first page, which is then shown whole)."""
-    base = _filtered(access, filters).only(*LIST_FIELDS)
-    newest_first = ("-started_at", "-id")
-    back = _parse_cursor(before)
-    if back is not None:
-        started_at, pk = back
-        rows = list(base.filter(Q(started_at__gt=started_at) | Q(started_at=started_at, id__gt=pk))
-                    .order_by("started_at", "id")[:per_page + 1])
-        if len(rows) > per_page:
-            rows = rows[:per_page][::-1]
-            return PaymentsPage(rows, next_cursor=_cursor_of(rows[-1]), previous_cursor=_cursor_of(rows[0]))
-        after = None  # back at the top: the first page, whole
-    forward = _parse_cursor(after)
-    rows = base.order_by(*newest_first)
-    if forward is not None:
-        started_at, pk = forward
-        rows = rows.filter(Q(started_at__lt=started_at) | Q(started_at=started_at, id__lt=pk))
-    rows = list(rows[:per_page + 1])
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    return PaymentsPage(
-        rows,
-        next_cursor=_cursor_of(rows[-1]) if more else None,
-        previous_cursor=_cursor_of(rows[0]) if forward is not None and rows else None,
-    )
+    Previous link leads back past the first page, which is then shown whole): keyset paging
+    on (started_at, id), ``payments.paging``."""
+    rows = (_filtered(access, filters).select_related("channel")
+            .only(*LIST_FIELDS, "channel", "channel__module"))
+    page = keyset_page(rows, field="started_at", after=after, before=before, per_page=per_page)
+    return PaymentsPage(page.rows, next_cursor=page.next_cursor, previous_cursor=page.previous_cursor)
 
 
 def payments_for_export(*, access: MerchantAccess, filters: PaymentFilters, limit: int = CSV_MAX_ROWS):

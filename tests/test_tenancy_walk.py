@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 # Namespaces whose pages belong to a merchant's console.
 CONSOLE_NAMESPACES = {"console", "channels", "webhooks", "settings", "accounts_console", "payment_activity",
-                      "payments"}
+                      "payments", "billing_keys", "schedules"}
 # Console pages that name no merchant, on purpose.
 MERCHANT_FREE = {"home"}
 # How to make a value for each URL parameter other than merchant_code, as an
@@ -92,6 +92,27 @@ def _imp_uid(merchant):
                                   status="paid", pg_provider="kcp", pg_id="T0000").imp_uid
 
 
+def _billing_key_id(merchant):
+    from payments.models import BillingKey
+
+    _billing_key_id.n = getattr(_billing_key_id, "n", 0) + 1
+    return BillingKey.objects.create(merchant=merchant, customer_uid=f"walk_{_billing_key_id.n}",
+                                     pg_provider="ksnet", pg_id="2999199990", issued_through="api",
+                                     card_number="941000******0000", card_name="BC카드").pk
+
+
+def _schedule_id(merchant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import Schedule
+
+    _schedule_id.n = getattr(_schedule_id, "n", 0) + 1
+    return Schedule.objects.create(merchant=merchant, customer_uid="walk", merchant_uid=f"walk_{_schedule_id.n}",
+                                   schedule_at=timezone.now() + timedelta(days=1), amount=1000).pk
+
+
 PARAMETERS: dict[str, callable] = {
     "member_id": _member_id,
     "invitation_id": _invitation_id,
@@ -101,6 +122,8 @@ PARAMETERS: dict[str, callable] = {
     "secret_id": _secret_id,
     "message_id": _message_id,
     "imp_uid": _imp_uid,
+    "billing_key_id": _billing_key_id,
+    "schedule_id": _schedule_id,
 }
 # Objects a sub-merchant never owns (its agency's keys act for it): routes taking them are
 # walked for agencies only; for a sub-merchant every such id is someone else's (404).
@@ -142,6 +165,8 @@ def test_the_walk_finds_the_console():
     assert {"home", "console:overview", "console:audit_log"} <= names
     assert {"payment_activity:list", "payment_activity:export", "payment_activity:detail",
             "payment_activity:cancel", "payment_activity:deposit"} <= names
+    assert {"billing_keys:list", "billing_keys:detail", "billing_keys:delete", "schedules:list",
+            "schedules:cancel"} <= names
     assert len(MERCHANT_ROUTES) >= 2
 
 
