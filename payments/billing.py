@@ -324,16 +324,21 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
                           through=IssuedThrough.WINDOW, customer=customer)
 
 
-def billing_key_delete(*, actor: Actor, merchant: Merchant, customer_uid: str, reason: str = "") -> BillingKey:
+def billing_key_delete(*, actor: Actor, merchant: Merchant, customer_uid: str, reason: str = "",
+                       billing_key_id: int | None = None) -> BillingKey:
     """``DELETE /subscribe/customers/{customer_uid}`` and the console's Delete: the key pays
     no more, and its ``customer_uid`` is unknown from now on (it may be issued anew). The row
     stays for the console's history. Its schedules stay: each fails at its time unless a key
     is issued again under the same ``customer_uid`` (PortOne asks the merchant to check its
-    schedules before deleting). Waits for a payment with the key that is under way."""
+    schedules before deleting). Waits for a payment with the key that is under way. With
+    ``billing_key_id`` (the console, which shows one row), only that row: when it is not the
+    live key any more (deleted, and perhaps a new one issued since), nothing is deleted."""
     reason = _text({"reason": reason}, "reason", _limit(BillingKey, "delete_reason"))
     with transaction.atomic():
-        key = (BillingKey.objects.select_for_update()
-               .filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True).first())
+        live = BillingKey.objects.filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True)
+        if billing_key_id is not None:
+            live = live.filter(pk=billing_key_id)
+        key = live.select_for_update().first()
         if key is None:
             raise unknown_customer(customer_uid)
         key.deleted_at, key.delete_reason = timezone.now(), reason

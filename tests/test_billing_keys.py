@@ -326,3 +326,15 @@ def test_a_key_in_payment_stores_a_key_only_where_the_pg_issues_keys_through_the
              "html5_inicis.INIkeyin01 issues no billing keys through the API", code="F400")
     assert _keyin(agency, pg="html5_inicis").status == "paid"  # without customer_uid it pays
     assert not BillingKey.objects.exists()
+
+
+def test_deleting_one_row_never_deletes_the_key_issued_after_it(agency):
+    """The console deletes the row it shows: if that key was deleted and a new one issued
+    under the same customer_uid meanwhile, the new one stays."""
+    old = _issue(agency, "cust_race")
+    billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race")
+    new = _issue(agency, "cust_race")
+    _refused(lambda: billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race",
+                                                billing_key_id=old.pk), "cust_race", code="F404")
+    new.refresh_from_db()
+    assert new.deleted_at is None
