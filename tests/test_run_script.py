@@ -107,12 +107,29 @@ def test_when_the_worker_dies_the_web_server_is_stopped_and_the_script_fails(var
     port = _free_port()
     proc, name = _start(var_dir, port)
     _wait_up(port, proc)
-    for pid in subprocess.run(["pgrep", "-f", name], capture_output=True, text=True).stdout.split():
-        os.kill(int(pid), signal.SIGKILL)
+    _kill_all(name)
     code, out = _finish(proc)
     assert code != 0, out
     assert subprocess.run(["pgrep", "-f", f"runserver --noreload 127.0.0.1:{port}"],
                           capture_output=True).returncode == 1  # none left
+
+
+def _kill_all(name) -> None:
+    """SIGKILL every process of the worker, again until none is left: one killed while it was
+    still forking (its pool, its beat) may leave a child that pgrep had not seen yet, which
+    would hold the script's output open."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pids = subprocess.run(["pgrep", "-f", name], capture_output=True, text=True).stdout.split()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
+    raise AssertionError(f"the worker's processes ({name}) would not die")
 
 
 def _web_left(port) -> bool:
