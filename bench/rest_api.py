@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -71,7 +72,8 @@ def run() -> list[str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--workers", "2", "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # Its log goes to a file: a pipe nobody reads fills up and stops the server mid-request.
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=tempfile.TemporaryFile(),
     )
     base = f"http://127.0.0.1:{port}"
     try:
