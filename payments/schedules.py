@@ -2,15 +2,18 @@
 schedule's time (``PUT /subscribe/payments/schedule/{merchant_uid}``, ``…/reschedule``,
 ``…/retry``), and the periodic job that runs what is due.
 
-Schedules live in the database, like webhook retries: the job (``schedules_run_due``, a
-Celery beat entry every ``PAYMENT_SCHEDULE_INTERVAL_SECONDS``) picks up every due row,
-however late, so a broker or worker outage delays a payment and loses none. Each schedule
-runs exactly once:
+Schedules live in the database, like webhook retries: the periodic job (the Celery beat
+entry ``payments.schedules_run_due`` every ``PAYMENT_SCHEDULE_INTERVAL_SECONDS``,
+``schedules_dispatch_due``) hands every due row, however late, to the workers as a task of
+its own (``payments.schedule_run``), so a broker or worker outage delays a payment and loses
+none, and all the workers' processes run them side by side (``schedules_run_due`` runs them
+in one process, for a shell). Each schedule runs exactly once:
 
 - one run is one transaction (``schedule_execute``): lock the row, check it is still
   ``scheduled`` and due, pay with the billing key, write the payment, the schedule's
   ``executed`` status and its webhook (the outbox), commit. A worker killed at any point
-  commits nothing, and the lock dies with its connection; the next tick runs the row again;
+  commits nothing, and the lock dies with its connection; a later tick hands the row over
+  again (after ``PAYMENT_SCHEDULE_REQUEUE_SECONDS``);
 - workers racing on the same rows skip the ones another holds (``FOR UPDATE SKIP LOCKED``),
   and one that comes after the commit finds the row executed;
 - behind both, the payment of an order is unique (``payment_one_live_per_order``).
@@ -25,6 +28,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,7 +59,8 @@ logger = logging.getLogger(__name__)
 MAX_SCHEDULES_PER_CALL = 1000  # one call schedules at most this many (all or none)
 MAX_DAYS_AHEAD = 366  # a yearly plan may be scheduled a year ahead, leap day included
 RUN_BATCH = 50  # due rows the job reads at a time
-RUN_BUDGET_SECONDS = 30.0  # one job stops taking new rows after this; the next tick goes on
+RUN_BUDGET_SECONDS = 30.0
+DISPATCH_LIMIT = 2000  # due schedules one tick hands to the broker, at most  # one job stops taking new rows after this; the next tick goes on
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -333,6 +339,33 @@ def _due_ids(limit: int, skip: set[int]) -> list[int]:
         return list(Schedule.objects.select_for_update(skip_locked=True)
                     .filter(status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
                     .exclude(pk__in=skip).order_by("schedule_at", "id").values_list("pk", flat=True)[:limit])
+
+
+def schedules_dispatch_due(*, limit: int = DISPATCH_LIMIT) -> int:
+    """The periodic job: hand each due schedule to the broker as a task of its own
+    (``payments.schedule_run``, which calls ``schedule_execute``), so that every process of
+    every worker runs them side by side instead of one job running them one after another.
+    A schedule handed over is not handed over again for ``PAYMENT_SCHEDULE_REQUEUE_SECONDS``
+    (a marker in the shared cache); after that, one still due (its task lost with a killed
+    worker or a broker outage) is handed over again. Handing one over twice is harmless:
+    ``schedule_execute`` runs a row once, under its lock. Returns how many were handed over."""
+    from .tasks import schedule_run
+
+    due = (Schedule.objects.filter(status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
+           .order_by("schedule_at", "id").values_list("pk", "merchant_uid", "schedule_at")[:limit])
+    sent = 0
+    for schedule_id, merchant_uid, schedule_at in due:
+        marker = f"payments:schedule:{schedule_id}:{merchant_uid}:{schedule_at.timestamp():.6f}:queued"
+        if not cache.add(marker, 1, timeout=settings.PAYMENT_SCHEDULE_REQUEUE_SECONDS):
+            continue  # handed over a moment ago
+        try:
+            schedule_run.apply_async(args=[schedule_id], retry=False)
+        except Exception as exc:  # kombu raises several kinds; the row stays due for the next tick
+            cache.delete(marker)
+            logger.warning("broker unavailable, due schedules wait for the next tick: %s", type(exc).__name__)
+            break
+        sent += 1
+    return sent
 
 
 def schedules_run_due(*, batch_size: int = RUN_BATCH, budget_seconds: float = RUN_BUDGET_SECONDS) -> int:

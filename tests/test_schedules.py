@@ -213,6 +213,22 @@ def test_a_schedules_time_changes_while_it_is_still_to_run(agency, owner):
 # --- running (the job, called here in the test process) ------------------------------------
 
 
+def test_the_periodic_job_hands_each_due_schedule_over_once_then_again_later(agency, monkeypatch, settings):
+    """The job hands due rows to the workers, one task each; a row handed over is not handed
+    over again until PAYMENT_SCHEDULE_REQUEUE_SECONDS have passed (its task may be lost)."""
+    from payments import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.schedule_run, "apply_async", lambda args, **kw: sent.append(args[0]))
+    _key(agency)
+    rows = _schedule(agency, [_item("due_1"), _item("due_2"), _item("not_yet")])
+    _make_due(*rows[:2])
+    assert schedules.schedules_dispatch_due() == 2 and sorted(sent) == sorted(r.pk for r in rows[:2])
+    assert schedules.schedules_dispatch_due() == 0  # handed over a moment ago
+    monkeypatch.setattr(schedules.cache, "add", lambda *a, **kw: True)  # as if the markers had expired
+    assert schedules.schedules_dispatch_due() == 2  # still due, so handed over again
+
+
 def test_a_due_schedule_runs_once_pays_and_notifies(agency, endpoint):
     key = _key(agency)
     notice = "http://127.0.0.1:9/notice"

@@ -413,6 +413,9 @@ CELERY_BEAT_SCHEDULE = {
 # How often the worker's beat runs the due scheduled payments. The schedules live in the
 # database, so a tick the broker missed only makes them late: the next one runs them.
 PAYMENT_SCHEDULE_INTERVAL_SECONDS = env.float("PAYMENT_SCHEDULE_INTERVAL_SECONDS", default=5.0)
+# A due schedule handed to the broker is handed over again after this long if it has still not
+# run (its task lost with a killed worker or a broker outage).
+PAYMENT_SCHEDULE_REQUEUE_SECONDS = env.int("PAYMENT_SCHEDULE_REQUEUE_SECONDS", default=20)
 CELERY_BEAT_SCHEDULE["payments-schedules-run-due"] = {
     "task": "payments.schedules_run_due",
     "schedule": PAYMENT_SCHEDULE_INTERVAL_SECONDS,
