@@ -98,8 +98,13 @@ cat <<MSG
 
 MSG
 # If either process ends, stop the other and fail: one without the other is no console.
+# Until one of them ends. Polled rather than `wait -n`: a job that ended just before
+# `wait -n` began may not wake it, and the script would wait for the other for ever.
 set +e
-wait -n "$web" "$worker"
+while alive "$web" && alive "$worker"; do
+  sleep 0.5
+done
+if alive "$web"; then wait "$worker"; else wait "$web"; fi
 status=$?
 set -e
 alive "$web" || echo "The console (web server) stopped unexpectedly (exit $status)." >&2
