@@ -45,7 +45,18 @@ from .models import (
     ScheduleStatus,
     Status,
 )
-from .services import PaymentError, _notice_urls, _notify, _text, _visible_channels, parse_amount
+from .services import (
+    PaymentError,
+    _notice_urls,
+    _notify,
+    _text,
+    _visible_channels,
+    channel_by_key,
+    channels_matching_pg,
+    no_channel_matches,
+    parse_amount,
+    require_payable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -139,17 +150,12 @@ def find_module_channel(merchant: Merchant, *, module: str, pg: str = "", channe
     channels = _visible_channels(merchant)
     expected = _module_label(module)
     if channel_key:
-        channel = channels.filter(channel_key=channel_key).first()
-        if channel is None:
-            raise PaymentError("F400", _("No channel of this merchant has this channel key."))
+        channel = channel_by_key(channels, channel_key)
     elif pg:
-        code, _dot, mid = pg.partition(".")
-        found = channels.filter(pg_provider=code)
-        if mid:
-            found = found.filter(mid=mid)
-        found = list(found.order_by("-enabled", "-mode", "id"))  # enabled test channels first
+        # enabled test channels first
+        found = list(channels_matching_pg(channels, pg).order_by("-enabled", "-mode", "id"))
         if not found:
-            raise PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
+            raise no_channel_matches(pg)
         of_module = [c for c in found if c.module == module]
         channel = of_module[0] if of_module else found[0]
     else:
@@ -170,12 +176,7 @@ def find_module_channel(merchant: Merchant, *, module: str, pg: str = "", channe
                                      "%(channel)s is a channel of the module “%(actual)s”.")
                            % {"expected": expected, "channel": channel.pg_string,
                               "actual": _module_label(channel.module)})
-    if not channel.enabled:
-        raise PaymentError("F400", _("This channel is disabled: enable it on the Channels page."))
-    if channel.mode != Mode.TEST:
-        raise PaymentError("F400", _("Live channels take no payments here: no PG is reachable from "
-                                     "PG Console. Use a test channel."))
-    return channel
+    return require_payable(channel)
 
 
 def require_issuance(channel: Channel, way: str) -> None:

@@ -150,33 +150,51 @@ def _visible_channels(merchant: Merchant):
     return Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
 
 
-def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "") -> Channel:
-    """The channel request_pay names (``channelKey``, or ``pg`` as ``kcp`` or ``kcp.T0000``),
-    else the merchant's default; it must be an enabled test channel."""
-    channels = _visible_channels(merchant)
-    if channel_key:
-        channel = channels.filter(channel_key=channel_key).first()
-        if channel is None:
-            raise PaymentError("F400", _("No channel of this merchant has this channel key."))
-    elif pg:
-        code, _dot, mid = pg.partition(".")
-        found = channels.filter(pg_provider=code)
-        if mid:
-            found = found.filter(mid=mid)
-        channel = found.order_by("-is_default", "-enabled", "mode", "id").first()
-        if channel is None:
-            raise PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
-    else:
-        channel = channels.filter(merchant=merchant, is_default=True).first()
-        if channel is None:
-            raise PaymentError("F400", _("Name the channel (pg or channelKey): this merchant has no "
-                                         "default channel."))
+def channel_by_key(channels, channel_key: str) -> Channel:
+    """The channel of ``channels`` with this ``channelKey``."""
+    channel = channels.filter(channel_key=channel_key).first()
+    if channel is None:
+        raise PaymentError("F400", _("No channel of this merchant has this channel key."))
+    return channel
+
+
+def channels_matching_pg(channels, pg: str):
+    """``channels`` that ``pg`` names: ``kcp`` (any MID) or ``kcp.T0000``."""
+    code, _dot, mid = pg.partition(".")
+    found = channels.filter(pg_provider=code)
+    return found.filter(mid=mid) if mid else found
+
+
+def no_channel_matches(pg: str) -> PaymentError:
+    return PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
+
+
+def require_payable(channel: Channel) -> Channel:
+    """An enabled test channel: live channels never pay, no PG is reachable from here."""
     if not channel.enabled:
         raise PaymentError("F400", _("This channel is disabled: enable it on the Channels page."))
     if channel.mode != Mode.TEST:
         raise PaymentError("F400", _("Live channels take no payments here: no PG is reachable from "
                                      "PG Console. Use a test channel."))
     return channel
+
+
+def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "") -> Channel:
+    """The channel request_pay names (``channelKey``, or ``pg`` as ``kcp`` or ``kcp.T0000``),
+    else the merchant's default; it must be an enabled test channel."""
+    channels = _visible_channels(merchant)
+    if channel_key:
+        channel = channel_by_key(channels, channel_key)
+    elif pg:
+        channel = channels_matching_pg(channels, pg).order_by("-is_default", "-enabled", "mode", "id").first()
+        if channel is None:
+            raise no_channel_matches(pg)
+    else:
+        channel = channels.filter(merchant=merchant, is_default=True).first()
+        if channel is None:
+            raise PaymentError("F400", _("Name the channel (pg or channelKey): this merchant has no "
+                                         "default channel."))
+    return require_payable(channel)
 
 
 # --- the window ---------------------------------------------------------------------
