@@ -31,6 +31,7 @@ from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from . import cards
 from .models import (
@@ -251,7 +252,7 @@ def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel
                through: str, customer: dict, customer_id: str = "") -> BillingKey:
     """Issue the key, or replace the card of the live one (PortOne: issuing again under a
     customer_uid replaces its key). Inside the caller's transaction."""
-    key = (BillingKey.objects.select_for_update()
+    key = (lock_rows(BillingKey.objects)
            .filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True).first())
     creating = key is None
     if creating:
@@ -339,7 +340,7 @@ def billing_key_delete(*, actor: Actor, merchant: Merchant, customer_uid: str, r
         live = BillingKey.objects.filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True)
         if billing_key_id is not None:
             live = live.filter(pk=billing_key_id)
-        key = live.select_for_update().first()
+        key = lock_rows(live).first()
         if key is None:
             raise unknown_customer(customer_uid)
         key.deleted_at, key.delete_reason = timezone.now(), reason

@@ -39,6 +39,7 @@ from channels import catalog
 from channels.catalog import Module
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.locks import lock_rows
 
 from . import billing, cards
 from .models import (
@@ -216,7 +217,7 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
     with transaction.atomic():
         # Locked in id order (no deadlock between two cancels); a row the job holds is waited
         # for, and PostgreSQL checks the status again on the row it then finds.
-        rows = list(matching.filter(status=ScheduleStatus.SCHEDULED).select_for_update().order_by("id"))
+        rows = list(lock_rows(matching.filter(status=ScheduleStatus.SCHEDULED)).order_by("id"))
         if not rows:
             if matching.exists():
                 raise PaymentError("F409", _("The schedules named ran or were cancelled already: nothing "
@@ -236,7 +237,10 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
 
 
 def _locked(merchant: Merchant, merchant_uid: str) -> Schedule:
-    schedule = (Schedule.objects.select_for_update(of=("self",)).select_related("merchant", "payment")
+    """The schedule of ``merchant_uid`` with its row locked. Its payment is not joined: read
+    after the lock (``schedule.payment``), it is the one the last change committed, where a
+    join would give the one from before the wait."""
+    schedule = (lock_rows(Schedule.objects.select_related("merchant"))
                 .filter(merchant=merchant, merchant_uid=merchant_uid).first())
     if schedule is None:
         raise PaymentError("F404", _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
@@ -322,7 +326,7 @@ def schedule_execute(*, schedule_id: int) -> Payment | None:
     """Run one due schedule, in one transaction; None when it is not due, not ``scheduled``
     any more, or being run by another worker right now."""
     with transaction.atomic():
-        schedule = (Schedule.objects.select_for_update(skip_locked=True, of=("self",)).select_related("merchant")
+        schedule = (lock_rows(Schedule.objects.select_related("merchant"), skip_locked=True)
                     .filter(pk=schedule_id, status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
                     .first())
         if schedule is None:
@@ -336,7 +340,7 @@ def schedule_execute(*, schedule_id: int) -> Payment | None:
 def _due_ids(limit: int, skip: set[int]) -> list[int]:
     """Due schedules no other worker is running right now (their rows are locked)."""
     with transaction.atomic():
-        return list(Schedule.objects.select_for_update(skip_locked=True)
+        return list(lock_rows(Schedule.objects, skip_locked=True)
                     .filter(status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
                     .exclude(pk__in=skip).order_by("schedule_at", "id").values_list("pk", flat=True)[:limit])
 

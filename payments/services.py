@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from .models import (
     MERCHANT_UID_MAX,
@@ -292,7 +293,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
                                      "won asked.") % {"prepared": f"{prepared.amount:,}",
                                                       "amount": f"{asked:,}"})
     with transaction.atomic():
-        existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
+        existing = (lock_rows(Payment.objects).filter(merchant=merchant, merchant_uid=merchant_uid)
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
             if (existing.is_open and existing.amount == amount and existing.channel_id == channel.pk
@@ -315,7 +316,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
 def _locked_open(imp_uid: str, token: str) -> Payment:
     """The window's payment, locked: the token is checked first (no query for that)."""
     _check_token(imp_uid, token)
-    payment = Payment.objects.select_for_update().select_related("merchant").filter(imp_uid=imp_uid).first()
+    payment = lock_rows(Payment.objects.select_related("merchant")).filter(imp_uid=imp_uid).first()
     if payment is None:
         raise _gone()
     return payment
@@ -411,7 +412,7 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
 def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
     """The customer's transfer into an issued virtual account (the console's Deposit)."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+        payment = lock_rows(Payment.objects.select_related("merchant")).get(pk=payment.pk)
         if payment.status == Status.PAID:
             return payment
         if not payment.waits_for_deposit:
@@ -463,7 +464,7 @@ def prepare(*, merchant: Merchant, merchant_uid: str, amount, update: bool) -> P
     merchant_uid = _text({"merchant_uid": merchant_uid}, "merchant_uid", MERCHANT_UID_MAX, required=True)
     amount = parse_amount(amount)
     with transaction.atomic():
-        current = Preparation.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid).first()
+        current = lock_rows(Preparation.objects).filter(merchant=merchant, merchant_uid=merchant_uid).first()
         if update:
             if current is None:
                 raise PaymentError("F404", _("No amount is registered for this merchant_uid."))
@@ -504,7 +505,7 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
     tax_free_value = None if tax_free in (None, "", 0, "0") else _optional_amount(tax_free, "tax_free")
     reason = _text({"reason": reason}, "reason", 300)
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+        payment = lock_rows(Payment.objects.select_related("merchant")).get(pk=payment.pk)
         waiting_vbank = payment.waits_for_deposit
         if payment.status == Status.CANCELLED:
             raise PaymentError("F409", _("This payment is cancelled already."))

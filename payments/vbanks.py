@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from channels.catalog import Module, codes
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from . import billing
 from .models import Payment, PayMethod, Status
@@ -105,7 +106,7 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
 
 
 def _locked_vbank(merchant: Merchant, imp_uid: str) -> Payment:
-    payment = (Payment.objects.select_for_update(of=("self",)).select_related("merchant")
+    payment = (lock_rows(Payment.objects.select_related("merchant"))
                .filter(merchant=merchant, imp_uid=imp_uid).first())
     if payment is None:
         raise PaymentError("F404", _("No payment of this merchant has this imp_uid."))
