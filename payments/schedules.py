@@ -236,13 +236,18 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
     return rows
 
 
-def _locked(merchant: Merchant, merchant_uid: str) -> Schedule:
+def _locked(merchant: Merchant, merchant_uid: str, *, skip_locked: bool = False) -> Schedule:
     """The schedule of ``merchant_uid`` with its row locked. Its payment is not joined: read
     after the lock (``schedule.payment``), it is the one the last change committed, where a
-    join would give the one from before the wait."""
-    schedule = (lock_rows(Schedule.objects.select_related("merchant"))
-                .filter(merchant=merchant, merchant_uid=merchant_uid).first())
+    join would give the one from before the wait. With ``skip_locked``, a schedule another
+    transaction holds right now (a retry or a run under way, a change of its time) is refused
+    at once (``F409``) instead of waited for."""
+    found = Schedule.objects.select_related("merchant").filter(merchant=merchant, merchant_uid=merchant_uid)
+    schedule = lock_rows(found, skip_locked=skip_locked).first()
     if schedule is None:
+        if skip_locked and found.exists():
+            raise PaymentError("F409", _("This schedule is being run or changed by another request right now: "
+                                         "nothing was done. Read it again in a moment."))
         raise PaymentError("F404", _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
                            % {"uid": merchant_uid})
     return schedule
@@ -291,17 +296,26 @@ def schedule_reschedule(*, actor: Actor, merchant: Merchant, merchant_uid: str, 
     return schedule
 
 
-def schedule_retry(*, merchant: Merchant, merchant_uid: str) -> Payment:
+def schedule_retry(*, actor: Actor, merchant: Merchant, merchant_uid: str) -> Payment:
     """``POST /subscribe/payments/schedule/{merchant_uid}/retry``: run now, once, a schedule whose
-    payment failed or that was cancelled. Returns the payment (paid or failed; both notify)."""
+    payment failed or that was cancelled. Returns the payment (paid or failed; both notify).
+    Retries sent at once (a double click, a client retrying on a timeout) make one run: the
+    others find the schedule held and are refused, changing nothing. The card is charged: one
+    audit row names the payment the run made and the one it replaces."""
     with transaction.atomic():
-        schedule = _locked(merchant, merchant_uid)
+        schedule = _locked(merchant, merchant_uid, skip_locked=True)
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
             raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "tried again."))
         if billing.live_key(merchant, schedule.customer_uid) is None:
             raise billing.unknown_customer(schedule.customer_uid)
-        return _execute(schedule)
+        status, before = schedule.status, schedule.payment
+        payment = _execute(schedule)
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.PAYMENT_SCHEDULE_RETRY, target=schedule,
+                     changes={"status": (status, schedule.status),
+                              "payment": (before.imp_uid if before else None, payment.imp_uid),
+                              "payment_status": (before.status if before else None, payment.status)})
+        return payment
 
 
 # --- running ----------------------------------------------------------------------------
