@@ -53,7 +53,7 @@ from .models import (
     ScheduleStatus,
     Status,
 )
-from .services import PaymentError, _notice_urls, _notify, _text, parse_amount
+from .services import PaymentError, _notice_urls, _notify, _text, find_channel, parse_amount
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +152,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                         BillingKey._meta.get_field("customer_id").max_length)
     channel = None
     if card is not None and billing.live_key(merchant, customer_uid) is None:
-        channel = billing.find_module_channel(merchant, module=Module.API_SUBSCRIPTION,
-                                              pg=_text({"pg": pg}, "pg", 100))
+        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=_text({"pg": pg}, "pg", 100))
         billing.require_issuance(channel, catalog.Issuance.API)
         declined = card.decline(issuing=True)
         if declined:
