@@ -31,6 +31,7 @@ from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from . import cards
 from .models import (
@@ -50,12 +51,8 @@ from .services import (
     _notice_urls,
     _notify,
     _text,
-    _visible_channels,
-    channel_by_key,
-    channels_matching_pg,
-    no_channel_matches,
+    find_channel,
     parse_amount,
-    require_payable,
 )
 
 logger = logging.getLogger(__name__)
@@ -138,47 +135,6 @@ def read_customer(values: dict) -> dict:
 # --- channels ------------------------------------------------------------------------
 
 
-def _module_label(module: str) -> str:
-    return str(Module(module).label)
-
-
-def find_module_channel(merchant: Merchant, *, module: str, pg: str = "", channel_key: str = "") -> Channel:
-    """The enabled test channel of ``module`` that ``channel_key`` or ``pg`` (``nice`` or
-    ``nice.iamport01m``) names; without either, the merchant's default channel when it is of
-    this module, else its only one of this module. A channel of another module is refused
-    with both modules named."""
-    channels = _visible_channels(merchant)
-    expected = _module_label(module)
-    if channel_key:
-        channel = channel_by_key(channels, channel_key)
-    elif pg:
-        # enabled test channels first
-        found = list(channels_matching_pg(channels, pg).order_by("-enabled", "-mode", "id"))
-        if not found:
-            raise no_channel_matches(pg)
-        of_module = [c for c in found if c.module == module]
-        channel = of_module[0] if of_module else found[0]
-    else:
-        candidates = list(channels.filter(module=module, mode=Mode.TEST, enabled=True).order_by("id"))
-        default = next((c for c in candidates if c.is_default and c.merchant_id == merchant.pk), None)
-        if default is not None or len(candidates) == 1:
-            channel = default or candidates[0]
-        elif not candidates:
-            raise PaymentError("F400", _("This merchant has no enabled test channel of the module "
-                                         "“%(module)s”: add one on the Channels page.") % {"module": expected})
-        else:
-            raise PaymentError("F400", _("This merchant has %(count)d test channels of the module "
-                                         "“%(module)s”: name one with pg, e.g. “%(example)s”.")
-                               % {"count": len(candidates), "module": expected,
-                                  "example": candidates[0].pg_string})
-    if channel.module != module:
-        raise PaymentError("F400", _("This request takes a channel of the module “%(expected)s”; "
-                                     "%(channel)s is a channel of the module “%(actual)s”.")
-                           % {"expected": expected, "channel": channel.pg_string,
-                              "actual": _module_label(channel.module)})
-    return require_payable(channel)
-
-
 def require_issuance(channel: Channel, way: str) -> None:
     """The channel's PG issues billing keys ``way`` (the catalog's ``billing_key_issuance``)."""
     if way in catalog.billing_key_issuance(channel.pg_provider):
@@ -251,7 +207,7 @@ def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel
                through: str, customer: dict, customer_id: str = "") -> BillingKey:
     """Issue the key, or replace the card of the live one (PortOne: issuing again under a
     customer_uid replaces its key). Inside the caller's transaction."""
-    key = (BillingKey.objects.select_for_update()
+    key = (lock_rows(BillingKey.objects)
            .filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True).first())
     creating = key is None
     if creating:
@@ -288,7 +244,7 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
     customer_id = _text({"customer_id": customer_id}, "customer_id", _limit(BillingKey, "customer_id"))
-    channel = find_module_channel(merchant, module=Module.API_SUBSCRIPTION, pg=_text({"pg": pg}, "pg", 100))
+    channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=_text({"pg": pg}, "pg", 100))
     require_issuance(channel, catalog.Issuance.API)
     declined = card.decline(issuing=True)
     if declined:
@@ -313,9 +269,8 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
     customer = read_customer({"customer_name": customer_name, "customer_tel": customer_tel,
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
-    channel = find_module_channel(merchant, module=Module.WINDOW_SUBSCRIPTION,
-                                  pg=_text({"pg": pg}, "pg", 100),
-                                  channel_key=_text({"channel_key": channel_key}, "channel_key", 60))
+    channel = find_channel(merchant, module=Module.WINDOW_SUBSCRIPTION, pg=_text({"pg": pg}, "pg", 100),
+                           channel_key=_text({"channel_key": channel_key}, "channel_key", 60))
     require_issuance(channel, catalog.Issuance.WINDOW)
     declined = cards.CardIn(card=card, expired=False).decline(issuing=True)
     if declined:
@@ -339,7 +294,7 @@ def billing_key_delete(*, actor: Actor, merchant: Merchant, customer_uid: str, r
         live = BillingKey.objects.filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True)
         if billing_key_id is not None:
             live = live.filter(pk=billing_key_id)
-        key = live.select_for_update().first()
+        key = lock_rows(live).first()
         if key is None:
             raise unknown_customer(customer_uid)
         key.deleted_at, key.delete_reason = timezone.now(), reason
@@ -481,7 +436,7 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
                        amount=amount)
     customer_uid = _text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
     customer_id = _text({"customer_id": customer_id}, "customer_id", _limit(BillingKey, "customer_id"))
-    channel = find_module_channel(merchant, module=Module.API_KEYIN, pg=_text({"pg": pg}, "pg", 100))
+    channel = find_channel(merchant, module=Module.API_KEYIN, pg=_text({"pg": pg}, "pg", 100))
     if customer_uid:
         require_issuance(channel, catalog.Issuance.API)
     declined = card.decline(issuing=False)

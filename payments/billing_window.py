@@ -37,6 +37,7 @@ from .services import (
     _merchant,
     _notify,
     _text,
+    find_channel,
     parse_amount,
     read_window_order,
     window_payment_open,
@@ -72,7 +73,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     if order["pay_method"] != PayMethod.CARD:
         raise PaymentError("F400", _("The sandbox issues billing keys in the window for pay_method "
                                      "card only."))
-    channel = billing.find_module_channel(
+    channel = find_channel(
         merchant, module=Module.WINDOW_SUBSCRIPTION, pg=_text(params, "pg", 100),
         channel_key=_text(params, "channelKey", 60) or _text(params, "channel_key", 60))
     billing.require_issuance(channel, catalog.Issuance.WINDOW)

@@ -39,6 +39,7 @@ from channels import catalog
 from channels.catalog import Module
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.locks import lock_rows
 
 from . import billing, cards
 from .models import (
@@ -52,7 +53,7 @@ from .models import (
     ScheduleStatus,
     Status,
 )
-from .services import PaymentError, _notice_urls, _notify, _text, parse_amount
+from .services import PaymentError, _notice_urls, _notify, _text, find_channel, parse_amount
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +152,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                         BillingKey._meta.get_field("customer_id").max_length)
     channel = None
     if card is not None and billing.live_key(merchant, customer_uid) is None:
-        channel = billing.find_module_channel(merchant, module=Module.API_SUBSCRIPTION,
-                                              pg=_text({"pg": pg}, "pg", 100))
+        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=_text({"pg": pg}, "pg", 100))
         billing.require_issuance(channel, catalog.Issuance.API)
         declined = card.decline(issuing=True)
         if declined:
@@ -216,7 +216,7 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
     with transaction.atomic():
         # Locked in id order (no deadlock between two cancels); a row the job holds is waited
         # for, and PostgreSQL checks the status again on the row it then finds.
-        rows = list(matching.filter(status=ScheduleStatus.SCHEDULED).select_for_update().order_by("id"))
+        rows = list(lock_rows(matching.filter(status=ScheduleStatus.SCHEDULED)).order_by("id"))
         if not rows:
             if matching.exists():
                 raise PaymentError("F409", _("The schedules named ran or were cancelled already: nothing "
@@ -235,10 +235,18 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
     return rows
 
 
-def _locked(merchant: Merchant, merchant_uid: str) -> Schedule:
-    schedule = (Schedule.objects.select_for_update(of=("self",)).select_related("merchant", "payment")
-                .filter(merchant=merchant, merchant_uid=merchant_uid).first())
+def _locked(merchant: Merchant, merchant_uid: str, *, skip_locked: bool = False) -> Schedule:
+    """The schedule of ``merchant_uid`` with its row locked. Its payment is not joined: read
+    after the lock (``schedule.payment``), it is the one the last change committed, where a
+    join would give the one from before the wait. With ``skip_locked``, a schedule another
+    transaction holds right now (a retry or a run under way, a change of its time) is refused
+    at once (``F409``) instead of waited for."""
+    found = Schedule.objects.select_related("merchant").filter(merchant=merchant, merchant_uid=merchant_uid)
+    schedule = lock_rows(found, skip_locked=skip_locked).first()
     if schedule is None:
+        if skip_locked and found.exists():
+            raise PaymentError("F409", _("This schedule is being run or changed by another request right now: "
+                                         "nothing was done. Read it again in a moment."))
         raise PaymentError("F404", _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
                            % {"uid": merchant_uid})
     return schedule
@@ -287,17 +295,26 @@ def schedule_reschedule(*, actor: Actor, merchant: Merchant, merchant_uid: str, 
     return schedule
 
 
-def schedule_retry(*, merchant: Merchant, merchant_uid: str) -> Payment:
+def schedule_retry(*, actor: Actor, merchant: Merchant, merchant_uid: str) -> Payment:
     """``POST /subscribe/payments/schedule/{merchant_uid}/retry``: run now, once, a schedule whose
-    payment failed or that was cancelled. Returns the payment (paid or failed; both notify)."""
+    payment failed or that was cancelled. Returns the payment (paid or failed; both notify).
+    Retries sent at once (a double click, a client retrying on a timeout) make one run: the
+    others find the schedule held and are refused, changing nothing. The card is charged: one
+    audit row names the payment the run made and the one it replaces."""
     with transaction.atomic():
-        schedule = _locked(merchant, merchant_uid)
+        schedule = _locked(merchant, merchant_uid, skip_locked=True)
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
             raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "tried again."))
         if billing.live_key(merchant, schedule.customer_uid) is None:
             raise billing.unknown_customer(schedule.customer_uid)
-        return _execute(schedule)
+        status, before = schedule.status, schedule.payment
+        payment = _execute(schedule)
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.PAYMENT_SCHEDULE_RETRY, target=schedule,
+                     changes={"status": (status, schedule.status),
+                              "payment": (before.imp_uid if before else None, payment.imp_uid),
+                              "payment_status": (before.status if before else None, payment.status)})
+        return payment
 
 
 # --- running ----------------------------------------------------------------------------
@@ -322,7 +339,7 @@ def schedule_execute(*, schedule_id: int) -> Payment | None:
     """Run one due schedule, in one transaction; None when it is not due, not ``scheduled``
     any more, or being run by another worker right now."""
     with transaction.atomic():
-        schedule = (Schedule.objects.select_for_update(skip_locked=True, of=("self",)).select_related("merchant")
+        schedule = (lock_rows(Schedule.objects.select_related("merchant"), skip_locked=True)
                     .filter(pk=schedule_id, status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
                     .first())
         if schedule is None:
@@ -336,7 +353,7 @@ def schedule_execute(*, schedule_id: int) -> Payment | None:
 def _due_ids(limit: int, skip: set[int]) -> list[int]:
     """Due schedules no other worker is running right now (their rows are locked)."""
     with transaction.atomic():
-        return list(Schedule.objects.select_for_update(skip_locked=True)
+        return list(lock_rows(Schedule.objects, skip_locked=True)
                     .filter(status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
                     .exclude(pk__in=skip).order_by("schedule_at", "id").values_list("pk", flat=True)[:limit])
 

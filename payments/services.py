@@ -23,9 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from .models import (
     MERCHANT_UID_MAX,
@@ -150,51 +152,108 @@ def _visible_channels(merchant: Merchant):
     return Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
 
 
-def channel_by_key(channels, channel_key: str) -> Channel:
-    """The channel of ``channels`` with this ``channelKey``."""
-    channel = channels.filter(channel_key=channel_key).first()
-    if channel is None:
-        raise PaymentError("F400", _("No channel of this merchant has this channel key."))
-    return channel
+# What a payment window takes first when pg names a PG without its MID, or nothing: a
+# subscription window issues billing keys, an API channel pays without a window.
+WINDOW_MODULES = (Module.WINDOW_GENERAL, Module.WINDOW_SIMPLE)
 
 
-def channels_matching_pg(channels, pg: str):
-    """``channels`` that ``pg`` names: ``kcp`` (any MID) or ``kcp.T0000``."""
-    code, _dot, mid = pg.partition(".")
-    found = channels.filter(pg_provider=code)
-    return found.filter(mid=mid) if mid else found
+def _payable(channel: Channel) -> bool:
+    return channel.enabled and channel.mode == Mode.TEST
 
 
-def no_channel_matches(pg: str) -> PaymentError:
-    return PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
-
-
-def require_payable(channel: Channel) -> Channel:
-    """An enabled test channel: live channels never pay, no PG is reachable from here."""
+def _why_not_payable(channel: Channel) -> str:
     if not channel.enabled:
-        raise PaymentError("F400", _("This channel is disabled: enable it on the Channels page."))
-    if channel.mode != Mode.TEST:
-        raise PaymentError("F400", _("Live channels take no payments here: no PG is reachable from "
-                                     "PG Console. Use a test channel."))
-    return channel
+        return _("This channel is disabled: enable it on the Channels page.")
+    return _("Live channels take no payments here: no PG is reachable from PG Console. Use a test channel.")
 
 
-def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "") -> Channel:
-    """The channel request_pay names (``channelKey``, or ``pg`` as ``kcp`` or ``kcp.T0000``),
-    else the merchant's default; it must be an enabled test channel."""
-    channels = _visible_channels(merchant)
+def _takes(channel: Channel, module: str | None) -> bool:
+    return channel.module == module if module else channel.module in WINDOW_MODULES
+
+
+def _use_pg(channels: list[Channel], module: str | None, like: Channel | None = None) -> str:
+    """A sentence naming the test ``pg`` a refused request could use: an enabled test channel
+    of the request's module, of ``like``'s PG when it has one; "" when the merchant has none."""
+    usable = [c for c in channels if _payable(c) and _takes(c, module)]
+    if not usable and module is None:
+        usable = [c for c in channels if _payable(c)]
+    if like is not None:
+        usable = [c for c in usable if c.pg_provider == like.pg_provider] or usable
+    if not usable:
+        return ""
+    return " " + _('Use pg: "%(pg)s" (an enabled test channel).') % {"pg": usable[0].pg_string}
+
+
+def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", module: str | None = None) -> Channel:
+    """The channel a request pays on: the one rule of the window (``module`` None), key-in and
+    virtual accounts (``Module.API_KEYIN``) and billing keys (``API_SUBSCRIPTION``,
+    ``WINDOW_SUBSCRIPTION``). Only an enabled test channel pays: no PG is reachable from here.
+
+    - ``channelKey``, or ``pg`` with its MID (``kcp.T0000``), names one channel: it pays, or is
+      refused (live, disabled, of another module).
+    - ``pg`` without a MID (``kcp``) names the merchant's channels of that PG, and no ``pg`` all
+      of them, of the request's module (the window takes general and simple ones first). As
+      at PortOne, the default channel is taken when it is among them, else the only one (a PG
+      with several MIDs is named with its MID, PortOne's guides say). The sandbox chooses
+      among the enabled test ones: a live default stands for its PG, whose test channel of
+      the same module is taken. Several left, or none, is refused.
+
+    Every refusal names a test ``pg`` to use when the merchant has one (``_use_pg``)."""
+    channels = list(_visible_channels(merchant).order_by("id"))
+    code, _dot, mid = pg.partition(".")
     if channel_key:
-        channel = channel_by_key(channels, channel_key)
+        named = [c for c in channels if c.channel_key == channel_key]
+        if not named:
+            raise PaymentError("F400", _("No channel of this merchant has this channel key."))
     elif pg:
-        channel = channels_matching_pg(channels, pg).order_by("-is_default", "-enabled", "mode", "id").first()
-        if channel is None:
-            raise no_channel_matches(pg)
+        named = [c for c in channels if c.pg_provider == code and (not mid or c.mid == mid)]
+        if not named:
+            raise PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
     else:
-        channel = channels.filter(merchant=merchant, is_default=True).first()
-        if channel is None:
-            raise PaymentError("F400", _("Name the channel (pg or channelKey): this merchant has no "
-                                         "default channel."))
-    return require_payable(channel)
+        named = channels
+    if module:
+        of_module = [c for c in named if c.module == module]
+        if not of_module and (channel_key or pg):
+            shown = next((c for c in named if _payable(c)), named[0])
+            raise PaymentError("F400", _("This request takes a channel of the module “%(expected)s”; "
+                                         "%(channel)s is a channel of the module “%(actual)s”.")
+                               % {"expected": Module(module).label, "channel": shown.pg_string,
+                                  "actual": Module(shown.module).label} + _use_pg(channels, module, shown))
+        named = of_module
+    payable = [c for c in named if _payable(c)]
+    if channel_key or mid:  # one channel (a test and a live one may share a MID: the test one pays)
+        if payable:
+            return payable[0]
+        raise PaymentError("F400", _why_not_payable(named[0]) + _use_pg(channels, module, named[0]))
+    default = next((c for c in named if c.is_default and c.merchant_id == merchant.pk), None)
+    if default is not None and _payable(default):
+        return default
+    pool = payable
+    if default is not None:
+        pool = [c for c in pool if (c.pg_provider, c.module) == (default.pg_provider, default.module)] or pool
+    if module is None:
+        pool = [c for c in pool if c.module in WINDOW_MODULES] or pool
+    if len(pool) == 1:
+        return pool[0]
+    if pool:
+        if pg:
+            message = _("pg “%(pg)s” names %(count)d test channels of this merchant: name one with its MID.")
+        elif module:
+            message = _("This merchant has %(count)d test channels of the module “%(module)s”: name one "
+                        "with pg.")
+        else:
+            message = _("Name the channel (pg or channelKey): this merchant has no default channel that "
+                        "takes test payments, and %(count)d test channels could.")
+        raise PaymentError("F400", message % {"pg": pg, "count": len(pool),
+                                              "module": Module(module).label if module else ""}
+                           + _use_pg(pool, module))
+    refused = default if default is not None else (named[0] if pg else None)
+    if refused is not None:
+        raise PaymentError("F400", _why_not_payable(refused) + _use_pg(channels, module, refused))
+    if module:
+        raise PaymentError("F400", _("This merchant has no enabled test channel of the module “%(module)s”: "
+                                     "add one on the Channels page.") % {"module": Module(module).label})
+    raise PaymentError("F400", _("Name the channel (pg or channelKey): this merchant has no default channel."))
 
 
 # --- the window ---------------------------------------------------------------------
@@ -292,7 +351,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
                                      "won asked.") % {"prepared": f"{prepared.amount:,}",
                                                       "amount": f"{asked:,}"})
     with transaction.atomic():
-        existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
+        existing = (lock_rows(Payment.objects).filter(merchant=merchant, merchant_uid=merchant_uid)
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
             if (existing.is_open and existing.amount == amount and existing.channel_id == channel.pk
@@ -315,7 +374,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
 def _locked_open(imp_uid: str, token: str) -> Payment:
     """The window's payment, locked: the token is checked first (no query for that)."""
     _check_token(imp_uid, token)
-    payment = Payment.objects.select_for_update().select_related("merchant").filter(imp_uid=imp_uid).first()
+    payment = lock_rows(Payment.objects.select_related("merchant")).filter(imp_uid=imp_uid).first()
     if payment is None:
         raise _gone()
     return payment
@@ -411,7 +470,7 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
 def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
     """The customer's transfer into an issued virtual account (the console's Deposit)."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+        payment = lock_rows(Payment.objects.select_related("merchant")).get(pk=payment.pk)
         if payment.status == Status.PAID:
             return payment
         if not payment.waits_for_deposit:
@@ -463,7 +522,7 @@ def prepare(*, merchant: Merchant, merchant_uid: str, amount, update: bool) -> P
     merchant_uid = _text({"merchant_uid": merchant_uid}, "merchant_uid", MERCHANT_UID_MAX, required=True)
     amount = parse_amount(amount)
     with transaction.atomic():
-        current = Preparation.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid).first()
+        current = lock_rows(Preparation.objects).filter(merchant=merchant, merchant_uid=merchant_uid).first()
         if update:
             if current is None:
                 raise PaymentError("F404", _("No amount is registered for this merchant_uid."))
@@ -504,7 +563,7 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
     tax_free_value = None if tax_free in (None, "", 0, "0") else _optional_amount(tax_free, "tax_free")
     reason = _text({"reason": reason}, "reason", 300)
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+        payment = lock_rows(Payment.objects.select_related("merchant")).get(pk=payment.pk)
         waiting_vbank = payment.waits_for_deposit
         if payment.status == Status.CANCELLED:
             raise PaymentError("F409", _("This payment is cancelled already."))

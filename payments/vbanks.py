@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 from channels.catalog import Module, codes
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from . import billing
 from .models import Payment, PayMethod, Status
-from .services import PaymentError, _notify, _text, parse_amount
+from .services import PaymentError, _notify, _text, find_channel, parse_amount
 
 # PortOne's V1 API reference, POST /vbanks, "지원되는 PG사".
 VBANK_API_PGS = ("settle", "nice", "html5_inicis", "tosspayments", "ksnet", "smartro_v2", "nice_v2", "welcome")
@@ -79,7 +80,7 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     order = billing.read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
                                 "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
                                 "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
-    channel = billing.find_module_channel(merchant, module=Module.API_KEYIN, pg=_text({"pg": pg}, "pg", 100))
+    channel = find_channel(merchant, module=Module.API_KEYIN, pg=_text({"pg": pg}, "pg", 100))
     if channel.pg_provider not in VBANK_API_PGS:
         raise PaymentError("F400", _("%(pg)s issues no virtual accounts through the API. PGs that do: "
                                      "%(pgs)s.") % {"pg": channel.pg_string, "pgs": ", ".join(VBANK_API_PGS)})
@@ -105,7 +106,7 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
 
 
 def _locked_vbank(merchant: Merchant, imp_uid: str) -> Payment:
-    payment = (Payment.objects.select_for_update(of=("self",)).select_related("merchant")
+    payment = (lock_rows(Payment.objects.select_related("merchant"))
                .filter(merchant=merchant, imp_uid=imp_uid).first())
     if payment is None:
         raise PaymentError("F404", _("No payment of this merchant has this imp_uid."))

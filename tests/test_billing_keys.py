@@ -307,7 +307,7 @@ def test_card_data_never_reaches_an_error_report(agency, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the channel lookup broke")
 
-    monkeypatch.setattr(billing, "find_module_channel", broken)
+    monkeypatch.setattr(billing, "find_channel", broken)
     with pytest.raises(RuntimeError) as raised:
         # Built in the call, so that the test's own source line shows no number either.
         billing.keyin_pay(merchant=agency, merchant_uid="m", amount=1000, pg="nice",

@@ -163,7 +163,7 @@ def test_another_merchants_schedule_is_unknown(agency, other_merchant):
         lambda: schedules.schedules_revoke(actor=SYSTEM, merchant=other_merchant, merchant_uids=["mine"]),
         lambda: schedules.schedule_update(actor=SYSTEM, merchant=other_merchant, merchant_uid="mine",
                                           schedule_at=_at(60)),
-        lambda: schedules.schedule_retry(merchant=other_merchant, merchant_uid="mine"),
+        lambda: schedules.schedule_retry(actor=SYSTEM, merchant=other_merchant, merchant_uid="mine"),
     ):
         _refused(call, code="F404")
     assert Schedule.objects.get().status == "scheduled"
@@ -283,10 +283,10 @@ def test_a_run_on_a_disabled_channel_fails_and_can_be_retried(agency, endpoint, 
     key.channel.enabled = True
     key.channel.save(update_fields=["enabled"])
     # Retried now: a second payment of the same order, paid; the failed one stays.
-    retried = schedules.schedule_retry(merchant=agency, merchant_uid="monthly")
+    retried = schedules.schedule_retry(actor=Actor(user=owner), merchant=agency, merchant_uid="monthly")
     assert retried.status == "paid" and retried.pk != failed_payment.pk
     assert Payment.objects.filter(merchant_uid="monthly").count() == 2
-    _refused(lambda: schedules.schedule_retry(merchant=agency, merchant_uid="monthly"), code="F409")
+    _refused(lambda: schedules.schedule_retry(actor=SYSTEM, merchant=agency, merchant_uid="monthly"), code="F409")
     assert _statuses(agency) == ["failed", "paid"]
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from ..models import Channel
 from .channels import _locked
@@ -50,7 +51,7 @@ def channels_assign_set(*, actor: Actor, sub_merchant: Merchant, channel_keys: I
     agency = sub_merchant.parent
     _check_assignable(agency or sub_merchant, sub_merchant)  # a merchant without agency fails it
     askable = [k for k in keys if "\x00" not in k]  # PostgreSQL takes no NUL in a parameter
-    rows = list(Channel.objects.select_for_update(of=("self",)).select_related("merchant", "assigned_to")
+    rows = list(lock_rows(Channel.objects.select_related("merchant", "assigned_to"))
                 .filter(Q(merchant=agency, channel_key__in=askable) | Q(assigned_to=sub_merchant)).order_by("pk"))
     by_key = {c.channel_key: c for c in rows if c.merchant_id == agency.pk}
     if any(k not in by_key for k in keys):

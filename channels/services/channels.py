@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_json, encrypt_json
+from console.tenancy.locks import lock_rows
+from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of
 
 from .. import catalog
@@ -58,7 +60,10 @@ def channel_credentials(channel: Channel) -> dict[str, str]:
 
 
 def _locked(channel: Channel) -> Channel:
-    return Channel.objects.select_for_update().select_related("merchant").get(pk=channel.pk)
+    """The channel, locked, under its merchant's lock (taken first): one change to a merchant's
+    channels at a time, so that its one default channel is decided by one of them."""
+    lock_merchant(channel.merchant)
+    return lock_rows(Channel.objects.select_related("merchant")).get(pk=channel.pk)
 
 
 def _credential_specs(channel: Channel) -> list:
@@ -151,7 +156,7 @@ def _check_can_be_default(channel: Channel) -> None:
 
 
 def _set_default_locked(actor: Actor, channel: Channel) -> None:
-    previous = list(Channel.objects.select_for_update()
+    previous = list(lock_rows(Channel.objects)
                     .filter(merchant_id=channel.merchant_id, is_default=True).exclude(pk=channel.pk))
     for old in previous:
         _unset_default_locked(actor, old)

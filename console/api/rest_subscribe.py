@@ -262,7 +262,8 @@ class Reschedule(ImportView):
            responses=responses(s.PaymentAnswer, 400, 401, 403, 404))
 class Retry(ImportView):
     def post(self, request, merchant_uid):
-        payment = _answer(lambda: schedules.schedule_retry(merchant=self.merchant, merchant_uid=merchant_uid))
+        payment = _answer(lambda: schedules.schedule_retry(actor=_actor(self, request), merchant=self.merchant,
+                                                           merchant_uid=merchant_uid))
         return envelope(payment_annotation(payment))
 
 

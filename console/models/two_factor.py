@@ -19,6 +19,7 @@ from django_otp.oath import TOTP
 
 from console.tenancy.crypto import decrypt_text
 from console.tenancy.hashing import sha256_hex
+from console.tenancy.locks import lock_rows
 
 STEP = 30  # seconds
 DIGITS = 6
@@ -123,7 +124,7 @@ def _attempt(device: TwoFactorDevice, check) -> bool:
     there is nothing to try), then reset or bump the back-off and record the use.
     ``device`` gets the new state too."""
     with transaction.atomic():
-        locked = TwoFactorDevice.objects.select_for_update().filter(pk=device.pk).first()
+        locked = lock_rows(TwoFactorDevice.objects.filter(pk=device.pk)).first()
         if locked is None:  # reset or replaced meanwhile
             return False
         allowed, _info = locked.verify_is_allowed()
@@ -184,8 +185,7 @@ def recovery_code_use(device: TwoFactorDevice, code) -> bool:
         if not locked.confirmed:
             return None
         found = None
-        for candidate in RecoveryCode.objects.select_for_update().filter(device=locked,
-                                                                         used_at__isnull=True):
+        for candidate in lock_rows(RecoveryCode.objects.filter(device=locked, used_at__isnull=True)):
             if hmac.compare_digest(candidate.code_hash, wanted) and found is None:
                 found = candidate
         if found is None:

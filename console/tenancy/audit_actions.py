@@ -43,6 +43,7 @@ class AuditAction(models.TextChoices):
     PAYMENT_VBANK_REVOKE = "payment.vbank_revoke", _("Virtual account revoked")
     PAYMENT_SCHEDULE_REVOKE = "payment_schedule.revoke", _("Scheduled payment cancelled")
     PAYMENT_SCHEDULE_UPDATE = "payment_schedule.update", _("Scheduled payment's time changed")
+    PAYMENT_SCHEDULE_RETRY = "payment_schedule.retry", _("Scheduled payment retried (the card charged now)")
     MERCHANT_UPDATE = "merchant.update", _("Merchant profile changed")
     MERCHANT_WEBHOOK_SAME_AS_AGENCY = (
         "merchant.webhook_same_as_agency", _("Sub-merchant's webhook source changed")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from console.models import Membership, Merchant, Operator
+from console.tenancy.locks import lock_rows
 from console.tenancy.roles import AccessRole, Perm, access_role, perms_of, stronger_role
 
 
@@ -118,4 +119,4 @@ def operator_merchants(*, operator: Operator) -> list[SwitcherEntry]:
 def lock_merchant(merchant: Merchant) -> Merchant:
     """Lock the merchant's row until the transaction ends: role rules, tier codes and the
     whitelist are checked and written under it."""
-    return Merchant.objects.select_for_update().get(pk=merchant.pk)
+    return lock_rows(Merchant.objects).get(pk=merchant.pk)

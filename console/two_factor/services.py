@@ -34,6 +34,7 @@ from console.models.two_factor import (
 )
 from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record_many
 from console.tenancy.crypto import encrypt_text
+from console.tenancy.locks import lock_rows
 
 from .policy import two_factor_required_by
 
@@ -292,7 +293,7 @@ def two_factor_disable(*, actor: Actor, operator: Operator, password) -> None:
     _raise_if_throttled(device)
     if not operator.check_password(password):
         with transaction.atomic():
-            locked = TwoFactorDevice.objects.select_for_update().get(pk=device.pk)
+            locked = lock_rows(TwoFactorDevice.objects).get(pk=device.pk)
             locked.throttle_increment(commit=False)
             locked.save(update_fields=STATE_FIELDS)
         raise ValidationError(_("That password is not right."), code="password")

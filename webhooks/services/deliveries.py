@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 
 from .. import payloads
 from ..models import (
@@ -169,7 +170,7 @@ def payment_event_record(
 def delivery_resend(*, actor: Actor, delivery: Delivery) -> tuple[Delivery, bool]:
     """Send the same message again (same webhook-id and body): one more attempt."""
     with transaction.atomic(durable=True):
-        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery = lock_rows(Delivery.objects).get(pk=delivery.pk)
         if not delivery.is_final:
             raise ValidationError(_("This delivery is still being sent."))
         delivery.status = Delivery.Status.PENDING

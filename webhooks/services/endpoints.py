@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.crypto import decrypt_text, encrypt_text
+from console.tenancy.locks import lock_rows
 from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of
 
@@ -48,7 +49,7 @@ def _add_secret(endpoint: WebhookEndpoint) -> WebhookSecret:
 
 
 def _endpoint_for_update(merchant: Merchant, mode: str) -> tuple[WebhookEndpoint, bool]:
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(merchant=merchant, mode=mode).first()
+    endpoint = lock_rows(WebhookEndpoint.objects.filter(merchant=merchant, mode=mode)).first()
     if endpoint is not None:
         return endpoint, False
     endpoint = WebhookEndpoint.objects.create(merchant=merchant, mode=mode, url="")
@@ -168,8 +169,7 @@ def secrets_ensure_active(endpoint_id: int) -> list[WebhookSecret]:
     page, and payments keep being notified meanwhile.
     """
     now = timezone.now()
-    endpoint = (WebhookEndpoint.objects.select_for_update(of=("self",))
-                .select_related("merchant").get(pk=endpoint_id))
+    endpoint = lock_rows(WebhookEndpoint.objects.select_related("merchant")).get(pk=endpoint_id)
     current = list(endpoint.secrets.active(now))  # under the endpoint's lock: one worker makes it
     if current:
         return current
@@ -194,7 +194,7 @@ def secret_reveal(*, actor: Actor, endpoint: WebhookEndpoint, secret_id: int) ->
 def secret_rotate(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookSecret:
     """A new secret signs from now on, alongside the current one for the grace period."""
     now = timezone.now()
-    WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    lock_rows(WebhookEndpoint.objects.filter(pk=endpoint.pk)).first()
     current = list(endpoint.secrets.active(now))
     grace = now + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
     for secret in current:

@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 
 from console.tenancy.audit import SYSTEM, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text
+from console.tenancy.locks import lock_rows
 
 from .. import net
 from ..errors import RETRYABLE, ErrorKind, Reason
@@ -208,7 +209,7 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
 
 
 def _disable_gone(endpoint: WebhookEndpoint) -> None:
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint = lock_rows(WebhookEndpoint.objects).get(pk=endpoint.pk)
     if not endpoint.enabled:
         return
     endpoint.enabled = False

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from console.models import Invitation, Membership, Merchant, Operator
 from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.hashing import sha256_hex
+from console.tenancy.locks import lock_rows
 from console.tenancy.selectors import lock_merchant
 
 from . import members
@@ -150,7 +151,7 @@ def invitation_create(
 
 
 def _open_for_update(invitation: Invitation) -> Invitation:
-    invitation = Invitation.objects.select_for_update().select_related("merchant").get(pk=invitation.pk)
+    invitation = lock_rows(Invitation.objects.select_related("merchant")).get(pk=invitation.pk)
     if invitation.accepted_at:
         raise ValidationError(_("This invitation was already accepted."))
     if invitation.revoked_at:
@@ -203,7 +204,7 @@ def sender_invitations_revoke(*, actor: Actor, sender: Operator, merchant: Merch
     taken away. ``members`` calls it in the transaction of that change, with the merchant's
     row locked; ``actor`` made the change. Returns how many were withdrawn."""
     open_ones = (
-        Invitation.objects.select_for_update(of=("self",)).select_related("merchant")
+        lock_rows(Invitation.objects.select_related("merchant"))
         .filter(invited_by=sender, accepted_at__isnull=True, revoked_at__isnull=True)
         .filter(Q(merchant_id=merchant.pk) | Q(merchant__parent_id=merchant.pk))
         .order_by("pk")
@@ -238,8 +239,8 @@ def invitation_send(invitation_id: int) -> bool:
     task for the same request). Raises when the mail server refuses; the link it drew is
     cleared, so a retry draws and mails a new one."""
     with transaction.atomic():
-        invitation = (Invitation.objects.select_for_update(of=("self",))
-                      .select_related("merchant", "invited_by").filter(pk=invitation_id).first())
+        invitation = (lock_rows(Invitation.objects.select_related("merchant", "invited_by"))
+                      .filter(pk=invitation_id).first())
         if invitation is None or not invitation.is_open or invitation.is_expired():
             return False
         if invitation.token_hash:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from console.models import Membership, Merchant, Operator
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.locks import lock_rows
 from console.tenancy.roles import (
     STAFF_AUTHORITY,
     SUB_MERCHANT_ROLES,
@@ -186,9 +187,7 @@ def membership_set_role(
     *, actor: Actor, membership: Membership, role: str, actor_role: str
 ) -> Membership:
     lock_merchant(membership.merchant)
-    membership = Membership.objects.select_for_update().select_related("merchant", "operator").get(
-        pk=membership.pk
-    )
+    membership = lock_rows(Membership.objects.select_related("merchant", "operator")).get(pk=membership.pk)
     if membership.role == role:
         return membership
     _check_actor(actor_role, actor, membership, role)
@@ -211,9 +210,7 @@ def membership_set_memo(*, actor: Actor, membership: Membership, memo: str, acto
     """Change a member's memo (not secret: the audit row keeps the old and the new text)."""
     memo = memo_clean(memo)
     lock_merchant(membership.merchant)
-    membership = Membership.objects.select_for_update().select_related("merchant", "operator").get(
-        pk=membership.pk
-    )
+    membership = lock_rows(Membership.objects.select_related("merchant", "operator")).get(pk=membership.pk)
     _check_actor(actor_role, actor, membership, None)
     if membership.memo == memo:
         return membership
@@ -227,9 +224,7 @@ def membership_set_memo(*, actor: Actor, membership: Membership, memo: str, acto
 @transaction.atomic
 def membership_delete(*, actor: Actor, membership: Membership, actor_role: str) -> None:
     lock_merchant(membership.merchant)
-    membership = Membership.objects.select_for_update().select_related("merchant", "operator").get(
-        pk=membership.pk
-    )
+    membership = lock_rows(Membership.objects.select_related("merchant", "operator")).get(pk=membership.pk)
     _check_actor(actor_role, actor, membership, None)
     last_owner_check(membership)
     audit_record(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from console.models import Invitation, Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
+from console.tenancy.locks import lock_rows
 from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of
 
@@ -249,7 +250,7 @@ def sub_merchant_delete(*, actor: Actor, sub_merchant: Merchant) -> SubMerchantD
     from channels.services import channels_assign_set
     from webhooks.services import sub_merchant_deliveries_to_agency
 
-    sub = Merchant.objects.select_for_update().filter(pk=sub_merchant.pk, parent__isnull=False).first()
+    sub = lock_rows(Merchant.objects.filter(pk=sub_merchant.pk, parent__isnull=False)).first()
     if sub is None:
         raise _gone()
     agency = lock_merchant(sub.parent)  # tier codes are taken and freed under the agency's lock

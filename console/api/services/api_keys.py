@@ -22,6 +22,7 @@ from console.models import ApiKey, ApiToken, Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.tenancy.hashing import sha256_hex
+from console.tenancy.locks import lock_rows
 
 NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length  # one limit: the model's
 TOKEN_LIFETIME = timedelta(minutes=30)
@@ -71,7 +72,7 @@ def api_key_create(*, actor: Actor, merchant: Merchant, name: str,
 @transaction.atomic
 def api_key_reissue(*, actor: Actor, api_key: ApiKey) -> IssuedSecret:
     """A new secret; the old one and every token issued with it stop at once."""
-    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    api_key = lock_rows(ApiKey.objects).get(pk=api_key.pk)
     if api_key.revoked_at:
         raise ValidationError(_("This key is revoked."))
     secret = _new_secret()
@@ -86,7 +87,7 @@ def api_key_reissue(*, actor: Actor, api_key: ApiKey) -> IssuedSecret:
 
 @transaction.atomic
 def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
-    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    api_key = lock_rows(ApiKey.objects).get(pk=api_key.pk)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
@@ -118,7 +119,7 @@ class IssuedToken:
 def token_issue(api_key: ApiKey) -> IssuedToken:
     """The key's live token (extended when nearly expired), or a new one."""
     now = timezone.now()
-    current = (ApiToken.objects.select_for_update()
+    current = (lock_rows(ApiToken.objects)
                .filter(api_key=api_key, secret_version=api_key.secret_version, expires_at__gt=now)
                .order_by("-expires_at").first())
     if current is not None:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from console.tenancy.crypto import rotate_token
+from console.tenancy.locks import lock_rows
 
 
 def _targets():
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             ids = list(model.objects.exclude(**{field: ""}).values_list("pk", flat=True))
             for start in range(0, len(ids), 500):
                 with transaction.atomic():
-                    rows = model.objects.select_for_update().filter(pk__in=ids[start:start + 500])
+                    rows = lock_rows(model.objects.filter(pk__in=ids[start:start + 500]))
                     for row in rows.only("pk", field):
                         setattr(row, field, rotate_token(getattr(row, field)))
                         row.save(update_fields=[field])
