@@ -36,6 +36,7 @@ from .services import (
     _locked_open,
     _merchant,
     _notify,
+    _refuse_undecidable,
     _text,
     parse_amount,
     read_window_order,
@@ -100,6 +101,8 @@ def window_issue(*, imp_uid: str, token: str, test_card: str) -> Payment:
         if not payment.is_open:
             raise PaymentError("F409", _("This payment is %(status)s: no billing key can be issued in "
                                          "this window now.") % {"status": payment.get_status_display().lower()})
+        if _refuse_undecidable(payment):  # an amount paid at issuance that differs from the registered one
+            return payment
         pays = pays_at_issuance(payment)
         declined = cards.CardIn(card=card, expired=False).decline(issuing=not pays)
         if declined:

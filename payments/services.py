@@ -284,13 +284,9 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
     registered with /payments/prepare must ask its amount (``asked_amount``: what request_pay
     asked, when the payment keeps another amount)."""
     merchant_uid = order["merchant_uid"]
-    asked = amount if asked_amount is None else asked_amount
-    prepared = Preparation.objects.filter(merchant=merchant, merchant_uid=merchant_uid).first()
-    if prepared is not None and prepared.amount != asked:
-        raise PaymentError("F400", _("The amount differs from the one registered for this order "
-                                     "(/payments/prepare): %(prepared)s won registered, %(amount)s "
-                                     "won asked.") % {"prepared": f"{prepared.amount:,}",
-                                                      "amount": f"{asked:,}"})
+    problem = prepared_amount_problem(merchant, merchant_uid, amount if asked_amount is None else asked_amount)
+    if problem:
+        raise PaymentError("F400", problem)
     with transaction.atomic():
         existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
                     .exclude(status=Status.FAILED).first())
@@ -310,6 +306,31 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
         except IntegrityError as exc:  # the other tab made it an instant ago
             raise PaymentError("F409", _("This order is being paid in another window.")) from exc
     return payment
+
+
+def prepared_amount_problem(merchant: Merchant, merchant_uid: str, amount: int) -> str | None:
+    """Why ``amount`` cannot be paid for ``merchant_uid``: an amount registered for the order with
+    /payments/prepare differs, or None. Read when the window opens and again when it pays
+    (``_refuse_undecidable``), so an amount registered or changed in between counts."""
+    prepared = Preparation.objects.filter(merchant=merchant, merchant_uid=merchant_uid).only("amount").first()
+    if prepared is None or prepared.amount == amount:
+        return None
+    return _("The amount differs from the one registered for this order (/payments/prepare): "
+             "%(prepared)s won registered, %(amount)s won asked.") % {"prepared": f"{prepared.amount:,}",
+                                                                     "amount": f"{amount:,}"}
+
+
+def _refuse_undecidable(payment: Payment) -> bool:
+    """Fail an open window that can no longer pay what it shows: the amount registered for its
+    order now differs (PortOne stops such a payment). Inside the action's transaction, under the
+    row lock; True when it failed it (no webhook, as any failed window)."""
+    if not payment.amount:  # a billing key's window that pays nothing
+        return False
+    problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
+    if problem:
+        _fail(payment, "F400", problem)
+        return True
+    return False
 
 
 def _locked_open(imp_uid: str, token: str) -> Payment:
@@ -344,6 +365,8 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         if not payment.is_open or payment.pay_method == PayMethod.VBANK:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot be approved.") % {
                 "status": payment.get_status_display().lower()})
+        if _refuse_undecidable(payment):
+            return payment
         now = timezone.now()
         payment.status, payment.paid_at = Status.PAID, now
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
@@ -397,6 +420,8 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
             return payment
         if payment.status != Status.READY or payment.pay_method != PayMethod.VBANK:
             raise PaymentError("F409", _("A virtual account is issued only for a ready vbank payment."))
+        if _refuse_undecidable(payment):
+            return payment
         now = timezone.now()
         payment.vbank_code, payment.vbank_name = bank, str(banks[bank])
         payment.vbank_num = f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**6):06d}-{secrets.randbelow(10**4):04d}"
