@@ -44,6 +44,7 @@ WINDOW_SALT = "payments.window"
 WINDOW_MAX_AGE = 60 * 60  # an open window works for an hour
 VBANK_DAYS = 3
 CLOSED_CODE = "F1002"
+REPLACED_CODE = "F1007"  # the sandbox's: another request_pay for the order replaced this window
 
 # The failures a tester can choose in the window (code, label); the label becomes
 # ``fail_reason`` and the callback's ``error_msg``.
@@ -276,30 +277,49 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     return order
 
 
+# What a request_pay asks of its window besides the order's number: a second request that
+# differs in any of these is a window of its own (``window_payment_open``).
+WINDOW_REQUEST_FIELDS = ("amount", "channel_id", "customer_uid", "pay_method", "currency", "name",
+                         "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode",
+                         "m_redirect_url", "notice_urls", "custom_data")
+
+
+def _same_request(payment: Payment, other: Payment) -> bool:
+    return all(getattr(payment, field) == getattr(other, field) for field in WINDOW_REQUEST_FIELDS)
+
+
 def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, amount: int,
                         asked_amount: int | None = None, customer_uid: str = "",
                         customer_uid_usage: str = "") -> Payment:
-    """The window's ``ready`` payment of ``amount`` for ``order`` (``read_window_order``), or
-    the one already open for the same order, amount, channel and ``customer_uid``. An order
-    registered with /payments/prepare must ask its amount (``asked_amount``: what request_pay
-    asked, when the payment keeps another amount)."""
+    """The window's ``ready`` payment of ``amount`` for ``order`` (``read_window_order``).
+
+    Each request_pay is its own attempt, as at PortOne, and a payment keeps the targets of the
+    one request that made it (``m_redirect_url``, ``notice_url``, buyer, ``custom_data``): the
+    same request again (a second tab, a double click) is the payment already open for the
+    order; a request that differs in anything it asks (``WINDOW_REQUEST_FIELDS``) replaces that
+    open window, which fails (``REPLACED_CODE``, no webhook) and can decide nothing any more. So
+    a buyer's window never pays, redirects or notifies where another caller asked. An order
+    paid, cancelled or waiting for its deposit takes no window (``F409``). An order registered
+    with /payments/prepare must ask its amount (``asked_amount``: what request_pay asked, when
+    the payment keeps another amount)."""
     merchant_uid = order["merchant_uid"]
     problem = prepared_amount_problem(merchant, merchant_uid, amount if asked_amount is None else asked_amount)
     if problem:
         raise PaymentError("F400", problem)
+    payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
+                      pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
+                      customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
     with transaction.atomic():
         existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
-            if (existing.is_open and existing.amount == amount and existing.channel_id == channel.pk
-                    and existing.customer_uid == customer_uid):
-                return existing  # the same order, still open: one payment
-            raise PaymentError("F409", _("This merchant_uid is already used by a payment that is %(status)s. "
-                                         "Use a new merchant_uid for a new order.")
-                               % {"status": existing.get_status_display().lower()})
-        payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
-                          pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
-                          customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
+            if not existing.is_open:
+                raise PaymentError("F409", _("This merchant_uid is already used by a payment that is "
+                                             "%(status)s. Use a new merchant_uid for a new order.")
+                                   % {"status": existing.get_status_display().lower()})
+            if _same_request(existing, payment):
+                return existing  # the same request, still open: one payment
+            _fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
