@@ -56,6 +56,7 @@ from .services import (
     no_channel_matches,
     parse_amount,
     require_payable,
+    windows_expire,
 )
 
 logger = logging.getLogger(__name__)
@@ -210,7 +211,9 @@ def channel_problem(channel: Channel | None, merchant: Merchant) -> str | None:
 def order_taken(merchant: Merchant, merchant_uid: str, *, schedule: Schedule | None = None) -> str | None:
     """Why ``merchant_uid`` cannot be paid now: a payment of it is paid, waits for a
     deposit or was cancelled (one per order; failed tries may repeat), or a schedule other
-    than ``schedule`` is to pay it."""
+    than ``schedule`` is to pay it. A window left open past its hour holds the order no more: it
+    is failed first (``services.windows_expire``, a write: call this inside the transaction)."""
+    windows_expire(merchant=merchant, merchant_uids=[merchant_uid])
     existing = (Payment.objects.filter(merchant=merchant, merchant_uid=merchant_uid)
                 .exclude(status=Status.FAILED).only("status").first())
     if existing is not None:

@@ -41,9 +41,10 @@ logger = logging.getLogger(__name__)
 
 MAX_AMOUNT = 10_000_000_000  # ten billion won: more is a typo, not a test
 WINDOW_SALT = "payments.window"
-WINDOW_MAX_AGE = 60 * 60  # an open window works for an hour
+WINDOW_MAX_AGE = 60 * 60  # a window works for an hour after it opened; then its order is free again
 VBANK_DAYS = 3
 CLOSED_CODE = "F1002"
+EXPIRED_CODE = "F1006"  # the sandbox's: the window's hour ran out before it was decided
 REPLACED_CODE = "F1007"  # the sandbox's: another request_pay for the order replaced this window
 
 # The failures a tester can choose in the window (code, label); the label becomes
@@ -222,6 +223,29 @@ def _gone() -> PaymentError:
     return PaymentError("F404", _("This payment no longer exists."))
 
 
+def window_expired(payment: Payment) -> bool:
+    """An open window whose hour is up (``WINDOW_MAX_AGE`` after it opened, when the token it
+    was first given expires): it decides nothing more, and its order may be asked for again."""
+    return payment.is_open and payment.started_at <= timezone.now() - timedelta(seconds=WINDOW_MAX_AGE)
+
+
+def _expired_reason() -> str:
+    return _("The payment window expired before it was decided.")
+
+
+def windows_expire(*, merchant: Merchant, merchant_uids) -> None:
+    """Fail the open windows of these orders whose hour is up (``window_expired``), so that an
+    order a buyer left in the window can be paid another way (key-in, a virtual account, a
+    billing key, a schedule). Call it inside the transaction that then checks the order. One
+    UPDATE: a window approved meanwhile no longer matches it and is left alone."""
+    now = timezone.now()
+    Payment.objects.filter(
+        merchant=merchant, merchant_uid__in=list(merchant_uids), status=Status.READY, vbank_issued_at__isnull=True,
+        started_at__lte=now - timedelta(seconds=WINDOW_MAX_AGE),
+    ).update(status=Status.FAILED, failed_at=now, error_code=EXPIRED_CODE, fail_reason=_expired_reason(),
+             updated_at=now)
+
+
 def payment_get_for_window(imp_uid: str, token: str) -> Payment:
     _check_token(imp_uid, token)
     payment = Payment.objects.select_related("merchant", "channel").filter(imp_uid=imp_uid).first()
@@ -317,9 +341,12 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
                 raise PaymentError("F409", _("This merchant_uid is already used by a payment that is "
                                              "%(status)s. Use a new merchant_uid for a new order.")
                                    % {"status": existing.get_status_display().lower()})
-            if _same_request(existing, payment):
+            if window_expired(existing):
+                _fail(existing, EXPIRED_CODE, _expired_reason())
+            elif _same_request(existing, payment):
                 return existing  # the same request, still open: one payment
-            _fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
+            else:
+                _fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
@@ -341,9 +368,13 @@ def prepared_amount_problem(merchant: Merchant, merchant_uid: str, amount: int) 
 
 
 def _refuse_undecidable(payment: Payment) -> bool:
-    """Fail an open window that can no longer pay what it shows: the amount registered for its
-    order now differs (PortOne stops such a payment). Inside the action's transaction, under the
-    row lock; True when it failed it (no webhook, as any failed window)."""
+    """Fail an open window that can no longer pay what it shows: its hour is up
+    (``window_expired``), or the amount registered for its order now differs (PortOne stops
+    such a payment). Inside the action's transaction, under the row lock; True when it failed
+    it (no webhook, as any failed window)."""
+    if window_expired(payment):
+        _fail(payment, EXPIRED_CODE, _expired_reason())
+        return True
     if not payment.amount:  # a billing key's window that pays nothing
         return False
     problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
