@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -326,15 +326,16 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
     paid, cancelled or waiting for its deposit takes no window (``F409``). An order registered
     with /payments/prepare must ask its amount (``asked_amount``: what request_pay asked, when
     the payment keeps another amount)."""
-    merchant_uid = order["merchant_uid"]
-    problem = prepared_amount_problem(merchant, merchant_uid, amount if asked_amount is None else asked_amount)
+    problem = prepared_amount_problem(merchant, order["merchant_uid"],
+                                      amount if asked_amount is None else asked_amount)
     if problem:
         raise PaymentError("F400", problem)
     payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
                       pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
                       customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
     with transaction.atomic():
-        existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=merchant_uid)
+        _order_lock(merchant, order["merchant_uid"])
+        existing = (Payment.objects.select_for_update().filter(merchant=merchant, merchant_uid=order["merchant_uid"])
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
             if not existing.is_open:
@@ -350,9 +351,19 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
-        except IntegrityError as exc:  # the other tab made it an instant ago
-            raise PaymentError("F409", _("This order is being paid in another window.")) from exc
+        except IntegrityError as exc:  # a key-in payment, say, took the order an instant ago
+            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
     return payment
+
+
+def _order_lock(merchant: Merchant, merchant_uid: str) -> None:
+    """Windows opening for one order take turns, until the transaction ends: each finds the
+    payment the one before it committed, instead of racing it to the insert. PostgreSQL: an
+    advisory lock on the order (there may be no row to lock yet). SQLite's transactions take
+    its one write lock as they begin, so they take turns already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [merchant.pk, merchant_uid])
 
 
 def prepared_amount_problem(merchant: Merchant, merchant_uid: str, amount: int) -> str | None:
