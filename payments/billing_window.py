@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from channels import catalog
 from channels.catalog import Module
+from console.tenancy.audit import Actor
 
 from . import billing, cards
 from .models import CustomerUidUsage, Payment, PayMethod, Status
@@ -84,10 +85,11 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         customer_uid_usage=CustomerUidUsage.PAYMENT if pays else CustomerUidUsage.ISSUE)
 
 
-def window_issue(*, imp_uid: str, token: str, test_card: str) -> Payment:
+def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> Payment:
     """**Issue billing key**: the key of the window's ``customer_uid`` holds ``test_card`` (a
-    key of ``cards.BY_KEY``; issuing again under a ``customer_uid`` replaces its card), and
-    the window's payment is paid. A card the PG refuses (at issuance, or for the payment when
+    key of ``cards.BY_KEY``; issuing again under a ``customer_uid`` replaces its card, and the
+    replacement is audited with ``actor``, whoever pressed the button), and the window's
+    payment is paid. A card the PG refuses (at issuance, or for the payment when
     the window pays) fails the window instead."""
     card = cards.BY_KEY.get(str(test_card or ""))
     if card is None:
@@ -109,7 +111,7 @@ def window_issue(*, imp_uid: str, token: str, test_card: str) -> Payment:
             return _fail(payment, *declined)  # no key, no webhook: a failed window
         # The channel is looked up again: one disabled since the window opened refuses.
         key = billing.billing_key_issue_from_window(
-            merchant=payment.merchant, customer_uid=payment.customer_uid, channel_key=payment.channel_key,
+            actor=actor, imp_uid=payment.imp_uid, merchant=payment.merchant, customer_uid=payment.customer_uid, channel_key=payment.channel_key,
             test_card=card.key, customer_name=payment.buyer_name, customer_tel=payment.buyer_tel,
             customer_email=payment.buyer_email, customer_addr=payment.buyer_addr,
             customer_postcode=payment.buyer_postcode)

@@ -26,6 +26,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_safe
 
+from console.tenancy.audit import Actor
+from console.tenancy.client_ip import client_ip
+
 from . import billing_window, cards, services
 from .models import PayMethod
 
@@ -273,8 +276,9 @@ def window_action(request, imp_uid):
         elif action == "vbank":
             payment = services.window_issue_vbank(imp_uid=imp_uid, token=token, bank=post.get("bank", ""))
         elif action == "issue":
-            payment = billing_window.window_issue(imp_uid=imp_uid, token=token,
-                                                  test_card=post.get("test_card", ""))
+            # No login in the window: the replacement of a key is recorded with the address.
+            payment = billing_window.window_issue(actor=Actor(ip=client_ip(request)), imp_uid=imp_uid,
+                                                  token=token, test_card=post.get("test_card", ""))
         else:
             raise services.PaymentError("F400", _("Choose one of the window's buttons."))
     except services.PaymentError as error:
