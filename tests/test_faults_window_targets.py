@@ -99,3 +99,14 @@ def test_any_difference_in_the_request_is_a_window_of_its_own(shop, field):  # n
     assert second.imp_uid != first.imp_uid
     first.refresh_from_db()
     assert first.status == "failed"
+
+
+def test_a_request_the_window_cannot_answer_replaces_nothing(client, shop):  # noqa: F811
+    """No http(s) origin and no m_redirect_url: refused before anything is saved, so the
+    buyer's open window stays as it was."""
+    buyer = open_window(client, shop)
+    refused = open_window(Client(), shop, origin=None, buyer_name="Mallory")
+    assert refused.status_code == 400 and "sent no http(s) origin" in refused.content.decode()
+    assert Payment.objects.filter(merchant=shop).count() == 1
+    done, _imp_uid = press(client, buyer, "approve")
+    assert message(done)["data"]["rsp"]["success"] is True
