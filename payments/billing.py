@@ -30,7 +30,7 @@ from channels import catalog
 from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record, snapshot
 from console.tenancy.locks import lock_rows
 
 from . import cards
@@ -53,6 +53,7 @@ from .services import (
     _text,
     find_channel,
     parse_amount,
+    windows_expire,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ ORDER_TAKEN = "F1103"
 
 ORDER_FIELDS = ("name", "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode")
 CUSTOMER_FIELDS = ("customer_name", "customer_tel", "customer_email", "customer_addr", "customer_postcode")
+# What a replacement's audit row compares (the card by its masked number only).
+REPLACED_FIELDS = ("issued_through", "pg_provider", "pg_id", "card_name", "card_number", "card_type",
+                   "customer_id", *CUSTOMER_FIELDS)
 
 
 # --- reading a request -----------------------------------------------------------------
@@ -166,7 +170,9 @@ def channel_problem(channel: Channel | None, merchant: Merchant) -> str | None:
 def order_taken(merchant: Merchant, merchant_uid: str, *, schedule: Schedule | None = None) -> str | None:
     """Why ``merchant_uid`` cannot be paid now: a payment of it is paid, waits for a
     deposit or was cancelled (one per order; failed tries may repeat), or a schedule other
-    than ``schedule`` is to pay it."""
+    than ``schedule`` is to pay it. A window left open past its hour holds the order no more: it
+    is failed first (``services.windows_expire``, a write: call this inside the transaction)."""
+    windows_expire(merchant=merchant, merchant_uids=[merchant_uid])
     existing = (Payment.objects.filter(merchant=merchant, merchant_uid=merchant_uid)
                 .exclude(status=Status.FAILED).only("status").first())
     if existing is not None:
@@ -204,14 +210,20 @@ def unknown_customer(customer_uid: str) -> PaymentError:
 
 
 def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel, card: cards.TestCard,
-               through: str, customer: dict, customer_id: str = "") -> BillingKey:
+               through: str, customer: dict, customer_id: str = "", actor: Actor = SYSTEM,
+               imp_uid: str = "") -> BillingKey:
     """Issue the key, or replace the card of the live one (PortOne: issuing again under a
-    customer_uid replaces its key). Inside the caller's transaction."""
+    customer_uid replaces its key). Inside the caller's transaction. A replacement writes its
+    audit row (``BILLING_KEY_REPLACE``: ``actor`` and its address, through which door, the
+    window's ``imp_uid``, what changed), which the key's page shows: whoever knows a
+    ``customer_uid`` can replace its key from the window, so it is never silent."""
     key = (lock_rows(BillingKey.objects)
            .filter(merchant=merchant, customer_uid=customer_uid, deleted_at__isnull=True).first())
     creating = key is None
     if creating:
         key = BillingKey(merchant=merchant, customer_uid=customer_uid)
+    else:
+        before = snapshot(key, REPLACED_FIELDS)
     key.channel, key.pg_provider, key.pg_id = channel, channel.pg_provider, channel.mid
     key.issued_through, key.customer_id = through, customer_id
     key.card_code, key.card_name, key.card_number, key.card_type = (
@@ -220,6 +232,12 @@ def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel
         setattr(key, field, value)
     if not creating:
         key.save()
+        changes = {name: (before[name], getattr(key, name)) for name in REPLACED_FIELDS
+                   if name in ("issued_through", "card_number") or before[name] != getattr(key, name)}
+        if imp_uid:
+            changes["imp_uid"] = (None, imp_uid)
+        audit_record(actor=actor, merchant=merchant, action=AuditAction.BILLING_KEY_REPLACE, target=key,
+                     changes=changes)
         return key
     try:
         with transaction.atomic():
@@ -234,7 +252,7 @@ def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel
 def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, expiry, birth=None,
                       pwd_2digit=None, pg: str = "", customer_id: str = "", customer_name: str = "",
                       customer_tel: str = "", customer_email: str = "", customer_addr: str = "",
-                      customer_postcode: str = "") -> BillingKey:
+                      customer_postcode: str = "", actor: Actor = SYSTEM) -> BillingKey:
     """``POST /subscribe/customers/{customer_uid}``: a billing key from card data, on an
     enabled test channel of the API subscription module (``pg`` names it). A card the PG
     refuses at issuance (invalid, expired, wrong password) raises its PG error code."""
@@ -251,17 +269,19 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
         raise PaymentError(*declined)
     with transaction.atomic():
         return store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
-                          through=IssuedThrough.API, customer=customer, customer_id=customer_id)
+                          through=IssuedThrough.API, customer=customer, customer_id=customer_id, actor=actor)
 
 
 def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: str = "",
                                   channel_key: str = "", test_card: str = cards.DEFAULT_CARD.key,
                                   customer_name: str = "", customer_tel: str = "", customer_email: str = "",
-                                  customer_addr: str = "", customer_postcode: str = "") -> BillingKey:
-    """A billing key issued through the window (``customer_uid`` in ``IMP.request_pay`` on a
-    channel of the window subscription module, named by ``pg`` or ``channelKey`` as there).
-    The window asks for no card data: the key holds the test card the tester chose
-    (``test_card``, a key of ``cards.BY_KEY``; the approving card by default)."""
+                                  customer_addr: str = "", customer_postcode: str = "", actor: Actor = SYSTEM,
+                                  imp_uid: str = "") -> BillingKey:
+    """A billing key issued through the window ``imp_uid`` (``customer_uid`` in
+    ``IMP.request_pay`` on a channel of the window subscription module, named by ``pg`` or
+    ``channelKey`` as there). The window asks for no card data: the key holds the test card the
+    tester chose (``test_card``, a key of ``cards.BY_KEY``; the approving card by default).
+    ``actor`` is whoever pressed the window's button (no login: an address)."""
     customer_uid = read_customer_uid(customer_uid)
     card = cards.BY_KEY.get(test_card)
     if card is None:
@@ -277,7 +297,7 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
         raise PaymentError(*declined)
     with transaction.atomic():
         return store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card,
-                          through=IssuedThrough.WINDOW, customer=customer)
+                          through=IssuedThrough.WINDOW, customer=customer, actor=actor, imp_uid=imp_uid)
 
 
 def billing_key_delete(*, actor: Actor, merchant: Merchant, customer_uid: str, reason: str = "",
@@ -421,7 +441,7 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
               pwd_2digit=None, customer_uid: str = "", customer_id: str = "", pg: str = "", name: str = "",
               currency=None, buyer_name: str = "", buyer_email: str = "", buyer_tel: str = "",
               buyer_addr: str = "", buyer_postcode: str = "", card_quota=None, custom_data=None,
-              notice_url=None) -> Payment:
+              notice_url=None, actor: Actor = SYSTEM) -> Payment:
     """``POST /subscribe/payments/onetime``: a key-in payment on an enabled test channel of
     the API key-in module (``pg`` names it). Paid or failed as the test card decides (a
     failed one is returned, and sends no webhook). With ``customer_uid`` a paid payment
@@ -448,7 +468,8 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
         if customer_uid and not declined:
             customer = {f"customer_{f.removeprefix('buyer_')}": order[f] for f in ORDER_FIELDS if f != "name"}
             key = store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
-                             through=IssuedThrough.KEYIN, customer=customer, customer_id=customer_id)
+                             through=IssuedThrough.KEYIN, customer=customer, customer_id=customer_id,
+                             actor=actor)
         payment = _new_payment(merchant=merchant, channel=channel, key=key, merchant_uid=merchant_uid,
                                amount=amount, order=order, customer_uid=customer_uid,
                                usage=CustomerUidUsage.PAYMENT if customer_uid else "")

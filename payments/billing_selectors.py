@@ -9,6 +9,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from console.models import AuditEvent
+from console.tenancy.audit import AuditAction
 from console.tenancy.selectors import MerchantAccess
 
 from .models import BillingKey, Payment, Schedule, ScheduleStatus, Status
@@ -265,12 +267,23 @@ class BillingKeyHistory:
     more_schedules: bool
     pending: int  # schedules of its customer_uid still to run
     live_key: BillingKey | None  # for a deleted key: the key issued since under its customer_uid
+    replacements: list[AuditEvent]  # the latest times it was issued again over itself, newest first
+
+
+def billing_key_replacements(*, key: BillingKey, limit: int = DETAIL_ROWS) -> list[AuditEvent]:
+    """The audit rows of the key's replacements (issued again under its ``customer_uid``: by the
+    API, a key-in payment, or anyone's window), newest first."""
+    return list(AuditEvent.objects.filter(
+        merchant_id=key.merchant_id, action=AuditAction.BILLING_KEY_REPLACE,
+        target_type=BillingKey._meta.label_lower, target_id=str(key.pk),
+    ).order_by("-created_at", "-id")[:limit])
 
 
 def billing_key_history(*, key: BillingKey, limit: int = DETAIL_ROWS) -> BillingKeyHistory:
     """What a billing key's page lists under its fields: its latest payments (with their
     channels, for the kind marker), the latest schedules of its ``customer_uid``, how many are
-    still to run and, for a deleted key, the live key that replaced it. Four queries."""
+    still to run, when and from where it was replaced and, for a deleted key, the live key that
+    replaced it. Five queries."""
     payments = list(billing_key_payments(key=key).select_related("channel")
                     .defer("channel__credentials_encrypted", "custom_data", "user_agent")[:limit + 1])
     schedules = list(billing_key_schedules(key=key)[:limit + 1])
@@ -278,4 +291,5 @@ def billing_key_history(*, key: BillingKey, limit: int = DETAIL_ROWS) -> Billing
     live = billing_key_for_api(merchant_id=key.merchant_id, customer_uid=key.customer_uid) if key.is_deleted else None
     return BillingKeyHistory(payments=payments[:limit], more_payments=len(payments) > limit,
                              schedules=schedules[:limit], more_schedules=len(schedules) > limit,
-                             pending=pending.get(key.customer_uid, 0), live_key=live)
+                             pending=pending.get(key.customer_uid, 0), live_key=live,
+                             replacements=billing_key_replacements(key=key, limit=limit))

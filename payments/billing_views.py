@@ -34,7 +34,7 @@ from . import billing, billing_selectors, schedules
 from .activity_views import ACT_PERM, VIEW_PERM, won  # the Payments page's permissions
 from .billing_forms import BillingKeyDeleteForm, BillingKeySearchForm, ScheduleSearchForm
 from .billing_selectors import ScheduleView
-from .models import BillingKey, Schedule, ScheduleStatus
+from .models import BillingKey, IssuedThrough, Schedule, ScheduleStatus
 from .services import PaymentError
 
 CARD_TYPES = {0: gettext_lazy("Credit card"), 1: gettext_lazy("Check card")}  # PortOne's card_type
@@ -95,6 +95,30 @@ def _key_sections(key: BillingKey) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(heading, fields) for heading, fields in sections if fields]
 
 
+def _shown(name: str, value):
+    return CARD_TYPES.get(value, value) if name == "card_type" else value
+
+
+def _replacement_rows(events) -> list[dict]:
+    """Each replacement as the key's page shows it: when, through which door (the window's
+    imp_uid), from which address and by whom, and what it changed (old, new)."""
+    through = dict(IssuedThrough.choices)
+    rows = []
+    for event in events:
+        changes = event.changes
+        door = changes.get("issued_through", {}).get("new", "")
+        rows.append({
+            "when": _when(event.created_at), "through": through.get(door, door),
+            "imp_uid": changes.get("imp_uid", {}).get("new", ""),
+            "ip": event.ip_address or "", "actor": event.actor_email,
+            "changes": [(_label(BillingKey, name), _shown(name, value.get("old")), _shown(name, value.get("new")))
+                        for name, value in changes.items()
+                        if name in billing.REPLACED_FIELDS and name != "issued_through"
+                        and value.get("old") != value.get("new")],
+        })
+    return rows
+
+
 @merchant_view(VIEW_PERM)
 def billing_key_detail(request, access, billing_key_id):
     key = billing_selectors.billing_key_for_console(access=access, pk=billing_key_id)  # 404 first
@@ -104,6 +128,7 @@ def billing_key_detail(request, access, billing_key_id):
     return render(request, "payments/billing_key_detail.html", {
         "access": access, "nav": "billing_keys", "key": key, "sections": _key_sections(key),
         "history": history, "detail_rows": billing_selectors.DETAIL_ROWS,
+        "replacements": _replacement_rows(history.replacements),
         "schedule_rows": [(schedule, key.pk) for schedule in history.schedules], "can_act": access.can(ACT_PERM),
         "wide_status": any(s.payment is not None and s.payment.fail_reason for s in history.schedules),
         "here": request.get_full_path(),

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from channels import catalog
 from channels.catalog import Module
+from console.tenancy.audit import Actor
 
 from . import billing, cards
 from .models import CustomerUidUsage, Payment, PayMethod, Status
@@ -36,6 +37,7 @@ from .services import (
     _locked_open,
     _merchant,
     _notify,
+    _refuse_undecidable,
     _text,
     find_channel,
     parse_amount,
@@ -84,10 +86,11 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         customer_uid_usage=CustomerUidUsage.PAYMENT if pays else CustomerUidUsage.ISSUE)
 
 
-def window_issue(*, imp_uid: str, token: str, test_card: str) -> Payment:
+def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> Payment:
     """**Issue billing key**: the key of the window's ``customer_uid`` holds ``test_card`` (a
-    key of ``cards.BY_KEY``; issuing again under a ``customer_uid`` replaces its card), and
-    the window's payment is paid. A card the PG refuses (at issuance, or for the payment when
+    key of ``cards.BY_KEY``; issuing again under a ``customer_uid`` replaces its card, and the
+    replacement is audited with ``actor``, whoever pressed the button), and the window's
+    payment is paid. A card the PG refuses (at issuance, or for the payment when
     the window pays) fails the window instead."""
     card = cards.BY_KEY.get(str(test_card or ""))
     if card is None:
@@ -101,13 +104,15 @@ def window_issue(*, imp_uid: str, token: str, test_card: str) -> Payment:
         if not payment.is_open:
             raise PaymentError("F409", _("This payment is %(status)s: no billing key can be issued in "
                                          "this window now.") % {"status": payment.get_status_display().lower()})
+        if _refuse_undecidable(payment):  # an amount paid at issuance that differs from the registered one
+            return payment
         pays = pays_at_issuance(payment)
         declined = cards.CardIn(card=card, expired=False).decline(issuing=not pays)
         if declined:
             return _fail(payment, *declined)  # no key, no webhook: a failed window
         # The channel is looked up again: one disabled since the window opened refuses.
         key = billing.billing_key_issue_from_window(
-            merchant=payment.merchant, customer_uid=payment.customer_uid, channel_key=payment.channel_key,
+            actor=actor, imp_uid=payment.imp_uid, merchant=payment.merchant, customer_uid=payment.customer_uid, channel_key=payment.channel_key,
             test_card=card.key, customer_name=payment.buyer_name, customer_tel=payment.buyer_tel,
             customer_email=payment.buyer_email, customer_addr=payment.buyer_addr,
             customer_postcode=payment.buyer_postcode)

@@ -53,7 +53,15 @@ from .models import (
     ScheduleStatus,
     Status,
 )
-from .services import PaymentError, _notice_urls, _notify, _text, find_channel, parse_amount
+from .services import (
+    PaymentError,
+    _notice_urls,
+    _notify,
+    _text,
+    find_channel,
+    parse_amount,
+    windows_expire,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +181,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
             raise PaymentError("F409", _("schedules[%(index)d]: the merchant_uid “%(uid)s” was scheduled "
                                          "already. Each schedule takes a new merchant_uid.")
                                % {"index": index_of[uid], "uid": uid})
+        windows_expire(merchant=merchant, merchant_uids=uids)  # a window left open past its hour holds nothing
         paid = dict(Payment.objects.filter(merchant=merchant, merchant_uid__in=uids)
                     .exclude(status=Status.FAILED).values_list("merchant_uid", "status"))
         if paid:

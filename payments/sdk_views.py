@@ -26,6 +26,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_safe
 
+from console.tenancy.audit import Actor
+from console.tenancy.client_ip import client_ip
+
 from . import billing_window, cards, services
 from .models import PayMethod
 
@@ -220,6 +223,10 @@ def window_open(request):
     redirect_url = params.get("m_redirect_url", "")
     billing_key = bool(_customer_uid(params))
     open_window = billing_window.window_open if billing_key else services.window_open
+    if not str(redirect_url).strip() and not origin:  # before the service: a refused request replaces no window
+        return _refused(request, _("The payment window cannot answer this page: it sent no http(s) "
+                                   "origin. Open the shop over http(s), or use m_redirect_url."),
+                        status=400)
     try:
         payment = open_window(
             merchant_code=post.get("imp_code", ""), tier_code=post.get("tier") or None, params=params,
@@ -230,10 +237,6 @@ def window_open(request):
         back = _redirect_back(redirect_url, rsp) if http_origin(_origin_part(redirect_url)) else ""
         return _refused(request, error.message, status=400, origin="" if back else origin, rsp=rsp,
                         back_url=back)
-    if not payment.m_redirect_url and not origin:
-        return _refused(request, _("The payment window cannot answer this page: it sent no http(s) "
-                                   "origin. Open the shop over http(s), or use m_redirect_url."),
-                        status=400)
     # The amount asked was read by the service already: it is valid here.
     asked = billing_window.read_issuance_amount(params.get("amount")) if billing_key else 0
     context = _window_context(payment, services.window_token(payment),
@@ -273,8 +276,9 @@ def window_action(request, imp_uid):
         elif action == "vbank":
             payment = services.window_issue_vbank(imp_uid=imp_uid, token=token, bank=post.get("bank", ""))
         elif action == "issue":
-            payment = billing_window.window_issue(imp_uid=imp_uid, token=token,
-                                                  test_card=post.get("test_card", ""))
+            # No login in the window: the replacement of a key is recorded with the address.
+            payment = billing_window.window_issue(actor=Actor(ip=client_ip(request)), imp_uid=imp_uid,
+                                                  token=token, test_card=post.get("test_card", ""))
         else:
             raise services.PaymentError("F400", _("Choose one of the window's buttons."))
     except services.PaymentError as error:

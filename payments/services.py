@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,9 +43,11 @@ logger = logging.getLogger(__name__)
 
 MAX_AMOUNT = 10_000_000_000  # ten billion won: more is a typo, not a test
 WINDOW_SALT = "payments.window"
-WINDOW_MAX_AGE = 60 * 60  # an open window works for an hour
+WINDOW_MAX_AGE = 60 * 60  # a window works for an hour after it opened; then its order is free again
 VBANK_DAYS = 3
 CLOSED_CODE = "F1002"
+EXPIRED_CODE = "F1006"  # the sandbox's: the window's hour ran out before it was decided
+REPLACED_CODE = "F1007"  # the sandbox's: another request_pay for the order replaced this window
 
 # The failures a tester can choose in the window (code, label); the label becomes
 # ``fail_reason`` and the callback's ``error_msg``.
@@ -280,6 +282,29 @@ def _gone() -> PaymentError:
     return PaymentError("F404", _("This payment no longer exists."))
 
 
+def window_expired(payment: Payment) -> bool:
+    """An open window whose hour is up (``WINDOW_MAX_AGE`` after it opened, when the token it
+    was first given expires): it decides nothing more, and its order may be asked for again."""
+    return payment.is_open and payment.started_at <= timezone.now() - timedelta(seconds=WINDOW_MAX_AGE)
+
+
+def _expired_reason() -> str:
+    return _("The payment window expired before it was decided.")
+
+
+def windows_expire(*, merchant: Merchant, merchant_uids) -> None:
+    """Fail the open windows of these orders whose hour is up (``window_expired``), so that an
+    order a buyer left in the window can be paid another way (key-in, a virtual account, a
+    billing key, a schedule). Call it inside the transaction that then checks the order. One
+    UPDATE: a window approved meanwhile no longer matches it and is left alone."""
+    now = timezone.now()
+    Payment.objects.filter(
+        merchant=merchant, merchant_uid__in=list(merchant_uids), status=Status.READY, vbank_issued_at__isnull=True,
+        started_at__lte=now - timedelta(seconds=WINDOW_MAX_AGE),
+    ).update(status=Status.FAILED, failed_at=now, error_code=EXPIRED_CODE, fail_reason=_expired_reason(),
+             updated_at=now)
+
+
 def payment_get_for_window(imp_uid: str, token: str) -> Payment:
     _check_token(imp_uid, token)
     payment = Payment.objects.select_related("merchant", "channel").filter(imp_uid=imp_uid).first()
@@ -335,40 +360,98 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     return order
 
 
+# What a request_pay asks of its window besides the order's number: a second request that
+# differs in any of these is a window of its own (``window_payment_open``).
+WINDOW_REQUEST_FIELDS = ("amount", "channel_id", "customer_uid", "pay_method", "currency", "name",
+                         "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode",
+                         "m_redirect_url", "notice_urls", "custom_data")
+
+
+def _same_request(payment: Payment, other: Payment) -> bool:
+    return all(getattr(payment, field) == getattr(other, field) for field in WINDOW_REQUEST_FIELDS)
+
+
 def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, amount: int,
                         asked_amount: int | None = None, customer_uid: str = "",
                         customer_uid_usage: str = "") -> Payment:
-    """The window's ``ready`` payment of ``amount`` for ``order`` (``read_window_order``), or
-    the one already open for the same order, amount, channel and ``customer_uid``. An order
-    registered with /payments/prepare must ask its amount (``asked_amount``: what request_pay
-    asked, when the payment keeps another amount)."""
-    merchant_uid = order["merchant_uid"]
-    asked = amount if asked_amount is None else asked_amount
-    prepared = Preparation.objects.filter(merchant=merchant, merchant_uid=merchant_uid).first()
-    if prepared is not None and prepared.amount != asked:
-        raise PaymentError("F400", _("The amount differs from the one registered for this order "
-                                     "(/payments/prepare): %(prepared)s won registered, %(amount)s "
-                                     "won asked.") % {"prepared": f"{prepared.amount:,}",
-                                                      "amount": f"{asked:,}"})
+    """The window's ``ready`` payment of ``amount`` for ``order`` (``read_window_order``).
+
+    Each request_pay is its own attempt, as at PortOne, and a payment keeps the targets of the
+    one request that made it (``m_redirect_url``, ``notice_url``, buyer, ``custom_data``): the
+    same request again (a second tab, a double click) is the payment already open for the
+    order; a request that differs in anything it asks (``WINDOW_REQUEST_FIELDS``) replaces that
+    open window, which fails (``REPLACED_CODE``, no webhook) and can decide nothing any more. So
+    a buyer's window never pays, redirects or notifies where another caller asked. An order
+    paid, cancelled or waiting for its deposit takes no window (``F409``). An order registered
+    with /payments/prepare must ask its amount (``asked_amount``: what request_pay asked, when
+    the payment keeps another amount)."""
+    problem = prepared_amount_problem(merchant, order["merchant_uid"],
+                                      amount if asked_amount is None else asked_amount)
+    if problem:
+        raise PaymentError("F400", problem)
+    payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
+                      pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
+                      customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
     with transaction.atomic():
-        existing = (lock_rows(Payment.objects).filter(merchant=merchant, merchant_uid=merchant_uid)
+        _order_lock(merchant, order["merchant_uid"])
+        existing = (lock_rows(Payment.objects).filter(merchant=merchant, merchant_uid=order["merchant_uid"])
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
-            if (existing.is_open and existing.amount == amount and existing.channel_id == channel.pk
-                    and existing.customer_uid == customer_uid):
-                return existing  # the same order, still open: one payment
-            raise PaymentError("F409", _("This merchant_uid is already used by a payment that is %(status)s. "
-                                         "Use a new merchant_uid for a new order.")
-                               % {"status": existing.get_status_display().lower()})
-        payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
-                          pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
-                          customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
+            if not existing.is_open:
+                raise PaymentError("F409", _("This merchant_uid is already used by a payment that is "
+                                             "%(status)s. Use a new merchant_uid for a new order.")
+                                   % {"status": existing.get_status_display().lower()})
+            if window_expired(existing):
+                _fail(existing, EXPIRED_CODE, _expired_reason())
+            elif _same_request(existing, payment):
+                return existing  # the same request, still open: one payment
+            else:
+                _fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
-        except IntegrityError as exc:  # the other tab made it an instant ago
-            raise PaymentError("F409", _("This order is being paid in another window.")) from exc
+        except IntegrityError as exc:  # a key-in payment, say, took the order an instant ago
+            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
     return payment
+
+
+def _order_lock(merchant: Merchant, merchant_uid: str) -> None:
+    """Windows opening for one order take turns, until the transaction ends: each finds the
+    payment the one before it committed, instead of racing it to the insert. PostgreSQL: an
+    advisory lock on the order (there may be no row to lock yet). SQLite's transactions take
+    its one write lock as they begin, so they take turns already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [merchant.pk, merchant_uid])
+
+
+def prepared_amount_problem(merchant: Merchant, merchant_uid: str, amount: int) -> str | None:
+    """Why ``amount`` cannot be paid for ``merchant_uid``: an amount registered for the order with
+    /payments/prepare differs, or None. Read when the window opens and again when it pays
+    (``_refuse_undecidable``), so an amount registered or changed in between counts."""
+    prepared = Preparation.objects.filter(merchant=merchant, merchant_uid=merchant_uid).only("amount").first()
+    if prepared is None or prepared.amount == amount:
+        return None
+    return _("The amount differs from the one registered for this order (/payments/prepare): "
+             "%(prepared)s won registered, %(amount)s won asked.") % {"prepared": f"{prepared.amount:,}",
+                                                                     "amount": f"{amount:,}"}
+
+
+def _refuse_undecidable(payment: Payment) -> bool:
+    """Fail an open window that can no longer pay what it shows: its hour is up
+    (``window_expired``), or the amount registered for its order now differs (PortOne stops
+    such a payment). Inside the action's transaction, under the row lock; True when it failed
+    it (no webhook, as any failed window)."""
+    if window_expired(payment):
+        _fail(payment, EXPIRED_CODE, _expired_reason())
+        return True
+    if not payment.amount:  # a billing key's window that pays nothing
+        return False
+    problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
+    if problem:
+        _fail(payment, "F400", problem)
+        return True
+    return False
 
 
 def _locked_open(imp_uid: str, token: str) -> Payment:
@@ -403,6 +486,8 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         if not payment.is_open or payment.pay_method == PayMethod.VBANK:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot be approved.") % {
                 "status": payment.get_status_display().lower()})
+        if _refuse_undecidable(payment):
+            return payment
         now = timezone.now()
         payment.status, payment.paid_at = Status.PAID, now
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
@@ -456,6 +541,8 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
             return payment
         if payment.status != Status.READY or payment.pay_method != PayMethod.VBANK:
             raise PaymentError("F409", _("A virtual account is issued only for a ready vbank payment."))
+        if _refuse_undecidable(payment):
+            return payment
         now = timezone.now()
         payment.vbank_code, payment.vbank_name = bank, str(banks[bank])
         payment.vbank_num = f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**6):06d}-{secrets.randbelow(10**4):04d}"

@@ -289,17 +289,20 @@ def test_only_card_is_issued_in_the_window(client, shop):
     assert response.status_code == 400 and "pay_method card only" in response.content.decode()
 
 
-def test_an_order_open_in_a_payment_window_is_not_a_billing_key_window(client, shop):
+def test_a_payment_window_never_issues_a_key_and_a_key_window_on_its_order_replaces_it(client, shop):
     from .test_payment_window import ensure_shared_kcp
 
     ensure_shared_kcp()
     paying = client.post(WINDOW, {"imp_code": shop.code, "origin": SHOP, "pg": "kcp.T0000", "merchant_uid": "issue-1",
                                   "amount": "1000"})
     assert paying.status_code == 200
-    refused = open_window(client, shop)
-    assert refused.status_code == 400 and "already used by a payment that is ready" in refused.content.decode()
-    issue, _imp_uid = press(client, paying, "issue", test_card="approve")
+    issue, paying_uid = press(client, paying, "issue", test_card="approve")
     assert issue.status_code == 400 and "This window pays an order" in issue.content.decode()
+    key_window = open_window(client, shop)  # another request for the order: a window of its own
+    assert key_window.status_code == 200
+    assert Payment.objects.get(imp_uid=paying_uid).status == "failed"
+    issue, _imp_uid = press(client, paying, "issue", test_card="approve")
+    assert issue.status_code == 409 and "This window pays an order" in issue.content.decode()
     assert not BillingKey.objects.exists()
 
 

@@ -78,7 +78,7 @@ class Onetime(ImportView):
         data = self.valid(s.OnetimeRequest, self.body(request))
         payment = _answer(lambda: billing.keyin_pay(
             merchant=self.merchant, merchant_uid=data["merchant_uid"], amount=data["amount"],
-            pg=data.get("pg") or "", customer_uid=data.get("customer_uid") or "",
+            pg=data.get("pg") or "", customer_uid=data.get("customer_uid") or "", actor=_actor(self, request),
             **_fields(data, (*_CARD, *_ORDER, "customer_id"))))
         return envelope(payment_annotation(payment))
 
@@ -122,7 +122,7 @@ class Customer(ImportView):
     def post(self, request, customer_uid):
         data = self.valid(s.CustomerRequest, self.body(request))
         key = _answer(lambda: billing.billing_key_issue(
-            merchant=self.merchant, customer_uid=customer_uid, pg=data.get("pg") or "",
+            merchant=self.merchant, customer_uid=customer_uid, pg=data.get("pg") or "", actor=_actor(self, request),
             **_fields(data, (*_CARD, *_CUSTOMER))))
         return envelope(customer_annotation(key))
 

@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     API_KEY_REISSUE = "api_key.reissue", _("API key reissued")
     API_KEY_REVOKE = "api_key.revoke", _("API key revoked")
     BILLING_KEY_DELETE = "billing_key.delete", _("Billing key deleted")
+    BILLING_KEY_REPLACE = "billing_key.replace", _("Billing key replaced")
     CHANNEL_ASSIGN = "channel.assign", _("Channel assigned to a sub-merchant")
     CHANNEL_UNASSIGN = "channel.unassign", _("Channel taken back from a sub-merchant")
     CHANNEL_CREATE = "channel.create", _("Channel added")
