@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the console (Django's development server) and a Celery worker with an
 # embedded beat, prints where to go, and stops both cleanly on Ctrl-C (exit status 0).
+# A worker that dies is started again; the console ending ends everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -48,9 +49,30 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 mkdir -p "$VAR_DIR"
-"$PY" -m celery -A config worker --beat --schedule "$VAR_DIR/celerybeat-schedule" \
-  --loglevel INFO --concurrency 4 --hostname "${WORKER_NAME:-worker.local}@%h" &
-worker=$!
+# Absolute, so that it names this checkout's worker processes in `pgrep -f` (leftovers below).
+SCHEDULE="$(cd "$VAR_DIR" && pwd)/celerybeat-schedule"
+start_worker() {
+  "$PY" -m celery -A config worker --beat --schedule "$SCHEDULE" \
+    --loglevel INFO --concurrency 4 --hostname "${WORKER_NAME:-worker.local}@%h" &
+  worker=$!
+  worker_started=$SECONDS
+}
+# What a worker killed outright (SIGKILL, the OOM killer) leaves running: its embedded beat
+# outlives it, and a second beat beside the new worker's would send every periodic task
+# twice and share the schedule file. Asked to stop, then killed.
+stop_leftovers() {
+  local pids
+  for _ in $(seq 1 25); do
+    pids=$(pgrep -f -- "worker --beat --schedule $SCHEDULE" || true)
+    [ -n "$pids" ] || return 0
+    # shellcheck disable=SC2086  # one pid a word
+    kill -TERM $pids 2>/dev/null || true
+    sleep 0.2
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+}
+start_worker
 "$PY" manage.py runserver --noreload "$HOST:$PORT" &
 web=$!
 
@@ -97,17 +119,25 @@ cat <<MSG
   Press Ctrl-C to stop the console and the worker.
 
 MSG
-# If either process ends, stop the other and fail: one without the other is no console.
-# Until one of them ends. Polled rather than `wait -n`: a job that ended just before
-# `wait -n` began may not wake it, and the script would wait for the other for ever.
+# Until the console ends: then stop the worker and fail. A worker that ends (killed, a
+# crash) is started again and the console stays up; one that keeps dying at once is
+# started again every 5 seconds, not in a tight loop. Polled rather than `wait -n`: a job
+# that ended just before `wait -n` began may not wake it.
 set +e
-while alive "$web" && alive "$worker"; do
+while alive "$web"; do
+  if ! alive "$worker"; then
+    wait "$worker"
+    status=$?
+    echo "The worker stopped unexpectedly (exit $status); starting it again." >&2
+    stop_leftovers
+    [ $((SECONDS - worker_started)) -ge 10 ] || sleep 5
+    alive "$web" && start_worker
+  fi
   sleep 0.5
 done
-if alive "$web"; then wait "$worker"; else wait "$web"; fi
+wait "$web"
 status=$?
 set -e
-alive "$web" || echo "The console (web server) stopped unexpectedly (exit $status)." >&2
-alive "$worker" || echo "The worker stopped unexpectedly (exit $status)." >&2
+echo "The console (web server) stopped unexpectedly (exit $status)." >&2
 [ "$status" -ne 0 ] || status=1
 exit "$status"

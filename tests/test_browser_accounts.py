@@ -13,7 +13,7 @@ from console.models import Invitation, Membership
 from .browser import PageProblems, log_in
 from .factories import TEST_PASSWORD, make_member, make_merchant
 from .mailbox import invitation_link, smtp_receiver
-from .worker import celery_worker
+from .worker import celery_worker, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +44,9 @@ def test_invite_resend_accept_and_log_in(page, browser, live_server, settings):
         expect(page.get_by_text("Invitation sent to new.dev@example.test.")).to_be_visible()
         first = invitation_link(mailbox.wait_for("new.dev@example.test"))
         assert first.startswith(live_server.url)
+        # The mailbox has the mail before the worker records the send (what "Resend" checks):
+        # wait for the record, bounded.
+        wait_until(lambda: Invitation.objects.filter(email="new.dev@example.test", sent_at__isnull=False).exists())
 
         # Resend at once is refused (no mail flood); a minute later it sends a new link.
         page.locator("tr[data-invitation='new.dev@example.test']").get_by_role("button", name="Resend").click()

@@ -28,7 +28,7 @@ from console.tenancy.audit import Actor
 from .factories import make_member, make_merchant
 from .services import need
 from .test_settings import PRODUCTION_ENV
-from .worker import ROOT, celery_worker
+from .worker import ROOT, celery_worker, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +68,13 @@ def test_a_real_worker_keeps_the_invitation_readable_and_its_link_works(client, 
     with celery_worker(extra_env=worker_env) as worker:
         worker.wait_ready()
         settings.MAIL_QUEUE = worker.queue
-        invitations.invitation_create(actor=Actor(user=owner), merchant=agency, email="new.person@example.test",
-                                      role="viewer", actor_role="owner", origin="http://testserver")
+        invitation = invitations.invitation_create(
+            actor=Actor(user=owner), merchant=agency, email="new.person@example.test", role="viewer",
+            actor_role="owner", origin="http://testserver")
         files = _wait_for_file(tmp_path / "mail")
+        # The worker writes the file, then logs where it went, then records the send: wait for
+        # its last line (bounded) instead of reading its log the instant the file appears.
+        wait_until(lambda: f"invitation {invitation.pk} sent" in worker.output(), timeout=30)
         output = worker.output()
     assert len(files) == 1
     text = files[0].read_text(encoding="utf-8")

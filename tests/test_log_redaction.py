@@ -20,7 +20,7 @@ from console.accounts.services import invitations
 from console.ops.log_filters import RedactSecrets
 from console.ops.tasks import ping
 
-from .worker import ROOT, celery_worker
+from .worker import ROOT, celery_worker, wait_until
 from .worker import test_database_url as worker_database_url
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,13 @@ def test_the_development_server_and_the_debug_console_write_no_token(tmp_path):
         # Signed like a real link but naming no invitation: 410 Gone, logged twice.
         assert _get(f"{base}/accounts/invitation/{token}/") == 410
         assert _get(f"{base}/accounts/login/?next=/accounts/invitation/{token}/") == 200
+        # The server writes a request's access line after its answer went out: wait for the
+        # last one (bounded) rather than read the log the instant the answer came.
+        last = '"GET /accounts/login/?next=/accounts/invitation/[redacted]/ HTTP/1.1" 200'
+        try:
+            wait_until(lambda: last in (tmp_path / "runserver.log").read_text(), timeout=20)
+        except TimeoutError:
+            pass  # the assertions below say what is missing
     finally:
         server.terminate()
         server.wait(timeout=20)

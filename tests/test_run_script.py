@@ -1,9 +1,11 @@
-"""`make run`'s script (scripts/run.sh): the console and its worker live and die together.
+"""`make run`'s script (scripts/run.sh): the console and its worker start and stop together;
+a worker that dies is started again while the console stays up.
 
 Each test runs the real script, with a real development server and a real Celery worker on
 the embedded default (SQLite and the filesystem broker in a temporary folder).
 """
 
+import json
 import os
 import signal
 import socket
@@ -16,6 +18,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from .worker import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.worker
@@ -103,33 +107,86 @@ def test_when_the_web_server_dies_the_worker_is_stopped_and_the_script_fails(var
     assert _left_behind(name) == [], out
 
 
-def test_when_the_worker_dies_the_web_server_is_stopped_and_the_script_fails(var_dir):
+PING = """
+import django, json
+django.setup()
+from console.ops.tasks import ping
+print(json.dumps(ping.apply_async(kwargs={"value": "again"}).get(timeout=60)))
+"""
+
+
+@pytest.mark.parametrize("which", ["every process of the worker", "only its main process"])
+def test_a_worker_killed_is_started_again_and_the_console_stays_up(var_dir, which):
+    """SIGKILL, as the OOM killer would. Killing only the main process leaves its embedded beat
+    running: the script stops that leftover before the new worker (and its beat) starts."""
     port = _free_port()
-    proc, name = _start(var_dir, port)
-    _wait_up(port, proc)
-    _kill_all(name)
-    code, out = _finish(proc)
-    assert code != 0, out
-    assert subprocess.run(["pgrep", "-f", f"runserver --noreload 127.0.0.1:{port}"],
-                          capture_output=True).returncode == 1  # none left
+    proc, name, lines = _start_until_banner(var_dir, port)
+    try:
+        old = _worker_pids(name)
+        if which == "only its main process":
+            os.kill(_main_worker_pid(proc.pid, name), signal.SIGKILL)
+        else:
+            _freeze_and_kill(old)
+        said = "The worker stopped unexpectedly (exit 137); starting it again."
+        restarted = wait_until(lambda: next((i + 1 for i, line in enumerate(lines) if said in line), 0),
+                               timeout=30)
+        try:  # the new worker says it is ready
+            wait_until(lambda: any(" ready." in line for line in lines[restarted:]), timeout=90)
+        except TimeoutError:
+            raise AssertionError("the new worker is not ready:\n" + "".join(lines)) from None
+        assert not set(_worker_pids(name)) & set(old), "a process of the killed worker is left"
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)  # still up
+        # The new worker takes tasks from the same broker folder.
+        out = subprocess.run([sys.executable, "-c", PING], cwd=ROOT, env=_env(var_dir, port, name),
+                             capture_output=True, text=True, timeout=90)
+        assert out.returncode == 0 and json.loads(out.stdout.splitlines()[-1]) == {"echo": "again"}, (
+            out.stderr + "".join(lines))
+        assert proc.poll() is None
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        code, out = _end(proc, lines)
+        left = _left_behind(name)
+        _freeze_and_kill(_worker_pids(name))  # none left running, even by a failing test
+    assert code == 0, out
+    assert left == [], out
+    assert not _web_left(port), out
 
 
-def _kill_all(name) -> None:
-    """SIGKILL every process of the worker, again until none is left: one killed while it was
-    still forking (its pool, its beat) may leave a child that pgrep had not seen yet, which
-    would hold the script's output open."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        pids = subprocess.run(["pgrep", "-f", name], capture_output=True, text=True).stdout.split()
-        if not pids:
-            return
-        for pid in pids:
+def _worker_pids(name) -> list[int]:
+    found = subprocess.run(["pgrep", "-f", name], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def _main_worker_pid(script_pid, name) -> int:
+    """The worker's main process: the script's child among the worker's processes."""
+    children = subprocess.run(["pgrep", "-P", str(script_pid)], capture_output=True, text=True)
+    mains = set(map(int, children.stdout.split())) & set(_worker_pids(name))
+    assert len(mains) == 1, mains
+    return mains.pop()
+
+
+def _freeze_and_kill(pids) -> None:
+    """SIGKILL these processes and every process they fork meanwhile: stopped first (a stopped
+    process forks nothing), their children too, then all killed at once."""
+    stopped: set[int] = set()
+    todo = set(pids)
+    while todo:
+        for pid in todo:
             try:
-                os.kill(int(pid), signal.SIGKILL)
+                os.kill(pid, signal.SIGSTOP)
             except ProcessLookupError:
                 pass
-        time.sleep(0.2)
-    raise AssertionError(f"the worker's processes ({name}) would not die")
+        stopped |= todo
+        children = set()
+        for pid in todo:
+            found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+            children |= set(map(int, found.stdout.split()))
+        todo = children - stopped
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _web_left(port) -> bool:

@@ -8,6 +8,7 @@ language whatever language the worker ran in. The English text is stored beside 
 (``error_message``, ``last_error``) for the admin, logs and rows older than the codes.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +153,16 @@ MESSAGES: dict[str, str] = {
 # Parameters are short: an exception's text or a host name, never a body.
 _MAX_PARAM_CHARS = 200
 
+# What no database column takes: PostgreSQL refuses NUL in text and in JSON, and a lone
+# surrogate cannot be encoded at all.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` with every character a database refuses replaced by U+FFFD: whatever a receiver
+    sends (headers, body, an error quoting them) is recorded, never a failure to record it."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -178,7 +189,7 @@ def _json_param(value: Any) -> Any:
         return int(value)  # 5.0 seconds reads "5 seconds"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    return str(value)[:_MAX_PARAM_CHARS]
+    return storable(str(value)[:_MAX_PARAM_CHARS])
 
 
 def _plural_count(value: Any) -> int:

@@ -37,6 +37,13 @@ elif not env("EMAIL_URL", default=""):
                            "OPTIONS": {"directory": str(PGCONSOLE_MAIL_DIR)}}}
 
 
+# The development server serves each keep-alive client from a thread of its own, and a
+# persistent connection is kept per thread: 30 idle browser tabs held 30 PostgreSQL connections,
+# still held after they left, and about 100 exhausted the server for every database on it. So
+# every request closes its connection here (Django's default); production (gunicorn) keeps one
+# per worker thread, a fixed number (docs/operations.md).
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 # var/ holds this machine's sessions, encrypted secrets and their key: this user's only.
 # A folder made before that rule is closed now.
 _private_dir(VAR_DIR)

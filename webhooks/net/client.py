@@ -18,7 +18,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from ..errors import ErrorKind, Reason
+from ..errors import ErrorKind, Reason, storable
 from .addresses import DEFAULT_DNS_TIMEOUT, _check_target, _networks
 from .deadline import POOL_CLASSES, Deadline
 from .rules import _ALLOWED_ATTR, _DEFAULT_PORTS, IPAddress, UnsafeURL, _split
@@ -132,7 +132,7 @@ class SendResult:
 
     def fail(self, kind: str, why: Reason | str) -> SendResult:
         self.error_kind = kind
-        self.error_message = why.english() if isinstance(why, Reason) else why
+        self.error_message = why.english() if isinstance(why, Reason) else storable(why)
         self.error_params = why.as_json() if isinstance(why, Reason) else {}
         return self
 
@@ -199,8 +199,8 @@ def _classify(exc: BaseException, connect_timeout: float, read_timeout: float) -
 
 
 def _capped_headers(response: requests.Response, max_headers: int) -> tuple[dict[str, str], bool]:
-    """The response headers, at most ``max_headers`` bytes of them (``name: value`` lines);
-    whether some were cut."""
+    """The response headers, at most ``max_headers`` bytes of them (``name: value`` lines), as
+    text a database stores; whether some were cut."""
     kept: dict[str, str] = {}
     used = 0
     for name, value in response.headers.items():
@@ -208,7 +208,7 @@ def _capped_headers(response: requests.Response, max_headers: int) -> tuple[dict
         size = len(name) + len(value) + 4
         if used + size > max_headers:
             return kept, True
-        kept[name] = value
+        kept[storable(name)] = storable(value)
         used += size
     return kept, False
 
@@ -307,7 +307,7 @@ def post(
         timed_out = clock.expired  # cut while reading a body that ends at the connection's close
         response.close()  # drops the connection if the body was not read to the end
     result = SendResult(status=response.status_code, duration_ms=elapsed(),
-                        body=data[:max_body].decode("utf-8", errors="replace"),
+                        body=storable(data[:max_body].decode("utf-8", errors="replace")),
                         truncated=len(data) > max_body)
     result.headers, result.headers_truncated = _capped_headers(response, max_headers)
     status = result.status

@@ -6,6 +6,7 @@ picked up by ``dispatch_due`` (celery beat), never as long countdowns."""
 import email.utils
 import logging
 import random
+import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from .endpoints import allowed_networks, secrets_ensure_active
 logger = logging.getLogger(__name__)
 
 DISPATCH_GRACE_SECONDS = 2
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # Retry-After's delay-seconds (RFC 9110)
 
 
 def sign(*, message_id: str, timestamp: datetime, body: str, secret_values: list[str]) -> str:
@@ -58,18 +60,23 @@ def _retry_delay(attempt_number: int, retry_after: str | None) -> timedelta | No
 
 
 def _parse_retry_after(value: str | None) -> float | None:
+    """The seconds a receiver's Retry-After asks for, or None when it says nothing readable.
+
+    The header is the receiver's text: anything it sends is ignored or read, never raised on.
+    Seconds are ASCII digits only (``str.isdigit`` also takes "²", which ``float`` refuses).
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)  # a huge number is inf: capped by the caller
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            return None
+        return max(0.0, (when - timezone.now()).total_seconds())
+    except Exception:  # an unreadable date (ValueError, OverflowError, …): ignored
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - timezone.now()).total_seconds())
 
 
 # What a send needs from the delivery row, returned by the claim itself.
@@ -165,6 +172,10 @@ def _deliver(delivery_id: int) -> Attempt | None:
         seconds = round(time.monotonic() - started, 1)
         result = net.SendResult(duration_ms=int(seconds * 1000)).fail(
             ErrorKind.TIMEOUT, Reason("send.worker_limit", {"seconds": seconds}))
+    except Exception as exc:  # an answer some library chokes on is still a failed attempt, recorded
+        logger.exception("delivery %s: the send raised; recorded as a failed attempt", delivery.message_id)
+        result = net.SendResult(duration_ms=int((time.monotonic() - started) * 1000)).fail(
+            ErrorKind.CONNECTION, Reason("send.failed", {"error": f"{type(exc).__name__}: {exc}"}))
     return _record(delivery, token, now, headers, result)
 
 
