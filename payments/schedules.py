@@ -39,6 +39,7 @@ from channels import catalog
 from channels.catalog import Module
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.inputs import ascii_int
 
 from . import billing, cards
 from .models import (
@@ -74,8 +75,8 @@ def read_schedule_at(value, *, now: datetime | None = None, label: str = "schedu
         seconds = value
     elif isinstance(value, float) and value.is_integer():
         seconds = int(value)
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
-        seconds = int(value.strip())
+    elif isinstance(value, str):
+        seconds = ascii_int(value.strip(), max_digits=12)
     if seconds is None or not 0 < seconds < 10**11:
         raise PaymentError("F400", _("%(field)s must be a time in UNIX seconds, e.g. %(example)d.")
                            % {"field": label, "example": int(now.timestamp()) + 3600})

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.inputs import ascii_int
 
 from .models import (
     MERCHANT_UID_MAX,
@@ -82,8 +83,7 @@ def parse_amount(value) -> int:
     if isinstance(value, float):
         value = int(value) if value.is_integer() and abs(value) < 1e15 else None
     elif isinstance(value, str):
-        text = value.strip()
-        value = int(text) if re.fullmatch(r"[0-9]{1,15}", text) else None
+        value = ascii_int(value.strip(), max_digits=15)
     elif not isinstance(value, int):
         value = None
     if value is None:

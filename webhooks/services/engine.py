@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 
 from console.tenancy.audit import SYSTEM, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text
+from console.tenancy.inputs import ascii_int
 
 from .. import net
 from ..errors import RETRYABLE, ErrorKind, Reason
@@ -60,8 +61,9 @@ def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = ascii_int(value, max_digits=18)  # longer waits are capped below all the same
+    if seconds is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
