@@ -26,6 +26,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_safe
 
+from console.tenancy.inputs import answers_unstorable_input, unstorable_field, unstorable_message
+
 from . import billing_window, cards, services
 from .models import PayMethod
 
@@ -205,6 +207,29 @@ def _window_page(request, context: dict, *, status: int = 200):
     return _csp(render(request, template, context, status=status), redirect_url=context["payment"].m_redirect_url)
 
 
+def _open_refused(request, post, params: dict, error: services.PaymentError):
+    """The window refuses to open: the shop gets i'mport's rsp (postMessage, or m_redirect_url)."""
+    rsp = _failed_rsp(params, error)
+    redirect_url = params.get("m_redirect_url", "")
+    back = _redirect_back(redirect_url, rsp) if http_origin(_origin_part(redirect_url)) else ""
+    return _refused(request, error.message, status=400, origin="" if back else http_origin(post.get("origin")),
+                    rsp=rsp, back_url=back)
+
+
+def _open_unstorable(request, message: str):
+    """Input the database cannot store (NUL…): refused as any bad request_pay, ``F400``."""
+    try:
+        post = request.POST
+    except (RequestDataTooBig, TooManyFieldsSent):
+        post = {}
+    return _open_refused(request, post, _params(post), services.PaymentError("F400", message))
+
+
+def _action_unstorable(request, message: str):
+    return _refused(request, message, status=400)
+
+
+@answers_unstorable_input(_open_unstorable)
 @csrf_exempt
 @xframe_options_exempt
 def window_open(request):
@@ -216,8 +241,10 @@ def window_open(request):
     except (RequestDataTooBig, TooManyFieldsSent):
         return _refused(request, _("The payment request is too large."), status=400)
     params = _params(post)
+    unstorable = unstorable_field(post) or unstorable_field(params)  # the body: this door's own
+    if unstorable:
+        return _open_refused(request, post, params, services.PaymentError("F400", unstorable_message(unstorable)))
     origin = http_origin(post.get("origin"))
-    redirect_url = params.get("m_redirect_url", "")
     billing_key = bool(_customer_uid(params))
     open_window = billing_window.window_open if billing_key else services.window_open
     try:
@@ -226,10 +253,7 @@ def window_open(request):
             user_agent=request.headers.get("User-Agent", ""),
         )
     except services.PaymentError as error:
-        rsp = _failed_rsp(params, error)
-        back = _redirect_back(redirect_url, rsp) if http_origin(_origin_part(redirect_url)) else ""
-        return _refused(request, error.message, status=400, origin="" if back else origin, rsp=rsp,
-                        back_url=back)
+        return _open_refused(request, post, params, error)
     if not payment.m_redirect_url and not origin:
         return _refused(request, _("The payment window cannot answer this page: it sent no http(s) "
                                    "origin. Open the shop over http(s), or use m_redirect_url."),
@@ -241,6 +265,7 @@ def window_open(request):
     return _window_page(request, context)
 
 
+@answers_unstorable_input(_action_unstorable)
 @csrf_exempt
 @xframe_options_exempt
 def window_action(request, imp_uid):
@@ -251,6 +276,9 @@ def window_action(request, imp_uid):
         post = request.POST
     except (RequestDataTooBig, TooManyFieldsSent):
         return _refused(request, _("The payment request is too large."), status=400)
+    unstorable = unstorable_field(post)  # the body: this door's own
+    if unstorable:
+        return _action_unstorable(request, unstorable_message(unstorable))
     token = post.get("token", "")
     try:
         payment = services.payment_get_for_window(imp_uid, token)

@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 
 from console.tenancy.audit import SYSTEM, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text
-from console.tenancy.inputs import ascii_int
+from console.tenancy.inputs import ascii_int, storable
 
 from .. import net
 from ..errors import RETRYABLE, ErrorKind, Reason
@@ -174,6 +174,9 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
     lease (``token``): the conditional UPDATE comes first and takes the row, the attempt is
     inserted in the same transaction, and a lost lease (it ran out and another worker took
     the delivery) records nothing: the holder records its own attempt."""
+    # The receiver's answer as it came, but for what the database cannot store (a NUL).
+    result.headers, result.body = storable(result.headers), storable(result.body)
+    result.error_message, result.error_params = storable(result.error_message), storable(result.error_params)
     number = delivery.attempt_count + 1
     now = timezone.now()
     changes = {"attempt_count": number, "last_status_code": result.status,
