@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from console.tenancy.forms import WholeNumberField
+
 from .models import PaymentCancellation, PayMethod, Status
 from .selectors import PaymentFilters, SearchBy
 from .services import MAX_AMOUNT
@@ -43,7 +45,7 @@ REASON_MAX = PaymentCancellation._meta.get_field("reason").max_length
 
 
 class CancelForm(forms.Form):
-    amount = forms.IntegerField(
+    amount = WholeNumberField(
         label=_("Amount to cancel (won)"), required=False, min_value=1, max_value=MAX_AMOUNT,
         help_text=_("Leave empty to cancel everything that is left."),
     )

@@ -31,6 +31,7 @@ from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record, snapshot
+from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
 
 from . import cards
@@ -112,13 +113,13 @@ def read_card_quota(value, amount: int) -> int:
     """Instalment months: 0 (or 1) pays at once; 2 to 36 from 50,000 won."""
     if value in (None, "", 0, "0", 1, "1"):
         return 0
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or not 2 <= int(text) <= MAX_CARD_QUOTA:
+    months = None if isinstance(value, bool) else ascii_int(str(value).strip(), max_digits=2)
+    if months is None or not 2 <= months <= MAX_CARD_QUOTA:
         raise PaymentError("F400", _("card_quota must be the number of instalment months, 2 to 36 "
                                      "(0 pays at once)."))
     if amount < CARD_QUOTA_MIN_AMOUNT:
         raise PaymentError("F400", _("Instalments need an amount of 50,000 won or more."))
-    return int(text)
+    return months
 
 
 def read_order(values: dict, *, amount: int, name_required: bool = False) -> dict:

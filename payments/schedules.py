@@ -39,6 +39,7 @@ from channels import catalog
 from channels.catalog import Module
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
 
 from . import billing, cards
@@ -55,7 +56,6 @@ from .models import (
 )
 from .services import (
     PaymentError,
-    _notice_urls,
     _notify,
     _text,
     find_channel,
@@ -83,8 +83,8 @@ def read_schedule_at(value, *, now: datetime | None = None, label: str = "schedu
         seconds = value
     elif isinstance(value, float) and value.is_integer():
         seconds = int(value)
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
-        seconds = int(value.strip())
+    elif isinstance(value, str):
+        seconds = ascii_int(value.strip(), max_digits=12)
     if seconds is None or not 0 < seconds < 10**11:
         raise PaymentError("F400", _("%(field)s must be a time in UNIX seconds, e.g. %(example)d.")
                            % {"field": label, "example": int(now.timestamp()) + 3600})
@@ -97,9 +97,9 @@ def read_schedule_at(value, *, now: datetime | None = None, label: str = "schedu
     return when
 
 
-def _read_item(item, *, now: datetime, notice_urls: dict) -> Schedule:
-    """One schedule of a call. ``notice_urls`` keeps the URLs checked so far: checking one
-    resolves its host, once a call for a URL that every schedule repeats."""
+def _read_item(item, *, now: datetime) -> Schedule:
+    """One schedule of a call (its notice_url checked in form only: no lookup, see
+    ``services._notice_urls``)."""
     if not isinstance(item, dict):
         raise PaymentError("F400", _("Each schedule must be an object with merchant_uid, schedule_at, "
                                      "amount and name."))
@@ -107,12 +107,7 @@ def _read_item(item, *, now: datetime, notice_urls: dict) -> Schedule:
     schedule_at = read_schedule_at(item.get("schedule_at"), now=now)
     amount = parse_amount(item.get("amount"))
     currency = billing.read_currency(item.get("currency"))
-    order = billing.read_order({**item, "notice_url": None}, amount=amount, name_required=True)
-    given = item.get("notice_url")
-    seen = repr(given)
-    if seen not in notice_urls:
-        notice_urls[seen] = _notice_urls(given)
-    order["notice_urls"] = notice_urls[seen]
+    order = billing.read_order(item, amount=amount, name_required=True)
     return Schedule(merchant_uid=merchant_uid, schedule_at=schedule_at, amount=amount, currency=currency, **order)
 
 
@@ -140,10 +135,10 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                                      "Send them in several calls.")
                            % {"max": f"{MAX_SCHEDULES_PER_CALL:,}", "count": f"{len(schedules):,}"})
     now = timezone.now()
-    rows, index_of, notice_urls = [], {}, {}
+    rows, index_of = [], {}
     for index, item in enumerate(schedules):
         try:
-            row = _read_item(item, now=now, notice_urls=notice_urls)
+            row = _read_item(item, now=now)
         except PaymentError as exc:
             raise _numbered(index, exc) from None
         if row.merchant_uid in index_of:

@@ -28,6 +28,7 @@ from django.views.decorators.http import etag, require_safe
 
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
+from console.tenancy.inputs import answers_unstorable_input, unstorable_field, unstorable_message
 
 from . import billing_window, cards, services
 from .models import PayMethod
@@ -208,6 +209,29 @@ def _window_page(request, context: dict, *, status: int = 200):
     return _csp(render(request, template, context, status=status), redirect_url=context["payment"].m_redirect_url)
 
 
+def _open_refused(request, post, params: dict, error: services.PaymentError):
+    """The window refuses to open: the shop gets i'mport's rsp (postMessage, or m_redirect_url)."""
+    rsp = _failed_rsp(params, error)
+    redirect_url = params.get("m_redirect_url", "")
+    back = _redirect_back(redirect_url, rsp) if http_origin(_origin_part(redirect_url)) else ""
+    return _refused(request, error.message, status=400, origin="" if back else http_origin(post.get("origin")),
+                    rsp=rsp, back_url=back)
+
+
+def _open_unstorable(request, message: str):
+    """Input the database cannot store (NUL…): refused as any bad request_pay, ``F400``."""
+    try:
+        post = request.POST
+    except (RequestDataTooBig, TooManyFieldsSent):
+        post = {}
+    return _open_refused(request, post, _params(post), services.PaymentError("F400", message))
+
+
+def _action_unstorable(request, message: str):
+    return _refused(request, message, status=400)
+
+
+@answers_unstorable_input(_open_unstorable)
 @csrf_exempt
 @xframe_options_exempt
 def window_open(request):
@@ -219,6 +243,9 @@ def window_open(request):
     except (RequestDataTooBig, TooManyFieldsSent):
         return _refused(request, _("The payment request is too large."), status=400)
     params = _params(post)
+    unstorable = unstorable_field(post) or unstorable_field(params)  # the body: this door's own
+    if unstorable:
+        return _open_refused(request, post, params, services.PaymentError("F400", unstorable_message(unstorable)))
     origin = http_origin(post.get("origin"))
     redirect_url = params.get("m_redirect_url", "")
     billing_key = bool(_customer_uid(params))
@@ -233,10 +260,7 @@ def window_open(request):
             user_agent=request.headers.get("User-Agent", ""),
         )
     except services.PaymentError as error:
-        rsp = _failed_rsp(params, error)
-        back = _redirect_back(redirect_url, rsp) if http_origin(_origin_part(redirect_url)) else ""
-        return _refused(request, error.message, status=400, origin="" if back else origin, rsp=rsp,
-                        back_url=back)
+        return _open_refused(request, post, params, error)
     # The amount asked was read by the service already: it is valid here.
     asked = billing_window.read_issuance_amount(params.get("amount")) if billing_key else 0
     context = _window_context(payment, services.window_token(payment),
@@ -244,6 +268,7 @@ def window_open(request):
     return _window_page(request, context)
 
 
+@answers_unstorable_input(_action_unstorable)
 @csrf_exempt
 @xframe_options_exempt
 def window_action(request, imp_uid):
@@ -254,6 +279,9 @@ def window_action(request, imp_uid):
         post = request.POST
     except (RequestDataTooBig, TooManyFieldsSent):
         return _refused(request, _("The payment request is too large."), status=400)
+    unstorable = unstorable_field(post)  # the body: this door's own
+    if unstorable:
+        return _action_unstorable(request, unstorable_message(unstorable))
     token = post.get("token", "")
     try:
         payment = services.payment_get_for_window(imp_uid, token)

@@ -15,7 +15,6 @@ import re
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -27,6 +26,7 @@ from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
 
 from .models import (
@@ -87,8 +87,7 @@ def parse_amount(value) -> int:
     if isinstance(value, float):
         value = int(value) if value.is_integer() and abs(value) < 1e15 else None
     elif isinstance(value, str):
-        text = value.strip()
-        value = int(text) if re.fullmatch(r"[0-9]{1,15}", text) else None
+        value = ascii_int(value.strip(), max_digits=15)
     elif not isinstance(value, int):
         value = None
     if value is None:
@@ -115,10 +114,12 @@ def _text(params: dict, key: str, limit: int, *, required=False, label=None) -> 
 
 
 def _notice_urls(value) -> list[str]:
-    """``notice_url`` (a string or a list of up to 5), under the webhook URL rules (http or
-    https, a host that resolves to public addresses only), each once. The payment's webhooks go
-    to these instead of the merchant's endpoint (``webhooks.services.payment_event_record``).
-    Resolves DNS: call it before any transaction opens."""
+    """``notice_url`` (a string or a list of up to 5), each once, in the form of a webhook URL
+    (http or https, a host, a port, no credentials; an address written in it must be public).
+    The payment's webhooks go to these instead of the merchant's endpoint
+    (``webhooks.services.payment_event_record``). No lookup here: a request may name thousands
+    (a call of schedules), so each host is resolved when a webhook is sent to it, and refused
+    then if it resolves to a private address."""
     from webhooks import net
     from webhooks.services import allowed_networks
 
@@ -130,7 +131,7 @@ def _notice_urls(value) -> list[str]:
     urls = list(dict.fromkeys(str(url).strip() for url in urls))
     for url in urls:
         try:
-            net.check_url(url, allowed_networks=allowed_networks(), dns_timeout=settings.WEBHOOK_DNS_TIMEOUT)
+            net.check_url_form(url, allowed_networks=allowed_networks())
         except net.UnsafeURL as exc:
             raise PaymentError("F400", _("notice_url cannot be used: %(why)s") % {"why": exc.message}) from exc
     return urls
@@ -327,8 +328,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
 
 def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     """The order request_pay describes (merchant_uid, pay_method, currency, name, buyer,
-    custom_data, m_redirect_url, notice_url), as the payment keeps it. Resolves the
-    ``notice_url`` hosts: call it before any transaction opens."""
+    custom_data, m_redirect_url, notice_url), as the payment keeps it."""
     merchant_uid = _text(params, "merchant_uid", MERCHANT_UID_MAX, required=True)
     pay_method = _text(params, "pay_method", 16) or PayMethod.CARD
     if pay_method not in PayMethod.values:
@@ -353,7 +353,7 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
         "m_redirect_url": _text(params, "m_redirect_url", 2000),
         "custom_data": custom_data or "",
         "user_agent": (user_agent or "")[:300],
-        "notice_urls": _notice_urls(params.get("notice_url")),  # DNS: before any transaction
+        "notice_urls": _notice_urls(params.get("notice_url")),
     }
     if order["m_redirect_url"] and not re.match(r"https?://", order["m_redirect_url"]):
         raise PaymentError("F400", _("m_redirect_url must start with http:// or https://."))

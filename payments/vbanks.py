@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from channels.catalog import Module, codes
 from console.models import Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.inputs import ascii_digits, ascii_int
 from console.tenancy.locks import lock_rows
 
 from . import billing
@@ -37,16 +38,17 @@ def read_vbank_due(value, *, now: datetime | None = None) -> datetime:
     """``vbank_due``: UNIX seconds, after now and at most ``VBANK_DUE_MAX_DAYS`` days ahead."""
     now = now or timezone.now()
     text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    if not text.isdigit() or len(text) > 12:
+    seconds = ascii_int(text, max_digits=12)
+    if seconds is None:
         raise PaymentError("F400", _("vbank_due must be the deposit deadline in UNIX seconds, e.g. %(example)d.")
                            % {"example": int((now + timedelta(days=3)).timestamp())})
-    when = datetime.fromtimestamp(int(text), tz=UTC)
-    if when <= now:
+    if seconds <= now.timestamp():
         raise PaymentError("F400", _("vbank_due is in the past: give a deadline after now."))
-    if when > now + timedelta(days=VBANK_DUE_MAX_DAYS):
+    # Compared as seconds first: a year past 9999 is no datetime.
+    if seconds > (now + timedelta(days=VBANK_DUE_MAX_DAYS)).timestamp():
         raise PaymentError("F400", _("vbank_due is too far ahead: at most %(days)d days from now.")
                            % {"days": VBANK_DUE_MAX_DAYS})
-    return when
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _bank(pg_code: str, vbank_code) -> str:
@@ -75,7 +77,7 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     due = read_vbank_due(vbank_due)
     holder = _text({"vbank_holder": vbank_holder}, "vbank_holder", Payment._meta.get_field("vbank_holder").max_length)
     number = _text({"vbank_num": vbank_num}, "vbank_num", Payment._meta.get_field("vbank_num").max_length)
-    if number and not all(c.isdigit() or c == "-" for c in number):
+    if number and not ascii_digits(number.replace("-", "")):
         raise PaymentError("F400", _("vbank_num takes digits and dashes only."))
     order = billing.read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
                                 "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,

@@ -8,7 +8,6 @@ language whatever language the worker ran in. The English text is stored beside 
 (``error_message``, ``last_error``) for the admin, logs and rows older than the codes.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from console.tenancy.inputs import storable
 
 
 class ErrorKind(models.TextChoices):
@@ -152,17 +153,6 @@ MESSAGES: dict[str, str] = {
 
 # Parameters are short: an exception's text or a host name, never a body.
 _MAX_PARAM_CHARS = 200
-
-# What no database column takes: PostgreSQL refuses NUL in text and in JSON, and a lone
-# surrogate cannot be encoded at all.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
-
-
-def storable(text: str) -> str:
-    """``text`` with every character a database refuses replaced by U+FFFD: whatever a receiver
-    sends (headers, body, an error quoting them) is recorded, never a failure to record it."""
-    return _UNSTORABLE.sub("\ufffd", text)
-
 
 @dataclass(frozen=True)
 class Reason:

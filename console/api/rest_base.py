@@ -5,8 +5,11 @@ Every endpoint is an ``ImportView``. What it guarantees, for every answer:
 * the i'mport envelope ``{"code", "message", "response"}``, failures included: a non-zero
   code, one sentence, and 400/401/403/404/405/429 (``envelope_exception_handler``). That
   holds for a wrong method (405 with ``Allow``, before any authentication), a body over
-  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (400), a body that is neither JSON nor a form (400) and an
-  unknown path under the API's prefixes (404, ``not_found``);
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (400), a body that is neither JSON nor a form (400), text
+  the database cannot store (a NUL, half of a surrogate pair: 400) in the body (``valid``), the
+  path, the query or a header (``console.tenancy.inputs.UnstorableInputMiddleware``, which asks
+  ``unstorable_refusal`` for the envelope) and an unknown path under the API's prefixes (404,
+  ``not_found``);
 * JSON whatever the ``Accept`` header asks for (the clients of the original never send one);
 * bodies as JSON or as a form (``application/x-www-form-urlencoded``, and multipart, which
   the description leaves out), for PUT as for POST;
@@ -47,6 +50,12 @@ from console.api.selectors import whitelist_allows
 from console.api.services.api_keys import token_authenticate
 from console.models import TIER_CODE_RE, ApiKey, Merchant
 from console.tenancy.client_ip import client_ip
+from console.tenancy.inputs import (
+    answers_unstorable_input,
+    storable,
+    unstorable_field,
+    unstorable_message,
+)
 
 
 class Refusal(exceptions.APIException):
@@ -169,7 +178,7 @@ class ImportView(APIView):
         view = super().as_view(**initkwargs)
         if cls.sensitive_fields:
             view = sensitive_post_parameters(*cls.sensitive_fields)(view)
-        return csrf_exempt(view)
+        return answers_unstorable_input(unstorable_refusal)(csrf_exempt(view))
 
     @property
     def allowed(self) -> str:
@@ -186,9 +195,6 @@ class ImportView(APIView):
         method = request.method.lower()
         if method == "options" or method not in self.http_method_names or not hasattr(self, method):
             raise exceptions.MethodNotAllowed(request.method)
-        if any("\x00" in str(v) for v in kwargs.values()) or any(
-                "\x00" in key or "\x00" in value for key, values in request.query_params.lists() for value in values):
-            raise Refusal(400, "The path or the query contains a NUL character.")
         if request.content_type and method in ("post", "put", "patch", "delete"):
             request._request.body  # noqa: B018 -- over DATA_UPLOAD_MAX_MEMORY_SIZE raises here, not later
         super().initial(request, *args, **kwargs)
@@ -223,7 +229,12 @@ class ImportView(APIView):
         field's problem."""
         serializer = serializer_class(data=data, **kwargs)
         if not serializer.is_valid():
-            raise Refusal(400, _sentence(serializer.errors))
+            raise Refusal(400, storable(_sentence(serializer.errors)))  # a message may quote the input
+        # What the database cannot store, in what is read (the path, query and headers:
+        # UnstorableInputMiddleware). A field no serializer declares is never read: ignored.
+        field = unstorable_field(serializer.validated_data)
+        if field:
+            raise Refusal(400, unstorable_message(field))
         return serializer.validated_data
 
 
@@ -233,6 +244,14 @@ def refuse_unlisted_address(merchant: Merchant, request) -> None:
         raise Refusal(403, f"The address {address} is not on this merchant's IP whitelist.")
 
 
+def unstorable_refusal(request, message: str) -> JsonResponse:
+    """The envelope's 400 for input that cannot be stored, as ``UnstorableInputMiddleware`` asks
+    it of the API's views."""
+    return JsonResponse({"code": -1, "message": message, "response": None}, status=400,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@answers_unstorable_input(unstorable_refusal)
 @csrf_exempt
 def not_found(request, path=""):
     """Any path under the API's prefixes that no endpoint serves."""

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from console.models import Merchant
+from console.tenancy.inputs import ascii_int
 from payments.models import MERCHANT_UID_MAX
 
 from .rest_base import enveloped
@@ -24,6 +25,19 @@ TIER_CODE_PATTERN = r"^[A-Z0-9]{3}$"
 
 
 # --- fields ---------------------------------------------------------------------------------
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A whole number of a query or body: a JSON integer, or ASCII digits
+    (``console.tenancy.inputs.ascii_int``; DRF's ``int()`` reads ``٣`` as 3)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            return data
+        number = ascii_int(data.strip(), max_digits=20) if isinstance(data, str) else None
+        if number is None:
+            self.fail("invalid")
+        return number
 
 
 @extend_schema_field({
@@ -123,8 +137,8 @@ class CancelRequest(serializers.Serializer):
 
 
 class PageQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, max_value=10**6, required=False, default=1)
-    limit = serializers.IntegerField(min_value=1, max_value=1000, required=False, default=20)
+    page = WholeNumberField(min_value=1, max_value=10**6, required=False, default=1)
+    limit = WholeNumberField(min_value=1, max_value=1000, required=False, default=20)
     sorting = serializers.ChoiceField(choices=SORTING, required=False, default="-started")
 
 
@@ -134,11 +148,11 @@ class SortingQuery(serializers.Serializer):
 
 class StatusQuery(PageQuery):
     # ``from`` is a Python keyword: the field is declared under its real name below.
-    to = serializers.IntegerField(min_value=0, max_value=2**31, required=False,
+    to = WholeNumberField(min_value=0, max_value=2**31, required=False,
                                   help_text="UNIX seconds; default now")
 
 
-StatusQuery._declared_fields["from"] = serializers.IntegerField(
+StatusQuery._declared_fields["from"] = WholeNumberField(
     min_value=0, max_value=2**31, required=False, help_text="UNIX seconds; default 90 days before to")
 
 
@@ -240,8 +254,8 @@ class ReasonQuery(serializers.Serializer):
 
 
 class PageOnlyQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, max_value=10**6, required=False, default=1)
-    limit = serializers.IntegerField(min_value=1, max_value=1000, required=False, default=20)
+    page = WholeNumberField(min_value=1, max_value=10**6, required=False, default=1)
+    limit = WholeNumberField(min_value=1, max_value=1000, required=False, default=20)
 
 
 class CustomerUidsQuery(serializers.Serializer):
@@ -292,17 +306,17 @@ class ScheduleAtRequest(serializers.Serializer):
 
 
 class ScheduleRangeQuery(PageOnlyQuery):
-    schedule_from = serializers.IntegerField(min_value=0, max_value=2**33)
-    schedule_to = serializers.IntegerField(min_value=0, max_value=2**33)
+    schedule_from = WholeNumberField(min_value=0, max_value=2**33)
+    schedule_to = WholeNumberField(min_value=0, max_value=2**33)
     schedule_status = serializers.ChoiceField(choices=SCHEDULE_STATUSES, required=False)
     sorting = serializers.ChoiceField(choices=["-scheduled", "scheduled"], required=False)
 
 
 class CustomerSchedulesQuery(PageOnlyQuery):
-    to = serializers.IntegerField(min_value=0, max_value=2**33)
+    to = WholeNumberField(min_value=0, max_value=2**33)
 
 
-CustomerSchedulesQuery._declared_fields["from"] = serializers.IntegerField(min_value=0, max_value=2**33)
+CustomerSchedulesQuery._declared_fields["from"] = WholeNumberField(min_value=0, max_value=2**33)
 CustomerSchedulesQuery._declared_fields["schedule-status"] = serializers.ChoiceField(
     choices=SCHEDULE_STATUSES, required=False)
 

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
+from .inputs import ascii_int
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -31,11 +33,11 @@ def parse_cidr(text: str) -> Network:
         raise CIDRError(_("A bare address is not a CIDR block: write %(cidr)s for this one address.")
                         % {"cidr": f"{ip}/{single}"})
     max_prefix = 32 if ip.version == 4 else 128
-    if not prefix.isdigit() or not prefix.isascii() or (len(prefix) > 1 and prefix.startswith("0")) \
-            or int(prefix) > max_prefix:
+    length = ascii_int(prefix, max_digits=3)
+    if length is None or (len(prefix) > 1 and prefix.startswith("0")) or length > max_prefix:
         raise CIDRError(_("The prefix length must be a number from 0 to %(max)d for an IPv%(v)d block.")
                         % {"max": max_prefix, "v": ip.version})
-    network = ipaddress.ip_network(f"{ip}/{int(prefix)}", strict=False)
+    network = ipaddress.ip_network(f"{ip}/{length}", strict=False)
     if network.network_address != ip:
         raise CIDRError(_("Host bits are set in %(value)s: did you mean %(cidr)s?")
                         % {"value": value, "cidr": network.with_prefixlen})

@@ -3,8 +3,22 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .inputs import ascii_int
 from .stale import FIELD as STALE_FIELD
 from .stale import StaleEdit, change_text, stale_message
+
+
+class WholeNumberField(forms.IntegerField):
+    """An ``IntegerField`` that reads ASCII digits only (``inputs.ascii_int``): Django's reads
+    ``٣`` as 3."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = ascii_int(str(value).strip(), max_digits=20)
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
 
 
 class ServiceErrorsMixin:

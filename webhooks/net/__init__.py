@@ -33,7 +33,9 @@ Why not just use ``requests-hardened``?
     ranges (``EXTRA_BLOCKED_NET_RANGES``: 6to4 relay, NAT64, 6to4, ORCHIDv2, ...),
     with our own policy on top.
 
-Policy (both at save time, ``check_url``, and again at send time inside the adapter):
+Policy (both at save time, ``check_url``, and again at send time inside the adapter; a
+payment's ``notice_url`` gets the part that needs no lookup, ``check_url_form``, and the rest at
+send time):
 
 * only ``http``/``https``; no user info; a host is required; a valid port; at most
   2000 characters;
@@ -61,7 +63,7 @@ The parts, each separately testable:
 * ``client``: the pinned, bounded POST (``post``) and why an attempt failed.
 """
 
-from .addresses import check_url
+from .addresses import check_url, check_url_form
 from .client import PinnedAddressAdapter, SendResult, make_session, post
 from .rules import MAX_URL_LENGTH, UnsafeURL
 
@@ -71,6 +73,7 @@ __all__ = [
     "SendResult",
     "UnsafeURL",
     "check_url",
+    "check_url_form",
     "make_session",
     "post",
 ]

@@ -210,3 +210,16 @@ def check_url(
     Returns the resolved addresses (all allowed); raises ``UnsafeURL`` otherwise.
     """
     return _check_target(_split(url), _networks(allowed_networks), dns_timeout)
+
+
+def check_url_form(url: str, *, allowed_networks: Sequence[str] = ()) -> None:
+    """What ``check_url`` decides without a lookup: the URL's form (``rules``: scheme, no user
+    info, host syntax, port, length, numeric spellings), and an address written in it against
+    the policy. A host name is resolved at send time, where the pinned client checks every
+    address it resolves to: a request that names many URLs costs no lookup. Raises ``UnsafeURL``."""
+    target = _split(url)
+    try:
+        ipaddress.ip_address(target.host)
+    except ValueError:
+        return  # a name: resolved and checked when a webhook is sent to it
+    _check_target(target, _networks(allowed_networks))

@@ -6,7 +6,6 @@ picked up by ``dispatch_due`` (celery beat), never as long countdowns."""
 import email.utils
 import logging
 import random
-import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from standardwebhooks import Webhook
 
 from console.tenancy.audit import SYSTEM, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text
+from console.tenancy.inputs import ascii_int, storable
 from console.tenancy.locks import lock_rows
 
 from .. import net
@@ -38,7 +38,6 @@ from .endpoints import allowed_networks, secrets_ensure_active
 logger = logging.getLogger(__name__)
 
 DISPATCH_GRACE_SECONDS = 2
-_DELTA_SECONDS = re.compile(r"[0-9]+")  # Retry-After's delay-seconds (RFC 9110)
 
 
 def sign(*, message_id: str, timestamp: datetime, body: str, secret_values: list[str]) -> str:
@@ -68,8 +67,9 @@ def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
-        return float(value)  # a huge number is inf: capped by the caller
+    seconds = ascii_int(value, max_digits=18)  # longer waits are capped below all the same
+    if seconds is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
@@ -184,6 +184,9 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
     lease (``token``): the conditional UPDATE comes first and takes the row, the attempt is
     inserted in the same transaction, and a lost lease (it ran out and another worker took
     the delivery) records nothing: the holder records its own attempt."""
+    # The receiver's answer as it came, but for what the database cannot store (a NUL).
+    result.headers, result.body = storable(result.headers), storable(result.body)
+    result.error_message, result.error_params = storable(result.error_message), storable(result.error_params)
     number = delivery.attempt_count + 1
     now = timezone.now()
     changes = {"attempt_count": number, "last_status_code": result.status,
