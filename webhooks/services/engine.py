@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 
 from console.tenancy.audit import SYSTEM, AuditAction, audit_record
 from console.tenancy.crypto import decrypt_text
-from console.tenancy.inputs import ascii_int, storable
+from console.tenancy.inputs import ascii_digits, ascii_int, storable
 from console.tenancy.locks import lock_rows
 
 from .. import net
@@ -67,9 +67,9 @@ def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    seconds = ascii_int(value, max_digits=18)  # longer waits are capped below all the same
-    if seconds is not None:
-        return float(seconds)
+    if ascii_digits(value):  # delay-seconds; a huge one is capped by the caller
+        seconds = ascii_int(value, max_digits=18)
+        return float("inf") if seconds is None else float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
