@@ -7,7 +7,7 @@ import ipaddress
 import random
 import time
 
-from console.api.selectors import CompiledWhitelist
+from api_keys.selectors import CompiledWhitelist
 
 CALLS = 20000
 

@@ -233,11 +233,11 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
     from cryptography.fernet import Fernet
     from django.apps import apps
 
-    from console.api.services.api_keys import api_key_create, token_issue
+    from accounts.two_factor import services as two_factor
+    from api_keys.services.api_keys import api_key_create, token_issue
     from console.models import ApiToken
     from console.models import two_factor as tfd
     from console.tenancy.crypto import decrypt_text
-    from console.two_factor import services as two_factor
     from webhooks.models import WebhookSecret
     from webhooks.services import endpoint_ensure
 

@@ -16,8 +16,8 @@ import time
 import pytest
 from django.urls import URLPattern
 
+from api_keys.services.api_keys import api_key_create, token_issue
 from console.api import rest_urls
-from console.api.services.api_keys import api_key_create, token_issue
 from console.tenancy.audit import SYSTEM
 from payments import billing, schedules, services, vbanks
 from payments.models import BillingKey, Payment, Preparation, Schedule

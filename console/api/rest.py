@@ -13,14 +13,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from channels import selectors as channel_selectors
-from console.accounts.services.merchants import (
+from accounts.services.merchants import (
     SubMerchantGone,
     sub_merchant_create,
     sub_merchant_delete,
     sub_merchant_update,
 )
-from console.api.services.api_keys import api_key_check, token_issue, touch_last_used
+from api_keys.services.api_keys import api_key_check, token_issue, touch_last_used
+from channels import selectors as channel_selectors
 from console.models import TIER_CODE_RE, Merchant
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip

@@ -43,8 +43,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.api.selectors import whitelist_allows
-from console.api.services.api_keys import token_authenticate
+from api_keys.selectors import whitelist_allows
+from api_keys.services.api_keys import token_authenticate
 from console.models import TIER_CODE_RE, ApiKey, Merchant
 from console.tenancy.client_ip import client_ip
 

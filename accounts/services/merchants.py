@@ -16,10 +16,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from channels.selectors import channels_assigned_to, channels_of_sub_merchant
+from channels.services import channels_assign_set, test_channels_provision
 from console.models import Invitation, Merchant
 from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
 from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of
+from webhooks.services import sub_merchant_deliveries_to_agency
 
 MERCHANT_CODE_ATTEMPTS = 8
 
@@ -63,8 +66,6 @@ def _merchant_insert(merchant: Merchant) -> Merchant:
 
 def _provision_test_channels(actor: Actor, merchant: Merchant) -> None:
     """Every merchant starts with a test channel per shared test credential."""
-    from channels.services import test_channels_provision
-
     test_channels_provision(actor=actor, merchant_ids=[merchant.pk])
 
 
@@ -133,8 +134,6 @@ def sub_merchant_create(
 
 
 def _assign_channels(actor: Actor, sub: Merchant, channel_keys: list[str]) -> None:
-    from channels.services import channels_assign_set
-
     channels_assign_set(actor=actor, sub_merchant=sub, channel_keys=channel_keys)
 
 
@@ -178,8 +177,6 @@ SUB_MERCHANT_FORM = ("name", "tier_code", *SUB_MERCHANT_PROFILE)
 def _sub_merchant_form_values(sub: Merchant) -> dict:
     """What the sub-merchant form shows, under the form's names (``channels``: the keys of the
     channels assigned to it), for the stale-edit check (``console.tenancy.stale``)."""
-    from channels.selectors import channels_assigned_to
-
     values = {f: getattr(sub, f) for f in SUB_MERCHANT_FORM}
     assigned = channels_assigned_to(sub_merchant_ids=[sub.pk])[sub.pk]
     values["channels"] = sorted(c.channel_key for c in assigned)
@@ -245,10 +242,6 @@ def sub_merchant_delete(*, actor: Actor, sub_merchant: Merchant) -> SubMerchantD
     their secrets and deliveries. Audit rows stay, with their text, and no longer name a
     merchant. Its tier code is free again. One ``sub_merchant.delete`` row on the agency
     names all of it."""
-    from channels.selectors import channels_of_sub_merchant
-    from channels.services import channels_assign_set
-    from webhooks.services import sub_merchant_deliveries_to_agency
-
     sub = Merchant.objects.select_for_update().filter(pk=sub_merchant.pk, parent__isnull=False).first()
     if sub is None:
         raise _gone()

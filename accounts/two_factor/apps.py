@@ -5,4 +5,4 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class ConsoleAdminConfig(AdminConfig):
-    default_site = "console.two_factor.admin_site.ConsoleAdminSite"
+    default_site = "accounts.two_factor.admin_site.ConsoleAdminSite"

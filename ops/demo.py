@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from console.accounts import services
+from accounts import services
+from channels.models import Channel
+from channels.services import ChannelInput, channel_assign, channel_create, channel_make_default
 from console.models import Membership, Merchant, Operator
 from console.tenancy.audit import SYSTEM
 from console.tenancy.roles import STAFF_AUTHORITY, Role
@@ -118,9 +120,6 @@ DEMO_LIVE_CHANNELS = [
 
 
 def _seed_channels(agency: Merchant, subs: list[Merchant]) -> None:
-    from channels.models import Channel
-    from channels.services import ChannelInput, channel_assign, channel_create, channel_make_default
-
     for provider, module, mid, name, credentials, sub_index in DEMO_LIVE_CHANNELS:
         if Channel.objects.filter(merchant=agency, mode="live", provider=provider, mid=mid).exists():
             continue

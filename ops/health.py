@@ -2,6 +2,7 @@
 
 import logging
 
+from celery import current_app
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -18,9 +19,8 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    from config.celery_app import app
-
-    with app.connection_for_write() as conn:
+    # The project's Celery app (config.celery_app, made current when config is imported).
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     return "ok"
 

@@ -12,8 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
-from console.accounts import services
-from console.accounts.forms import (
+from accounts import services
+from accounts.forms import (
     InvitationAcceptForm,
     InviteForm,
     MemberMemoForm,
@@ -22,8 +22,8 @@ from console.accounts.forms import (
     ThrottledPasswordResetForm,
     TwoFactorPolicyForm,
 )
-from console.accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
-from console.accounts.services import acceptance, invitations
+from accounts.selectors import invitation_of, members_of, membership_of, open_invitations_of
+from accounts.services import acceptance, invitations
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
@@ -271,4 +271,4 @@ def invitation_accept(request):
                                         kwargs={"merchant_code": invitation.merchant.code}))
 
 
-# --- Sub-merchants page: console/accounts/sub_merchant_views.py ----------------------
+# --- Sub-merchants page: accounts/sub_merchant_views.py ----------------------

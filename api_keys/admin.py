@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from console.api.services.api_keys import api_key_revoke
+from api_keys.services.api_keys import api_key_revoke
 from console.models import ApiKey, WhitelistRule
 from console.tenancy.admin_mixins import ReadOnlyAdminMixin
 from console.tenancy.audit import Actor

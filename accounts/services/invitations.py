@@ -55,7 +55,7 @@ def _normal_email(email: str) -> str:
 def _enqueue(invitation_ids: list[int]) -> bool:
     """Hand the ids to Celery. If the broker is down, the invitations stay unqueued and
     ``invitations_dispatch_due`` queues them once it is back."""
-    from console.accounts.tasks import invitation_send_task
+    from accounts.tasks import invitation_send_task
 
     try:
         for invitation_id in invitation_ids:

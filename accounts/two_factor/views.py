@@ -1,6 +1,6 @@
 """Two-factor login pages: the operator's own settings, enrolment, and the login step.
 
-Thin: each view reads the form, calls one service of ``console.two_factor`` and renders
+Thin: each view reads the form, calls one service of ``accounts.two_factor`` and renders
 or redirects. Bad input answers 400 with the service's message (429 while throttled),
 never 500. Pages that show a key or recovery codes are never cached.
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from console.models import Membership, Merchant, Operator
+from console.models import Invitation, Membership, Merchant, Operator
 from console.tenancy.audit import Actor, AuditAction, audit_record
 from console.tenancy.roles import (
     STAFF_AUTHORITY,
@@ -108,8 +108,6 @@ def role_limits_check(
 ) -> None:
     """Refuse a role that would break the per-merchant limits. Open, unexpired invitations
     count, so that accepting one can never break them."""
-    from console.models import Invitation
-
     limits = {Role.ADMIN: MAX_ADMINS, Role.DEVELOPER: MAX_DEVELOPERS}
     if role not in limits:
         return

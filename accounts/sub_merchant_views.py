@@ -1,6 +1,6 @@
 """The Sub-merchants page: the agency's tiers, searched and paged, added, edited (profile and
 payment channels) and deleted by its owner and admin. Thin views: the form collects;
-``console.accounts.services`` and ``channels.services`` decide.
+``accounts.services`` and ``channels.services`` decide.
 
 A sub-merchant is addressed by its id, never its tier code (which can change under an open tab).
 Kept apart from ``views.py`` (the Accounts page and logging in) so neither grows past a

@@ -15,12 +15,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from console.accounts import services
+from accounts import services
+from accounts.two_factor import services as two_factor
 from console.models import Invitation, Membership, Merchant, Operator
 from console.tenancy.admin_mixins import ReadOnlyAdminMixin
 from console.tenancy.audit import Actor
 from console.tenancy.roles import STAFF_AUTHORITY
-from console.two_factor import services as two_factor
 
 MERCHANT_PROFILE_FIELDS = [
     "service_url", "contact_name", "contact_phone", "webhook_same_as_agency", "require_two_factor",
@@ -292,7 +292,7 @@ class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected invitations"), permissions=["revoke"])
     def revoke(self, request, queryset):
-        from console.accounts.services.invitations import invitation_revoke
+        from accounts.services.invitations import invitation_revoke
 
         actor = Actor.from_request(request)
         done = 0

@@ -2,7 +2,7 @@
 
 At login (``user_logged_in``) the session records what the operator still owes: ``verify``
 (they have a device) or ``enrol`` (a merchant's rule, or the staff setting, requires it of
-them and they have none). ``console.two_factor.middleware`` holds them to it. A session
+them and they have none). ``accounts.two_factor.middleware`` holds them to it. A session
 that passed the second step is marked with ``django_otp.login``, so
 ``request.user.is_verified()`` is true, as the admin site needs.
 """
@@ -71,7 +71,7 @@ def owed_at_login(operator: Operator) -> str | None:
     return None
 
 
-@receiver(user_logged_in, dispatch_uid="console.two_factor.on_login")
+@receiver(user_logged_in, dispatch_uid="accounts.two_factor.on_login")
 def _on_login(sender, request, user, **kwargs):
     """A password login is not a second factor: note what the session still owes."""
     session = getattr(request, "session", None)

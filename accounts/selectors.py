@@ -9,7 +9,16 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from console.models import AuditEvent, Invitation, Membership, Merchant, Mode, Operator
+from channels.selectors import channels_assigned_to, channels_of_sub_merchant
+from console.models import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Merchant,
+    Mode,
+    Operator,
+    TwoFactorDevice,
+)
 from console.tenancy.audit import AuditAction
 from console.tenancy.roles import ROLE_RANK, Perm, Role, assignable_roles, may_manage_member
 from console.tenancy.selectors import MerchantAccess
@@ -33,8 +42,6 @@ class MemberRow:
 def members_of(*, access: MerchantAccess, viewer: Operator | None = None) -> list[MemberRow]:
     """Memberships that reach this merchant: its own and, for a sub-merchant, the agency's.
     With ``viewer`` (the operator looking), each row also says what they may do to it."""
-    from console.models import TwoFactorDevice
-
     merchant = access.merchant
     scope = Q(merchant=merchant)
     if merchant.parent_id:
@@ -69,16 +76,12 @@ def membership_of(*, access: MerchantAccess, membership_id: int) -> Membership:
 
 
 def open_invitations_of(*, access: MerchantAccess) -> QuerySet:
-    from console.models import Invitation
-
     return (Invitation.objects.filter(merchant=access.merchant, accepted_at__isnull=True,
                                       revoked_at__isnull=True)
             .select_related("invited_by").order_by("-created_at", "-id"))
 
 
 def invitation_of(*, access: MerchantAccess, invitation_id: int):
-    from console.models import Invitation
-
     invitation = (Invitation.objects.select_related("merchant")
                   .filter(pk=invitation_id, merchant=access.merchant).first())
     if invitation is None:
@@ -100,8 +103,6 @@ def sub_merchants_page(*, access: MerchantAccess, q: str = "", page=None) -> tup
     """The Sub-merchants list: the agency's sub-merchants whose name or tier code contains
     ``q`` (any case), by tier code, a page at a time, each with its assigned channels. A fixed
     number of queries whatever the number of sub-merchants."""
-    from channels.selectors import channels_assigned_to
-
     subs = sub_merchants_of(access=access)
     q = (q or "").strip()[:SEARCH_MAX].replace("\x00", "")
     if q:
@@ -143,8 +144,6 @@ class SubMerchantDeletion:
 
 
 def sub_merchant_deletion_preview(*, access: MerchantAccess, sub: Merchant) -> SubMerchantDeletion:
-    from channels.selectors import channels_of_sub_merchant
-
     assigned, own = channels_of_sub_merchant(sub_merchant=sub)
     return SubMerchantDeletion(
         members=list(sub.memberships.select_related("operator").order_by("operator__email")),

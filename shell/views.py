@@ -1,16 +1,16 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from console.accounts.selectors import members_of, sub_merchants_of
-from console.shell.forms import AuditFilterForm
-from console.shell.selectors import (
+from accounts.selectors import members_of, sub_merchants_of
+from console.tenancy.access import merchant_view
+from console.tenancy.roles import Perm
+from console.tenancy.selectors import operator_merchants
+from shell.forms import AuditFilterForm
+from shell.selectors import (
     AuditFilters,
     audit_events_page,
     audit_filter_choices,
 )
-from console.tenancy.access import merchant_view
-from console.tenancy.roles import Perm
-from console.tenancy.selectors import operator_merchants
 
 
 @login_required

@@ -4,7 +4,7 @@
 decoded, the body as UTF-8 text exactly as the template made it, so the invitation link
 stays whole on its own line and Korean stays Korean (Django's console backend prints the
 MIME form instead: quoted-printable, links broken by ``=`` soft breaks, ``=EB=8B=98``).
-``read_messages`` reads them back for the outbox page (``console/ops/outbox.py``).
+``read_messages`` reads them back for the outbox page (``ops/outbox.py``).
 
 The folder is this user's only (0700, files 0600), like the rest of ``var/``: the mail
 holds one-time links.

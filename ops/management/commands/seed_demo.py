@@ -2,7 +2,8 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from console.ops.demo import seed_demo
+from console.models import Merchant
+from ops.demo import seed_demo
 
 
 class Command(BaseCommand):
@@ -19,8 +20,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from console.models import Merchant
-
         if options["if_empty"] and Merchant.objects.exists():
             self.stdout.write("Database already has merchants; demo data not seeded.")
             return

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from console.api.services.api_keys import NAME_MAX_LENGTH as API_KEY_NAME_MAX_LENGTH
-from console.api.services.api_keys import api_key_create, api_key_reissue, api_key_revoke
+from api_keys.services.api_keys import NAME_MAX_LENGTH as API_KEY_NAME_MAX_LENGTH
+from api_keys.services.api_keys import api_key_create, api_key_reissue, api_key_revoke
 from console.tenancy import shown_once
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
