@@ -7,7 +7,7 @@ import ipaddress
 import random
 import time
 
-from api_keys.selectors import CompiledWhitelist
+from console.rest.auth import CompiledWhitelist
 
 CALLS = 20000
 

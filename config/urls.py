@@ -3,17 +3,31 @@
 
 The shell's, accounts' and API keys' merchant pages share the namespace ``console``
 (``console:overview``, ``console:accounts``, ``console:api_keys``…), built here from their
-pattern lists."""
+pattern lists. The REST API's routes are each app's own (``api_urls``), in i'mport's order,
+with the kernel's last: the OpenAPI description and the envelope's 404 for any other path."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import api_urls as accounts_api_urls
 from accounts import urls as accounts_urls
+from api_keys import api_urls as api_keys_api_urls
 from api_keys import urls as api_keys_urls
+from channels import api_urls as channels_api_urls
+from console.rest import urls as rest_urls
+from payments.api import urls as payments_api_urls
 from shell import urls as shell_urls
 
 console_pages = [*shell_urls.urlpatterns, *accounts_urls.urlpatterns, *api_keys_urls.urlpatterns]
+
+rest_api = [
+    *api_keys_api_urls.urlpatterns,  # POST /users/getToken
+    *channels_api_urls.urlpatterns,  # GET /users/pg
+    *accounts_api_urls.urlpatterns,  # /tiers/<code>
+    *payments_api_urls.urlpatterns,  # /payments…, /subscribe…, /vbanks…
+    *rest_urls.urlpatterns,  # /api/openapi.json, then the envelope's 404: last
+]
 
 merchant_pages = [
     # overview, audit log, accounts, sub-merchants, API keys, whitelist
@@ -28,7 +42,7 @@ merchant_pages = [
 
 urlpatterns = [
     path("", include("ops.urls")),  # /healthz
-    path("", include("console.api.rest_urls")),  # the REST API at i'mport's paths
+    path("", include(rest_api)),  # the REST API at i'mport's paths
     path("", include("shell.site_urls")),  # / (home)
     path("", include("payments.urls")),  # /js/iamport.payment-1.2.0.js, /sandbox/pay/ (the browser SDK's window)
     path("accounts/", include("accounts.site_urls")),  # login, invitation links

@@ -72,14 +72,14 @@ INSTALLED_APPS = [
     "ops",
 ]
 
-# The REST API (console/api/rest_base.py): every view sets its own door; these defaults keep
+# The REST API (console/rest/base.py, the door): every view sets its own door; these defaults keep
 # DRF from reaching for sessions, users or the browsable API anywhere else.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "console.api.rest_base.ImportSchema",
-    "EXCEPTION_HANDLER": "console.api.rest_base.envelope_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "console.rest.base.ImportSchema",
+    "EXCEPTION_HANDLER": "console.rest.base.envelope_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -89,9 +89,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.0.3",
     "SERVE_INCLUDE_SCHEMA": False,
-    "PREPROCESSING_HOOKS": ["console.api.openapi.only_described_paths"],
+    "PREPROCESSING_HOOKS": ["payments.api.openapi.only_described_paths"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "console.api.openapi.add_constraints"],
+                             "payments.api.openapi.add_constraints"],
     "APPEND_COMPONENTS": {"securitySchemes": {"token": {
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "The access_token from /users/getToken, bare or as `Bearer <token>`."}}},

@@ -3,7 +3,7 @@
 key (``/subscribe/payments/again``), scheduled payments (``/subscribe/payments/schedule``,
 ``unschedule``) and virtual accounts (``/vbanks``).
 
-Same door as the rest (``rest_base.ImportView``). The services read and check the fields
+Same door as the rest (``console.rest.base.ImportView``). The services read and check the fields
 (``payments.billing``, ``schedules``, ``vbanks``) so the API and the console refuse the same
 things in the same words; a refusal is mapped by ``_answer``: input that is wrong (``F400``)
 is a 400, an unknown ``customer_uid``, schedule or payment (``F404``) a 404, and a refusal of
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 
+from console.rest.base import ImportView, Refusal, envelope, operation, responses
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from payments import billing, schedules, vbanks
@@ -24,7 +25,6 @@ from payments.annotation import customer_annotation, payment_annotation, schedul
 from payments.services import PaymentError
 
 from . import serializers as s
-from .rest_base import ImportView, Refusal, envelope, operation, responses
 
 
 def _answer(call):

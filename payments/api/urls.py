@@ -1,15 +1,13 @@
-"""The i'mport-compatible REST API, at the paths client libraries call, and its OpenAPI
-description (generated from the views by drf-spectacular)."""
+"""The payments of the i'mport-compatible REST API, at the paths client libraries call:
+``/payments…``, ``/subscribe…`` and ``/vbanks…``. ``config/urls.py`` mounts them with the
+other apps' REST routes, in i'mport's order."""
 
-from django.urls import path, re_path
+from django.urls import path
 
-from . import openapi, rest, rest_base, rest_payments
+from . import rest_payments
 from . import rest_subscribe as sub
 
 urlpatterns = [
-    path("users/getToken", rest.GetToken.as_view(), name="rest_get_token"),
-    path("users/pg", rest.UsersPg.as_view(), name="rest_users_pg"),
-    path("tiers/<str:tier_code>", rest.TierView.as_view(), name="rest_tier"),
     path("payments/prepare", rest_payments.Prepare.as_view(), name="rest_payments_prepare"),
     path("payments/prepare/<str:merchant_uid>", rest_payments.Prepared.as_view(), name="rest_payments_prepared"),
     path("payments", rest_payments.Payments.as_view(), name="rest_payments"),
@@ -45,8 +43,4 @@ urlpatterns = [
          name="rest_subscribe_customer_schedules"),
     path("vbanks", sub.Vbanks.as_view(), name="rest_vbanks"),
     path("vbanks/<str:imp_uid>", sub.Vbank.as_view(), name="rest_vbank"),
-    path("api/openapi.json", openapi.OpenApiJson.as_view(), name="openapi"),
-    # Anything else under the API's prefixes is a 404 in the envelope, not an HTML page.
-    re_path(r"^(?P<path>(?:users|tiers|payments|subscribe|vbanks|certifications|escrows|receipts"
-            r"|banks|cards|api)(?:/.*)?)$", rest_base.not_found, name="rest_not_found"),
 ]

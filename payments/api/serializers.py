@@ -10,17 +10,14 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from console.models import Merchant
+from console.rest.base import CONTROL_CHARACTERS as _CC  # never in a name, an order, a reason
+from console.rest.base import NO_NUL as _NO_NUL
+from console.rest.base import enveloped
 from payments.models import MERCHANT_UID_MAX
 
-from .rest_base import enveloped
-
-# Control characters: never inside a name, an order number or a reason.
-_CC = "\\u0000-\\u001f\\u007f-\\u009f"
 MAX_WON = 10_000_000_000
 STATUSES = ("ready", "paid", "cancelled", "failed")
 SORTING = ("-started", "started", "-paid", "paid", "-updated", "updated")
-TIER_CODE_PATTERN = r"^[A-Z0-9]{3}$"
 
 
 # --- fields ---------------------------------------------------------------------------------
@@ -46,15 +43,6 @@ class AmountOrZeroField(AmountField):
     pass
 
 
-class StrictCharField(serializers.CharField):
-    """A string as sent: a number is not taken for its digits."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 def order_field(**kwargs) -> serializers.CharField:
     """An order number (merchant_uid) as sent: a non-space character, no control characters."""
     return serializers.CharField(
@@ -64,33 +52,6 @@ def order_field(**kwargs) -> serializers.CharField:
 
 
 # --- requests -------------------------------------------------------------------------------
-
-
-_NO_NUL = RegexValidator("^[^\\u0000]*$", "No NUL characters.")
-
-
-class TokenRequest(serializers.Serializer):
-    imp_key = serializers.CharField(allow_blank=True, validators=[_NO_NUL], help_text="REST API key")
-    imp_secret = serializers.CharField(allow_blank=True, trim_whitespace=False, validators=[_NO_NUL],
-                                       help_text="REST API secret")
-
-
-TIER_NAME_MAX = Merchant._meta.get_field("name").max_length
-
-
-class TierRequest(serializers.Serializer):
-    tier_name = StrictCharField(
-        max_length=TIER_NAME_MAX, trim_whitespace=False,
-        error_messages={"required": "tier_name is required: the sub-merchant's name.",
-                        "blank": "tier_name is required: the sub-merchant's name.",
-                        "null": "tier_name is required: the sub-merchant's name.",
-                        "invalid": "tier_name must be a string: the sub-merchant's name.",
-                        "max_length": "tier_name is too long: at most {max_length} characters."},
-        validators=[RegexValidator(f"^\\s*[^\\s{_CC}](?:[^{_CC}]*[^\\s{_CC}])?\\s*$",
-                                   "tier_name is required: the sub-merchant's name, in visible "
-                                   "characters and without control characters.")],
-        help_text="The sub-merchant's name: at most 100 characters, no control characters; "
-                  "spaces around it are trimmed.")
 
 
 class PrepareRequest(serializers.Serializer):
@@ -321,26 +282,6 @@ class VbankChangeRequest(serializers.Serializer):
 # --- answers (the description only) ---------------------------------------------------------
 
 
-class Token(serializers.Serializer):
-    access_token = serializers.CharField()
-    now = serializers.IntegerField()
-    expired_at = serializers.IntegerField()
-
-
-class PgChannel(serializers.Serializer):
-    pg_provider = serializers.CharField(max_length=16)
-    pg_id = serializers.CharField(max_length=80)
-    sandbox = serializers.BooleanField()
-    type = serializers.ChoiceField(choices=["payment", "api_payment", "certification"])
-    channel_name = serializers.CharField()
-    channel_key = serializers.CharField()
-
-
-class Tier(serializers.Serializer):
-    tier_code = serializers.CharField()
-    tier_name = serializers.CharField()
-
-
 class PaymentCancelAnnotation(serializers.Serializer):
     pg_tid = serializers.CharField()
     amount = serializers.FloatField()
@@ -441,9 +382,6 @@ class ScheduleResultAnnotation(serializers.Serializer):
     fail_reason = serializers.CharField(allow_null=True)
 
 
-TokenAnswer = enveloped("TokenAnswer", Token(allow_null=True))
-ChannelsAnswer = enveloped("ChannelsAnswer", PgChannel(many=True, allow_null=True))
-TierAnswer = enveloped("TierAnswer", Tier(allow_null=True))
 PaymentAnswer = enveloped("PaymentAnswer", PaymentAnnotation(allow_null=True))
 PaymentsAnswer = enveloped("PaymentsAnswer", PaymentAnnotation(many=True, allow_null=True))
 PagedPaymentsAnswer = enveloped("PagedPaymentsAnswer", PagedPayments(allow_null=True))

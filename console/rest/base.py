@@ -30,6 +30,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.core.validators import RegexValidator
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
@@ -43,10 +44,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api_keys.selectors import whitelist_allows
-from api_keys.services.api_keys import token_authenticate
 from console.models import TIER_CODE_RE, ApiKey, Merchant
 from console.tenancy.client_ip import client_ip
+
+from .auth import token_authenticate, whitelist_allows
 
 
 class Refusal(exceptions.APIException):
@@ -238,6 +239,13 @@ def not_found(request, path=""):
     """Any path under the API's prefixes that no endpoint serves."""
     return JsonResponse({"code": -1, "message": f"There is no REST API endpoint at {request.path}.",
                          "response": None}, status=404, json_dumps_params={"ensure_ascii": False})
+
+
+# --- what every app's serializers share ------------------------------------------------------
+
+# Control characters (a character class): never inside a name, an order number or a reason.
+CONTROL_CHARACTERS = "\\u0000-\\u001f\\u007f-\\u009f"
+NO_NUL = RegexValidator("^[^\\u0000]*$", "No NUL characters.")
 
 
 # --- the envelope in the description ------------------------------------------------------

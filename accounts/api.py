@@ -1,17 +1,17 @@
-"""The i'mport-compatible REST API: POST /users/getToken, GET /users/pg, and the tiers
-(sub-merchants) at /tiers/<code>: GET, POST (add), PUT (rename), DELETE. The door every
-endpoint goes through (the envelope, bodies, tokens, the whitelist, the Tier header) is
-``rest_base.ImportView``; the payments are in ``rest_payments``.
+"""The tiers (sub-merchants) of the i'mport-compatible REST API, at /tiers/<code>: GET, POST
+(add), PUT (rename), DELETE. The door every endpoint goes through (the envelope, bodies,
+tokens, the whitelist, the Tier header) is the kernel's ``console.rest.base.ImportView``.
 """
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
+from rest_framework import serializers
 
 from accounts.services.merchants import (
     SubMerchantGone,
@@ -19,54 +19,51 @@ from accounts.services.merchants import (
     sub_merchant_delete,
     sub_merchant_update,
 )
-from api_keys.services.api_keys import api_key_check, token_issue, touch_last_used
-from channels import selectors as channel_selectors
 from console.models import TIER_CODE_RE, Merchant
+from console.rest.base import CONTROL_CHARACTERS as _CC
+from console.rest.base import ImportView, Refusal, envelope, enveloped, responses
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 
-from . import serializers as s
-from .rest_base import ImportView, Refusal, envelope, operation, refuse_unlisted_address, responses
-
-FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute
+TIER_CODE_PATTERN = r"^[A-Z0-9]{3}$"
 
 
-@operation("post", operation_id="getToken", request=s.TokenRequest,
-               summary="Issue a 30-minute access token (the same one again while it lives)",
-               responses=responses(s.TokenAnswer, 400, 401, 403, 429))
-class GetToken(ImportView):
-    requires_token = False
-    body_hint = "The body must be JSON or a form with imp_key and imp_secret."
-
-    def post(self, request):
-        address = client_ip(request) or "unknown"
-        failures_key = f"rest:getToken:failures:{address}"
-        if (cache.get(failures_key) or 0) >= FAILED_TOKEN_LIMIT:
-            raise Refusal(429, "Too many failed token requests from this address. Try again in a minute.")
-        data = self.valid(s.TokenRequest, self.body(request))
-        api_key = api_key_check(data["imp_key"], data["imp_secret"])
-        if api_key is None:
-            if cache.add(failures_key, 1, timeout=60) is False:
-                try:
-                    cache.incr(failures_key)
-                except ValueError:
-                    cache.set(failures_key, 1, timeout=60)
-            raise Refusal(401, "The REST API key or secret is wrong, expired or revoked.")
-        refuse_unlisted_address(api_key.merchant, request)
-        issued = token_issue(api_key)
-        touch_last_used(api_key)
-        return envelope({"access_token": issued.token, "now": int(issued.now.timestamp()),
-                         "expired_at": int(issued.expires_at.timestamp())})
+# --- what it reads and answers (DRF serializers; the answers only describe) ------------------
 
 
-@operation("get", operation_id="getPgSettings",
-               summary="The caller's enabled PG channels (test ones with sandbox: true); never credentials",
-               description="Channels the caller owns or that its agency assigned to it. A disabled "
-                           "channel is left out: a merchant's server is never offered one.",
-               responses=responses(s.ChannelsAnswer, 401, 403, 404))
-class UsersPg(ImportView):
-    def get(self, request):
-        return envelope(channel_selectors.channels_for_api(merchant_id=self.merchant.pk))
+class StrictCharField(serializers.CharField):
+    """A string as sent: a number is not taken for its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+TIER_NAME_MAX = Merchant._meta.get_field("name").max_length
+
+
+class TierRequest(serializers.Serializer):
+    tier_name = StrictCharField(
+        max_length=TIER_NAME_MAX, trim_whitespace=False,
+        error_messages={"required": "tier_name is required: the sub-merchant's name.",
+                        "blank": "tier_name is required: the sub-merchant's name.",
+                        "null": "tier_name is required: the sub-merchant's name.",
+                        "invalid": "tier_name must be a string: the sub-merchant's name.",
+                        "max_length": "tier_name is too long: at most {max_length} characters."},
+        validators=[RegexValidator(f"^\\s*[^\\s{_CC}](?:[^{_CC}]*[^\\s{_CC}])?\\s*$",
+                                   "tier_name is required: the sub-merchant's name, in visible "
+                                   "characters and without control characters.")],
+        help_text="The sub-merchant's name: at most 100 characters, no control characters; "
+                  "spaces around it are trimmed.")
+
+
+class Tier(serializers.Serializer):
+    tier_code = serializers.CharField()
+    tier_name = serializers.CharField()
+
+
+TierAnswer = enveloped("TierAnswer", Tier(allow_null=True))
 
 
 # --- Tiers: the same services, rules and audit rows as the Sub-merchants page -----------
@@ -100,13 +97,13 @@ def _refusal(exc) -> str:
 
 def _tier_operation(operation_id: str, summary: str, description: str, example: str, *, body=False):
     tier_code = OpenApiParameter(
-        "tier_code", str, OpenApiParameter.PATH, pattern=s.TIER_CODE_PATTERN,
+        "tier_code", str, OpenApiParameter.PATH, pattern=TIER_CODE_PATTERN,
         examples=[OpenApiExample("tier", value=example)],
         description="Exactly 3 uppercase letters or digits. A lower-case code is a 400 that says "
                     "tier codes are upper case.")
     return extend_schema(operation_id=operation_id, summary=summary, description=description,
-                         parameters=[tier_code], request=s.TierRequest if body else None,
-                         responses=responses(s.TierAnswer, 400, 401, 403, 404))
+                         parameters=[tier_code], request=TierRequest if body else None,
+                         responses=responses(TierAnswer, 400, 401, 403, 404))
 
 
 @extend_schema_view(
@@ -146,7 +143,7 @@ class TierView(ImportView):
                                "without the Tier header.")
 
     def _name(self, request) -> str:
-        return self.valid(s.TierRequest, self.body(request))["tier_name"]
+        return self.valid(TierRequest, self.body(request))["tier_name"]
 
     def _actor(self, request) -> Actor:
         return Actor(api_key=self.api_key, ip=client_ip(request))

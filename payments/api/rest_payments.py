@@ -2,7 +2,7 @@
 ``GET /payments``, ``find``, ``findAll``, ``status``, ``POST /payments/cancel`` and the
 amount pre-registration ``/payments/prepare``.
 
-Same door as the rest of the API (``rest_base.ImportView``): the token, the IP whitelist,
+Same door as the rest of the API (``console.rest.base.ImportView``): the token, the IP whitelist,
 the Tier header and the envelope on every answer. A payment of another merchant is unknown
 here (404), as is one of a sub-merchant asked without its Tier header.
 """
@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
+from console.rest.base import ImportView, Refusal, envelope, operation, responses
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from payments import selectors as payment_selectors
@@ -24,7 +25,6 @@ from payments import services as payment_services
 from payments.annotation import payment_annotation
 
 from . import serializers as s
-from .rest_base import ImportView, Refusal, envelope, operation, responses
 
 
 def _prepared(preparation) -> dict:
