@@ -7,7 +7,6 @@ from django.core.cache import cache
 from rest_framework import serializers
 
 from api_keys.services.api_keys import api_key_check, token_issue
-from console.rest.auth import touch_last_used
 from console.rest.base import NO_NUL as _NO_NUL
 from console.rest.base import (
     ImportView,
@@ -18,6 +17,7 @@ from console.rest.base import (
     refuse_unlisted_address,
     responses,
 )
+from console.rest.tokens import touch_last_used
 from console.tenancy.client_ip import client_ip
 
 FAILED_TOKEN_LIMIT = 10  # failed getToken calls per client address per minute

@@ -1,5 +1,5 @@
 """Reads of the IDs & API keys page. (Whether an address is on a merchant's whitelist is the
-REST door's read: ``console.rest.auth.whitelist_allows``.)"""
+REST door's read: ``console.rest.whitelist.whitelist_allows``.)"""
 
 from django.http import Http404
 

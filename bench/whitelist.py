@@ -7,7 +7,7 @@ import ipaddress
 import random
 import time
 
-from console.rest.auth import CompiledWhitelist
+from console.rest.whitelist import CompiledWhitelist
 
 CALLS = 20000
 

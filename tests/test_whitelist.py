@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from api_keys.services.whitelist import whitelist_save
 from console.models import AuditEvent, WhitelistRule
-from console.rest.auth import CompiledWhitelist
+from console.rest.whitelist import CompiledWhitelist
 from console.tenancy.audit import Actor
 from console.tenancy.cidr import CIDRError, parse_cidr
 
@@ -247,7 +247,7 @@ def test_a_rule_changed_or_added_with_the_orm_holds_from_the_next_call(client, a
 
 @pytest.mark.django_db
 def test_the_compiled_check_costs_no_query(agency, django_assert_num_queries):
-    from console.rest.auth import whitelist_allows
+    from console.rest.whitelist import whitelist_allows
 
     whitelist_save(actor=Actor(), merchant=agency, enabled=True,
                    rows=[(f"10.{i}.0.0/16", "") for i in range(100)])
@@ -263,7 +263,7 @@ def test_the_compiled_check_costs_no_query(agency, django_assert_num_queries):
 
 @pytest.mark.django_db
 def test_the_list_is_compiled_again_only_when_its_rules_change(agency, monkeypatch):
-    from console.rest import auth as selectors
+    from console.rest import whitelist as selectors
 
     built = []
     real = selectors.CompiledWhitelist

@@ -5,7 +5,7 @@ SHA-256 hash (it is 48 random bytes, so a fast hash is enough). ``/users/getToke
 a 30-minute token; asking again returns the same token, extended by 5 minutes when less
 than a minute is left. Reissuing a secret bumps ``secret_version``, which ends every token
 issued with the old one; revoking ends the key. Finding the key behind a token, on every call,
-is the REST door's (``console.rest.auth.token_authenticate``).
+is the REST door's (``console.rest.tokens.token_authenticate``).
 """
 
 import hmac

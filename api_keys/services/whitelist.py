@@ -2,7 +2,7 @@
 
 ``whitelist_save`` validates all rules together (each with ``console.tenancy.cidr.parse_cidr``,
 which says what was probably meant) and replaces them in one transaction. The check on the
-API's hot path is ``console.rest.auth.whitelist_allows``: a change to the rules, made here
+API's hot path is ``console.rest.whitelist.whitelist_allows``: a change to the rules, made here
 or anywhere else, holds from the next call in every process.
 """
 

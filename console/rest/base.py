@@ -47,7 +47,8 @@ from rest_framework.views import APIView
 from console.models import TIER_CODE_RE, ApiKey, Merchant
 from console.tenancy.client_ip import client_ip
 
-from .auth import token_authenticate, whitelist_allows
+from .tokens import token_authenticate
+from .whitelist import whitelist_allows
 
 
 class Refusal(exceptions.APIException):
