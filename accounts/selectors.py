@@ -9,6 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.audit import AuditAction
 from channels.selectors import channels_assigned_to, channels_of_sub_merchant
 from console.models import (
     AuditEvent,
@@ -19,7 +20,6 @@ from console.models import (
     Operator,
     TwoFactorDevice,
 )
-from console.tenancy.audit import AuditAction
 from console.tenancy.roles import ROLE_RANK, Perm, Role, assignable_roles, may_manage_member
 from console.tenancy.selectors import MerchantAccess
 

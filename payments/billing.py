@@ -30,7 +30,8 @@ from channels import catalog
 from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
+from payments.audit import AuditAction
 
 from . import cards
 from .models import (

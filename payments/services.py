@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy
 
 from channels.models import Channel, Mode
 from console.models import Merchant
-from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.audit import SYSTEM, Actor, audit_record
+from payments.audit import AuditAction
 
 from .models import (
     MERCHANT_UID_MAX,

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from channels.catalog import Module, codes
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
+from payments.audit import AuditAction
 
 from . import billing
 from .models import Payment, PayMethod, Status

@@ -3,12 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from console.tenancy.audit import AuditAction
-
-
-def action_label(code: str) -> str:
-    """An action's label for operators; a code the vocabulary lacks shows as it is."""
-    return str(AuditAction(code).label) if code in AuditAction.values else code
+from console.tenancy.audit_actions import label as action_label
 
 
 class AuditFilterForm(forms.Form):

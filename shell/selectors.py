@@ -8,8 +8,8 @@ from datetime import date
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
+from channels.audit import AuditAction
 from console.models import AuditEvent
-from console.tenancy.audit import AuditAction
 from console.tenancy.dates import day_range
 from console.tenancy.selectors import MerchantAccess
 

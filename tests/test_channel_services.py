@@ -252,9 +252,9 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
         (model._meta.label, field.name)
         for model in apps.get_models() for field in model._meta.fields if field.name.endswith("_encrypted")
     }
-    from console.management.commands.rotate_encryption_keys import _targets
+    from console.tenancy.crypto import encrypted_fields
 
-    assert {(m._meta.label, f) for m, f in _targets()} == encrypted_columns  # none forgotten
+    assert {(m._meta.label, f) for m, f in encrypted_fields()} == encrypted_columns  # none forgotten
 
     new_key = Fernet.generate_key().decode()
     settings.PGCONSOLE_ENCRYPTION_KEYS = [new_key, *settings.PGCONSOLE_ENCRYPTION_KEYS]

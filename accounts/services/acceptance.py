@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction
 from console.models import Invitation, Membership, Operator
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.hashing import sha256_hex
 from console.tenancy.selectors import lock_merchant
 

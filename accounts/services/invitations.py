@@ -29,8 +29,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction
 from console.models import Invitation, Membership, Merchant, Operator
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.hashing import sha256_hex
 from console.tenancy.selectors import lock_merchant
 

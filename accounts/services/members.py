@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction
 from console.models import Invitation, Membership, Merchant, Operator
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.roles import (
     STAFF_AUTHORITY,
     SUB_MERCHANT_ROLES,

@@ -16,10 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction
 from channels.selectors import channels_assigned_to, channels_of_sub_merchant
 from channels.services import channels_assign_set, test_channels_provision
 from console.models import Invitation, Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_changes, audit_record, snapshot
+from console.tenancy.audit import Actor, audit_changes, audit_record, snapshot
 from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of
 from webhooks.services import sub_merchant_deliveries_to_agency

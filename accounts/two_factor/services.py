@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.audit import AuditAction
 from console.models import Merchant, Operator, RecoveryCode, TwoFactorDevice
 from console.models.two_factor import (
     DIGITS,
@@ -32,7 +33,7 @@ from console.models.two_factor import (
     recovery_hash,
     totp_verify,
 )
-from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record_many
+from console.tenancy.audit import Actor, audit_event, audit_record_many
 from console.tenancy.crypto import encrypt_text
 
 from .policy import two_factor_required_by

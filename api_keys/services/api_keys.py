@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api_keys.audit import AuditAction
 from console.models import ApiKey, ApiToken, Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.tenancy.hashing import sha256_hex
 

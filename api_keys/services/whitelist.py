@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from api_keys.audit import AuditAction
 from console.models import Merchant, WhitelistRule
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.cidr import CIDRError, parse_cidr
 from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.models import Merchant
-from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.audit import SYSTEM, Actor, audit_record
+from webhooks.audit import AuditAction
 
 from .. import payloads
 from ..models import (
