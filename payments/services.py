@@ -27,6 +27,8 @@ from channels.models import Channel, Mode
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, audit_record
 from payments.audit import AuditAction
+from webhooks import net
+from webhooks.services import allowed_networks, payment_event_record
 
 from .models import (
     MERCHANT_UID_MAX,
@@ -116,9 +118,6 @@ def _notice_urls(value) -> list[str]:
     https, a host that resolves to public addresses only), each once. The payment's webhooks go
     to these instead of the merchant's endpoint (``webhooks.services.payment_event_record``).
     Resolves DNS: call it before any transaction opens."""
-    from webhooks import net
-    from webhooks.services import allowed_networks
-
     if value in (None, "", []):
         return []
     urls = value if isinstance(value, list) else [value]
@@ -327,8 +326,6 @@ def _notify(payment: Payment, status: str, *, cancellation_id: str | None = None
     the merchant's endpoint, none without one), written in the same transaction as the change:
     both commit or neither does, and the broker gets them after the commit
     (``webhooks.services.payment_event_record``)."""
-    from webhooks.services import payment_event_record
-
     payment_event_record(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
                          merchant_uid=payment.merchant_uid, status=status,
                          cancellation_id=cancellation_id, notice_urls=payment.notice_urls or (),
