@@ -25,7 +25,7 @@ def _make_channels(merchant, n: int, start: int) -> None:
 
 
 def run(repeat: int = 30) -> list[str]:
-    from console.accounts import services
+    from accounts import services
     from console.models import Operator
     from console.tenancy.audit import SYSTEM
 

@@ -48,7 +48,7 @@ def _make_payments(merchant, n: int) -> None:
 
 
 def run(repeat: int = 20) -> list[str]:
-    from console.accounts import services
+    from accounts import services
     from console.models import Operator
     from console.tenancy.audit import SYSTEM
 

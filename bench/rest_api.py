@@ -55,8 +55,8 @@ def _rate(url, *, method="GET", headers=None, data=None) -> float:
 
 
 def run() -> list[str]:
-    from console.accounts import services as console_services
-    from console.api.services.api_keys import api_key_create
+    from accounts import services as console_services
+    from api_keys.services.api_keys import api_key_create
     from console.tenancy.audit import SYSTEM
     from payments import services as payment_services
     from tests.worker import test_database_url

@@ -18,8 +18,8 @@ TICK_SECONDS = 1.0
 
 
 def run() -> list[str]:
+    from accounts import services as console_services
     from channels.models import SharedTestCredential
-    from console.accounts import services as console_services
     from console.tenancy.audit import SYSTEM, Actor
     from payments import billing, schedules
     from payments.models import Schedule

@@ -23,7 +23,7 @@ def _percentiles(samples):
 
 
 def run() -> list[str]:
-    from console.accounts import services as console_services
+    from accounts import services as console_services
     from console.models import Operator
     from console.tenancy.audit import SYSTEM, Actor
     from tests.receiver import Receiver, Reply

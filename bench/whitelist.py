@@ -7,7 +7,7 @@ import ipaddress
 import random
 import time
 
-from console.api.selectors import CompiledWhitelist
+from console.rest.whitelist import CompiledWhitelist
 
 CALLS = 20000
 

@@ -6,8 +6,8 @@ from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 # filesystem:// (the embedded default) is kombu's transport with messages written whole and
-# kept until acknowledged (console/ops/broker.py), in every process that loads the project.
-TRANSPORT_ALIASES["filesystem"] = "console.ops.broker:Transport"
+# kept until acknowledged (ops/broker.py), in every process that loads the project.
+TRANSPORT_ALIASES["filesystem"] = "ops.broker:Transport"
 
 app = Celery("pgconsole")
 app.config_from_object("django.conf:settings", namespace="CELERY")

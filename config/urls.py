@@ -1,12 +1,37 @@
-"""Every URL, each area through its own ``urls.py``. A merchant's pages live under
-``m/<merchant_code>/``: the one door (``console.tenancy.access.merchant_view``) reads the code."""
+"""Every URL, each app through its own ``urls.py``. A merchant's pages live under
+``m/<merchant_code>/``: the one door (``console.tenancy.access.merchant_view``) reads the code.
+
+The shell's, accounts' and API keys' merchant pages share the namespace ``console``
+(``console:overview``, ``console:accounts``, ``console:api_keys``…), built here from their
+pattern lists. The REST API's routes are each app's own (``api_urls``), in i'mport's order,
+with the kernel's last: the OpenAPI description and the envelope's 404 for any other path."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import api_urls as accounts_api_urls
+from accounts import urls as accounts_urls
+from api_keys import api_urls as api_keys_api_urls
+from api_keys import urls as api_keys_urls
+from channels import api_urls as channels_api_urls
+from console.rest import urls as rest_urls
+from payments.api import urls as payments_api_urls
+from shell import urls as shell_urls
+
+console_pages = [*shell_urls.urlpatterns, *accounts_urls.urlpatterns, *api_keys_urls.urlpatterns]
+
+rest_api = [
+    *api_keys_api_urls.urlpatterns,  # POST /users/getToken
+    *channels_api_urls.urlpatterns,  # GET /users/pg
+    *accounts_api_urls.urlpatterns,  # /tiers/<code>
+    *payments_api_urls.urlpatterns,  # /payments…, /subscribe…, /vbanks…
+    *rest_urls.urlpatterns,  # /api/openapi.json, then the envelope's 404: last
+]
+
 merchant_pages = [
-    path("", include("console.urls")),  # overview, audit log, accounts, sub-merchants, API keys, whitelist
+    # overview, audit log, accounts, sub-merchants, API keys, whitelist
+    path("", include((console_pages, "console"))),
     path("channels/", include("channels.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("payments/", include("payments.activity_urls")),  # the Payments page (payment activity)
@@ -16,12 +41,12 @@ merchant_pages = [
 ]
 
 urlpatterns = [
-    path("", include("console.ops.urls")),  # /healthz
-    path("", include("console.api.rest_urls")),  # the REST API at i'mport's paths
-    path("", include("console.shell.site_urls")),  # / (home)
+    path("", include("ops.urls")),  # /healthz
+    path("", include(rest_api)),  # the REST API at i'mport's paths
+    path("", include("shell.site_urls")),  # / (home)
     path("", include("payments.urls")),  # /js/iamport.payment-1.2.0.js, /sandbox/pay/ (the browser SDK's window)
-    path("accounts/", include("console.accounts.site_urls")),  # login, invitation links
-    path("accounts/two-factor/", include("console.two_factor.urls")),
+    path("accounts/", include("accounts.site_urls")),  # login, invitation links
+    path("accounts/two-factor/", include("accounts.two_factor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -30,4 +55,4 @@ urlpatterns = [
 
 # A developer's machine only (local settings): the mail kept in var/mail/, at /local/outbox/.
 if settings.PGCONSOLE_LOCAL_OUTBOX:
-    urlpatterns.append(path("local/", include("console.ops.local_urls")))
+    urlpatterns.append(path("local/", include("ops.local_urls")))

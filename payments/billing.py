@@ -30,9 +30,10 @@ from channels import catalog
 from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
-from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record, snapshot
+from console.tenancy.audit import SYSTEM, Actor, audit_record, snapshot
 from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
+from payments.audit import AuditAction
 
 from . import cards
 from .models import (

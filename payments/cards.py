@@ -5,7 +5,7 @@ The sandbox never sees a real card: a card number is accepted only when it is on
 number, only its masked form (``MASK``: the 7th to the 4th-last digits hidden, as PortOne
 answers) is ever kept. The functions that hold card data are ``sensitive_variables``, so an
 error report shows none of it, and no message here repeats a number. The log filter
-(``console.ops.log_filters``) masks any card-number-shaped run of digits a log line carries.
+(``ops.log_filters``) masks any card-number-shaped run of digits a log line carries.
 
 A test card approves, or declines with a PG error. Some declines come at once, when a
 billing key is issued (an invalid card, an expired one, a wrong password: the PG checks

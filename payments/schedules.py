@@ -38,9 +38,10 @@ from django.views.decorators.debug import sensitive_variables
 from channels import catalog
 from channels.catalog import Module
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.audit import Actor, audit_event, audit_record, audit_record_many
 from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
+from payments.audit import AuditAction
 
 from . import billing, cards
 from .models import (

@@ -25,9 +25,12 @@ from django.utils.translation import gettext_lazy
 from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
-from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.audit import SYSTEM, Actor, audit_record
 from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
+from payments.audit import AuditAction
+from webhooks import net
+from webhooks.services import allowed_networks, payment_event_record
 
 from .models import (
     MERCHANT_UID_MAX,
@@ -120,9 +123,6 @@ def _notice_urls(value) -> list[str]:
     (``webhooks.services.payment_event_record``). No lookup here: a request may name thousands
     (a call of schedules), so each host is resolved when a webhook is sent to it, and refused
     then if it resolves to a private address."""
-    from webhooks import net
-    from webhooks.services import allowed_networks
-
     if value in (None, "", []):
         return []
     urls = value if isinstance(value, list) else [value]
@@ -468,8 +468,6 @@ def _notify(payment: Payment, status: str, *, cancellation_id: str | None = None
     the merchant's endpoint, none without one), written in the same transaction as the change:
     both commit or neither does, and the broker gets them after the commit
     (``webhooks.services.payment_event_record``)."""
-    from webhooks.services import payment_event_record
-
     payment_event_record(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
                          merchant_uid=payment.merchant_uid, status=status,
                          cancellation_id=cancellation_id, notice_urls=payment.notice_urls or (),

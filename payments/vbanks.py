@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from channels.catalog import Module, codes
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.inputs import ascii_digits, ascii_int
 from console.tenancy.locks import lock_rows
+from payments.audit import AuditAction
 
 from . import billing
 from .models import Payment, PayMethod, Status

@@ -1,6 +1,6 @@
 import factory
 
-from console.accounts import services
+from accounts import services
 from console.models import Membership, Merchant, Operator
 from console.tenancy.audit import SYSTEM
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from console.accounts.services import invitations
-from console.api.services.api_keys import api_key_create
+from accounts.services import invitations
+from api_keys.services.api_keys import api_key_create
 from console.models import Membership, Merchant, Operator
 from console.tenancy.audit import SYSTEM, Actor
 from webhooks import services as webhook_services

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from console.accounts import services
-from console.accounts.services import acceptance, invitations
+from accounts import services
+from accounts.services import acceptance, invitations
 from console.models import AuditEvent, Invitation, Membership
 from console.tenancy.audit import Actor
 
@@ -114,7 +114,7 @@ def test_developer_and_viewer_see_the_accounts_page_read_only(client, agency, ow
 
 
 def test_a_developer_sees_the_api_keys_read_only(client, agency, owner):
-    from console.api.services.api_keys import api_key_create
+    from api_keys.services.api_keys import api_key_create
 
     issued = api_key_create(actor=Actor(user=owner), merchant=agency, name="order server")
     client.force_login(make_member(agency, "developer"))

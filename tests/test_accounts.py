@@ -14,8 +14,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from console.accounts import services
-from console.accounts.services import acceptance, invitations
+from accounts import services
+from accounts.services import acceptance, invitations
 from console.models import AuditEvent, Invitation, Membership, Merchant, Operator
 from console.tenancy.audit import SYSTEM, Actor
 from console.tenancy.roles import Role, assignable_roles
@@ -724,7 +724,7 @@ def test_no_secret_reaches_audit_rows_or_mail_logs(agency, owner, caplog):
 def test_invitation_tokens_are_redacted_from_logs(client, agency, owner):
     import logging
 
-    from console.ops.log_filters import RedactSecrets
+    from ops.log_filters import RedactSecrets
 
     path = send(invite(agency, "logged@example.test", by=owner))
     token = token_of(path)

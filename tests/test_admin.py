@@ -149,7 +149,7 @@ def test_admin_keeps_the_one_admin_limit(staff_client, agency):
 
 
 def test_invitations_in_admin_are_read_only_and_hide_the_link_hash(staff_client, agency):
-    from console.accounts.services.invitations import invitation_create, invitation_send
+    from accounts.services.invitations import invitation_create, invitation_send
     from console.models import Invitation
     from console.tenancy.audit import SYSTEM
 

@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from console.accounts.services.invitations import invitation_create
+from accounts.services.invitations import invitation_create
+from accounts.two_factor import services as two_factor
 from console.models import AuditEvent, Invitation, TwoFactorDevice
 from console.tenancy.audit import Actor
-from console.two_factor import services as two_factor
 from webhooks import services as webhook_services
 from webhooks.models import Delivery, WebhookEndpoint
 

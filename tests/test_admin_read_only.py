@@ -5,7 +5,7 @@ validate and audit. No delete action, the delete view answers 403, and the row s
 import pytest
 from django.urls import reverse
 
-from console.api.services.whitelist import whitelist_save
+from api_keys.services.whitelist import whitelist_save
 from console.models import WhitelistRule
 from console.tenancy.audit import Actor
 from webhooks import services as webhook_services

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from console.api.services import api_keys
+from api_keys.services import api_keys
 from console.models import ApiKey, ApiToken, AuditEvent
 from console.tenancy.audit import Actor
 

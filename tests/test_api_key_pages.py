@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from console.api.services.api_keys import api_key_check, api_key_create
-from console.api.views import SHOWN_SECRET
+from api_keys.services.api_keys import api_key_check, api_key_create
+from api_keys.views import SHOWN_SECRET
 from console.models import ApiKey
 from console.tenancy.audit import Actor
 

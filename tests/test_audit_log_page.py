@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from console.accounts.services import invitations
+from accounts.services import invitations
 from console.models import AuditEvent
 from console.tenancy.audit import Actor
 from webhooks import services as webhook_services

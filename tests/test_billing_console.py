@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from console.models import AuditEvent
-from console.tenancy.audit import Actor, AuditAction
+from console.tenancy.audit import Actor
 from payments import billing, schedules
+from payments.audit import AuditAction
 from payments.models import BillingKey, Schedule
 
 from .factories import make_member, make_sub_merchant

@@ -7,9 +7,10 @@ from django.views.debug import ExceptionReporter
 
 from channels.models import Channel
 from console.models import AuditEvent
-from console.tenancy.audit import SYSTEM, Actor, AuditAction
+from console.tenancy.audit import SYSTEM, Actor
 from payments import billing, billing_selectors, cards
 from payments.annotation import customer_annotation, payment_annotation
+from payments.audit import AuditAction
 from payments.models import BillingKey, Payment
 from payments.services import PG_ERRORS, PaymentError
 from webhooks.models import Delivery

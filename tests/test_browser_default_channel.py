@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from channels.models import Channel
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 
 from .browser import log_in
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console.accounts.services import invitations
+from accounts.services import invitations
 from console.models import Membership
 from console.tenancy.audit import Actor
 

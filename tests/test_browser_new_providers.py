@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from channels import catalog
 from channels.models import Channel
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 
 from .browser import log_in, wait_htmx_idle
 

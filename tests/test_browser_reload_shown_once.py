@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from console.models import ApiKey, AuditEvent
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 
 from .browser import log_in
 from .factories import TEST_PASSWORD, make_member, make_merchant

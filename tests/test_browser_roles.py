@@ -7,9 +7,9 @@ webhook at its server."""
 import pytest
 from playwright.sync_api import expect
 
-from console.accounts import services
-from console.accounts.tasks import invitation_send_task
-from console.api.services.api_keys import api_key_create
+from accounts import services
+from accounts.tasks import invitation_send_task
+from api_keys.services.api_keys import api_key_create
 from console.models import Invitation
 from console.tenancy.audit import Actor
 from webhooks.models import WebhookEndpoint

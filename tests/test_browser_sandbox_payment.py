@@ -13,8 +13,8 @@ import pytest
 from iamporter import Iamporter
 from playwright.sync_api import expect
 
+from api_keys.services import api_keys
 from channels.models import SharedTestCredential
-from console.api.services import api_keys
 from console.tenancy.audit import Actor
 from payments.models import Payment
 

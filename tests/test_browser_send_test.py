@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from console.models import Merchant
-from console.ops.demo import seed_demo
 from console.tenancy.audit import Actor
+from ops.demo import seed_demo
 from webhooks import services
 from webhooks.models import Delivery
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 
 from .browser import log_in
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from channels.models import Channel
 from channels.services import channel_credentials
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 
 from .browser import log_in
 from .factories import make_channel

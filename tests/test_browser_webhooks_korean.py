@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 from webhooks.models import Delivery
 
 from .receiver import Receiver, Reply

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from console.ops.demo import seed_demo
+from ops.demo import seed_demo
 
 from .browser import log_in, wait_htmx_idle
 

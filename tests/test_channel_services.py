@@ -233,11 +233,11 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
     from cryptography.fernet import Fernet
     from django.apps import apps
 
-    from console.api.services.api_keys import api_key_create, token_issue
+    from accounts.two_factor import services as two_factor
+    from api_keys.services.api_keys import api_key_create, token_issue
     from console.models import ApiToken
     from console.models import two_factor as tfd
     from console.tenancy.crypto import decrypt_text
-    from console.two_factor import services as two_factor
     from webhooks.models import WebhookSecret
     from webhooks.services import endpoint_ensure
 
@@ -252,9 +252,9 @@ def test_rotate_encryption_keys_covers_every_encrypted_column(agency, owner, set
         (model._meta.label, field.name)
         for model in apps.get_models() for field in model._meta.fields if field.name.endswith("_encrypted")
     }
-    from console.management.commands.rotate_encryption_keys import _targets
+    from console.tenancy.crypto import encrypted_fields
 
-    assert {(m._meta.label, f) for m, f in _targets()} == encrypted_columns  # none forgotten
+    assert {(m._meta.label, f) for m, f in encrypted_fields()} == encrypted_columns  # none forgotten
 
     new_key = Fernet.generate_key().decode()
     settings.PGCONSOLE_ENCRYPTION_KEYS = [new_key, *settings.PGCONSOLE_ENCRYPTION_KEYS]

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from console.accounts import services
+from accounts import services
 from console.models import AuditEvent
 from console.tenancy.audit import Actor
 

@@ -1,4 +1,4 @@
-"""The embedded default's broker (``filesystem://``, console/ops/broker.py): a reader never
+"""The embedded default's broker (``filesystem://``, ops/broker.py): a reader never
 takes a half-written message, and a message taken by a process that dies before settling it
 is handed out again (issue 20, item 15). Real files, real processes, no worker needed."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection, Producer
 
-from console.ops import broker
+from ops import broker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,7 +144,7 @@ def test_a_live_readers_messages_are_left_alone_and_a_requeue_puts_one_back(fold
         assert message is not None
         # Another process looking for dead readers finds this one alive.
         out = subprocess.run([sys.executable, "-c",
-                              "import sys; from pathlib import Path; from console.ops import broker; "
+                              "import sys; from pathlib import Path; from ops import broker; "
                               "print(broker.recover(Path(sys.argv[1])))", str(folder)],
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert out.stdout.strip() == "0", out.stderr

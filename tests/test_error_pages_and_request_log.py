@@ -20,9 +20,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from console.api.services.api_keys import api_key_create
-from console.ops.log_filters import RefusalsWithoutTraceback
+from api_keys.services.api_keys import api_key_create
 from console.tenancy.audit import Actor
+from ops.log_filters import RefusalsWithoutTraceback
 
 from .factories import make_member
 from .worker import ROOT

@@ -87,7 +87,7 @@ def test_a_replacement_over_the_api_names_the_api_key(shop):
 
 
 def test_the_rest_api_records_its_key_as_the_one_who_replaced(client, shop):
-    from console.api.services.api_keys import api_key_create
+    from api_keys.services.api_keys import api_key_create
     from console.tenancy.audit import SYSTEM
 
     issued_over_the_api(shop)

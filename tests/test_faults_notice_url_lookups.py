@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from api_keys.services import api_keys
 from channels.models import SharedTestCredential
-from console.api.services import api_keys
 from console.tenancy.audit import SYSTEM
 from payments import billing
 from payments import services as payments

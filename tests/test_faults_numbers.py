@@ -9,8 +9,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from api_keys.services import api_keys
 from channels.models import SharedTestCredential
-from console.api.services import api_keys
 from console.tenancy import cidr
 from console.tenancy.audit import SYSTEM
 from console.tenancy.inputs import ascii_digits, ascii_int

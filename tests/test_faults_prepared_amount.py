@@ -8,7 +8,7 @@ webhook), as PortOne stops a payment whose amount is not the one registered."""
 import pytest
 from django.test import Client
 
-from console.api.services.api_keys import api_key_create
+from api_keys.services.api_keys import api_key_create
 from console.tenancy.audit import SYSTEM
 from payments.models import BillingKey, Payment
 from webhooks.models import Delivery

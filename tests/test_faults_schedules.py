@@ -14,8 +14,8 @@ from django.db import connection
 from django.db import connection as thread_connection
 from django.utils import timezone
 
+from api_keys.services.api_keys import api_key_create
 from channels.models import Channel, SharedTestCredential
-from console.api.services.api_keys import api_key_create
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor, AuditAction
 from payments import billing, schedules

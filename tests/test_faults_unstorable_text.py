@@ -17,8 +17,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from api_keys.services import api_keys
 from channels.models import Channel, SharedTestCredential
-from console.api.services import api_keys
 from console.models import ApiKey
 from console.tenancy.audit import SYSTEM
 from console.tenancy.inputs import unstorable_field

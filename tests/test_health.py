@@ -24,7 +24,7 @@ def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
 
 
 def test_healthz_is_503_not_500_when_the_database_fails(client, monkeypatch):
-    from console.ops import health
+    from ops import health
 
     def broken():
         raise OperationalError("connection refused")

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from console.accounts.services import invitations
+from accounts.services import invitations
 from console.models import Invitation
 from console.tenancy.audit import Actor
 

@@ -12,8 +12,8 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from console.accounts import services
-from console.accounts.services import acceptance, invitations
+from accounts import services
+from accounts.services import acceptance, invitations
 from console.models import AuditEvent, Invitation, Membership, Operator
 from console.tenancy.audit import Actor
 from console.tenancy.roles import STAFF_AUTHORITY

@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from console.accounts.services import invitations
+from accounts.services import invitations
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Role
 

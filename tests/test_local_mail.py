@@ -20,10 +20,10 @@ from django.test import override_settings
 from django.urls import Resolver404, include, path, resolve
 
 import config.urls
-from console.accounts.services import invitations
+from accounts.services import invitations
 from console.models import Invitation
-from console.ops.mail import LocalMailBackend, read_messages
 from console.tenancy.audit import Actor
+from ops.mail import LocalMailBackend, read_messages
 
 from .factories import make_member, make_merchant
 from .services import need
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 # This module is also the URL configuration of its outbox tests: the site, plus the local
 # route that config/urls.py adds only under the local settings.
-urlpatterns = [*config.urls.urlpatterns, path("local/", include("console.ops.local_urls"))]
+urlpatterns = [*config.urls.urlpatterns, path("local/", include("ops.local_urls"))]
 OUTBOX = "/local/outbox/"
 LINK_LINE = re.compile(r"^(https?://\S+/accounts/invitation/\S+/)$", re.MULTILINE)
 

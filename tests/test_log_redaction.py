@@ -16,9 +16,9 @@ import pytest
 from django.conf import settings
 from django.core import signing
 
-from console.accounts.services import invitations
-from console.ops.log_filters import RedactSecrets
-from console.ops.tasks import ping
+from accounts.services import invitations
+from ops.log_filters import RedactSecrets
+from ops.tasks import ping
 
 from .worker import ROOT, celery_worker, wait_until
 from .worker import test_database_url as worker_database_url

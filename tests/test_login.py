@@ -205,7 +205,7 @@ def post_reset(client, email, ip):
 
 
 def test_password_reset_mail_is_limited_per_client_address(client, settings, caplog):
-    caplog.set_level("WARNING", logger="console.accounts.forms")
+    caplog.set_level("WARNING", logger="accounts.forms")
     limit = settings.PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT
     users = [OperatorFactory() for _ in range(30)]
     responses = [post_reset(client, user.email, "192.0.2.150") for user in users]
@@ -221,7 +221,7 @@ def test_password_reset_mail_is_limited_per_client_address(client, settings, cap
 
 
 def test_password_reset_mail_for_one_email_goes_out_once(client, caplog):
-    caplog.set_level("WARNING", logger="console.accounts.forms")
+    caplog.set_level("WARNING", logger="accounts.forms")
     user = OperatorFactory()
     casings = _casings(user.email)
     for i in range(10):  # from ten addresses, in several casings

@@ -3,8 +3,8 @@ import re
 import pytest
 from django.db import IntegrityError
 
-from console.accounts import services
-from console.accounts.services import merchants as merchant_services
+from accounts import services
+from accounts.services import merchants as merchant_services
 from console.models import AuditEvent, Merchant
 from console.tenancy.audit import SYSTEM
 

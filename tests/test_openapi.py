@@ -10,7 +10,7 @@ from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, assume, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from console.api.services.api_keys import api_key_create, token_issue
+from api_keys.services.api_keys import api_key_create, token_issue
 from console.tenancy.audit import Actor
 
 from .factories import make_channel, make_merchant, make_sub_merchant

@@ -4,9 +4,9 @@ own V1 contract."""
 
 import pytest
 
+from api_keys.services.api_keys import api_key_create
 from channels import services as channel_services
 from channels.models import Channel
-from console.api.services.api_keys import api_key_create
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor
 from payments import services

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from console.api.services import api_keys
-from console.api.services.whitelist import whitelist_save
+from api_keys.services import api_keys
+from api_keys.services.whitelist import whitelist_save
 from console.models import ApiKey, ApiToken, AuditEvent
 from console.tenancy.audit import Actor
 

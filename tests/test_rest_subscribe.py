@@ -13,8 +13,8 @@ from iamporter import Iamporter
 from iamporter.api import Subscribe
 from iamporter.errors import ImpApiError
 
+from api_keys.services.api_keys import api_key_create
 from channels.models import SharedTestCredential
-from console.api.services.api_keys import api_key_create
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM
 from payments.models import BillingKey, Payment, Schedule

@@ -16,8 +16,8 @@ import time
 import pytest
 from django.urls import URLPattern
 
-from console.api import rest_urls
-from console.api.services.api_keys import api_key_create, token_issue
+from api_keys.services.api_keys import api_key_create, token_issue
+from config.urls import rest_api
 from console.tenancy.audit import SYSTEM
 from payments import billing, schedules, services, vbanks
 from payments.models import BillingKey, Payment, Preparation, Schedule
@@ -116,7 +116,7 @@ QUERY_ADDRESSED = {
 
 
 def _routes():
-    for pattern in rest_urls.urlpatterns:
+    for pattern in rest_api:
         if not isinstance(pattern, URLPattern) or pattern.name in SKIP or not pattern.name:
             continue
         view = pattern.callback.view_class

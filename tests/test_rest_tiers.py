@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
+from api_keys.services import api_keys
+from api_keys.services.whitelist import whitelist_save
 from channels.services import channel_assign
-from console.api.services import api_keys
-from console.api.services.whitelist import whitelist_save
 from console.models import AuditEvent, Membership, Merchant
 from console.tenancy.audit import SYSTEM
 

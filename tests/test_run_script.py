@@ -110,7 +110,7 @@ def test_when_the_web_server_dies_the_worker_is_stopped_and_the_script_fails(var
 PING = """
 import django, json
 django.setup()
-from console.ops.tasks import ping
+from ops.tasks import ping
 print(json.dumps(ping.apply_async(kwargs={"value": "again"}).get(timeout=60)))
 """
 

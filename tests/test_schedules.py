@@ -18,9 +18,10 @@ from standardwebhooks import Webhook
 
 from channels.models import SharedTestCredential
 from console.models import AuditEvent
-from console.tenancy.audit import SYSTEM, Actor, AuditAction
+from console.tenancy.audit import SYSTEM, Actor
 from payments import billing, billing_selectors, schedules
 from payments.annotation import schedule_annotation
+from payments.audit import AuditAction
 from payments.models import Payment, Schedule
 from payments.services import PaymentError
 from webhooks.models import Delivery

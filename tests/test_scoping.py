@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from console.accounts.selectors import members_of
+from accounts.selectors import members_of
 from console.tenancy.selectors import merchant_access_get, operator_merchants
 
 from .factories import OperatorFactory, make_member, make_merchant, make_sub_merchant
@@ -108,7 +108,7 @@ def test_two_memberships_on_one_merchant_allow_what_both_allow(tree):
 
 
 def test_the_switcher_and_the_door_agree_on_every_role(tree):
-    from console.accounts.services.members import sender_role
+    from accounts.services.members import sender_role
 
     op = make_member(tree["agency"], "viewer")
     make_member(tree["seoul"], "manager", operator=op)

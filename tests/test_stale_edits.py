@@ -10,11 +10,11 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts import services as account_services
+from api_keys.services.whitelist import whitelist_save, whitelist_version
 from channels import services as channel_services
 from channels.models import Channel
 from channels.services import ChannelInput, channel_credentials
-from console.accounts import services as account_services
-from console.api.services.whitelist import whitelist_save, whitelist_version
 from console.models import AuditEvent, Merchant
 from console.tenancy.audit import SYSTEM, Actor
 from console.tenancy.stale import StaleEdit, check_version, version_of

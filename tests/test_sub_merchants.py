@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from accounts import selectors as account_selectors
+from accounts import services
+from accounts.services import invitations
 from channels.models import Channel
 from channels.services import channel_assign, channels_assign_set
-from console.accounts import selectors as account_selectors
-from console.accounts import services
-from console.accounts.services import invitations
 from console.models import AuditEvent, Invitation, Membership, Merchant
 from console.tenancy.audit import SYSTEM, Actor
 from webhooks.models import Delivery

@@ -54,7 +54,7 @@ def _message_id(merchant):
 
 
 def _key_id(merchant):
-    from console.api.services.api_keys import api_key_create
+    from api_keys.services.api_keys import api_key_create
     from console.tenancy.audit import Actor
 
     if merchant.is_sub_merchant:  # sub-merchants hold no keys; any id is someone else's
@@ -69,7 +69,7 @@ def _member_id(merchant):
 
 
 def _invitation_id(merchant):
-    from console.accounts.services.invitations import invitation_create
+    from accounts.services.invitations import invitation_create
     from console.tenancy.audit import Actor
 
     _invitation_id.n = getattr(_invitation_id, "n", 0) + 1

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from console.accounts import services
+from accounts import services
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM
 

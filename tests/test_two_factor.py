@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
 
+from accounts.two_factor import middleware as tfm
+from accounts.two_factor import policy as tfp
+from accounts.two_factor import services as tf
 from console.models import AuditEvent, RecoveryCode, TwoFactorDevice
 from console.models import two_factor as tfd
 from console.tenancy.audit import SYSTEM, Actor
 from console.tenancy.crypto import decrypt_text
-from console.two_factor import middleware as tfm
-from console.two_factor import policy as tfp
-from console.two_factor import services as tf
 
 from .factories import TEST_PASSWORD, OperatorFactory, make_member, make_merchant
 

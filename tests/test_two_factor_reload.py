@@ -5,9 +5,9 @@ import re
 
 import pytest
 
+from accounts.two_factor.views import SHOWN_CODES
 from console.models import AuditEvent, TwoFactorDevice
 from console.models import two_factor as tfd
-from console.two_factor.views import SHOWN_CODES
 
 from .factories import make_member
 from .test_two_factor import (

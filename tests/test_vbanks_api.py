@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from channels.models import Channel
 from console.models import AuditEvent
-from console.tenancy.audit import SYSTEM, Actor, AuditAction
+from console.tenancy.audit import SYSTEM, Actor
 from payments import services, vbanks
 from payments.annotation import payment_annotation
+from payments.audit import AuditAction
 from payments.models import Payment
 from payments.services import PaymentError
 from webhooks.models import Delivery

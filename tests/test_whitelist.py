@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from console.api.selectors import CompiledWhitelist
-from console.api.services.whitelist import whitelist_save
+from api_keys.services.whitelist import whitelist_save
 from console.models import AuditEvent, WhitelistRule
+from console.rest.whitelist import CompiledWhitelist
 from console.tenancy.audit import Actor
 from console.tenancy.cidr import CIDRError, parse_cidr
 
@@ -180,7 +180,7 @@ def test_whitelist_page_query_count_is_flat(client, agency, owner, django_assert
 def guarded(client, agency):
     """A token, and the whitelist on with two rules; one call from each rule's block has
     compiled the list in this process."""
-    from console.api.services.api_keys import api_key_create
+    from api_keys.services.api_keys import api_key_create
 
     issued = api_key_create(actor=Actor(), merchant=agency, name="order server")
     response = client.post("/users/getToken", {"imp_key": issued.api_key.key, "imp_secret": issued.secret},
@@ -247,7 +247,7 @@ def test_a_rule_changed_or_added_with_the_orm_holds_from_the_next_call(client, a
 
 @pytest.mark.django_db
 def test_the_compiled_check_costs_no_query(agency, django_assert_num_queries):
-    from console.api.selectors import whitelist_allows
+    from console.rest.whitelist import whitelist_allows
 
     whitelist_save(actor=Actor(), merchant=agency, enabled=True,
                    rows=[(f"10.{i}.0.0/16", "") for i in range(100)])
@@ -263,7 +263,7 @@ def test_the_compiled_check_costs_no_query(agency, django_assert_num_queries):
 
 @pytest.mark.django_db
 def test_the_list_is_compiled_again_only_when_its_rules_change(agency, monkeypatch):
-    from console.api import selectors
+    from console.rest import whitelist as selectors
 
     built = []
     real = selectors.CompiledWhitelist

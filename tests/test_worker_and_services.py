@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery_app import app
-from console.ops.tasks import ping
+from ops.tasks import ping
 
 from .services import need
 from .worker import ROOT, celery_worker
@@ -38,7 +38,7 @@ PRODUCER = """
 import django, json, sys
 django.setup()
 from django.conf import settings
-from console.ops.tasks import ping
+from ops.tasks import ping
 assert settings.CELERY_BROKER_URL == "filesystem://", settings.CELERY_BROKER_URL
 print(json.dumps(ping.apply_async(kwargs={"value": "embedded"}, queue=sys.argv[1]).get(timeout=30)))
 """

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from channels.audit import AuditAction
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.locks import lock_rows
 
 from ..models import Channel

@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from channels.audit import AuditAction
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_record
+from console.tenancy.audit import Actor, audit_record
 from console.tenancy.crypto import decrypt_json, encrypt_json
 from console.tenancy.locks import lock_rows
 from console.tenancy.selectors import lock_merchant

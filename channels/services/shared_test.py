@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from channels.audit import AuditAction
 from console.models import Merchant
-from console.tenancy.audit import Actor, AuditAction, audit_event, audit_record, audit_record_many
+from console.tenancy.audit import Actor, audit_event, audit_record, audit_record_many
 from console.tenancy.crypto import decrypt_json, encrypt_json
 
 from .. import catalog

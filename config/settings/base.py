@@ -46,7 +46,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "console.two_factor.apps.ConsoleAdminConfig",  # django.contrib.admin, our site
+    "accounts.two_factor.apps.ConsoleAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django_otp",
     "django.contrib.contenttypes",
@@ -62,20 +62,24 @@ INSTALLED_APPS = [
     # Korean catalog would replace Django's own wording in the console (e.g. the email
     # validation message), and nothing of it needs installing (no models, no templates).
     "drf_spectacular",
-    "console",
+    "console",  # the kernel: tenancy, models, audit trail, encryption, the REST door
     "channels",
     "webhooks",
     "payments",
+    "accounts",
+    "api_keys",
+    "shell",
+    "ops",
 ]
 
-# The REST API (console/api/rest_base.py): every view sets its own door; these defaults keep
+# The REST API (console/rest/base.py, the door): every view sets its own door; these defaults keep
 # DRF from reaching for sessions, users or the browsable API anywhere else.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "console.api.rest_base.ImportSchema",
-    "EXCEPTION_HANDLER": "console.api.rest_base.envelope_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "console.rest.base.ImportSchema",
+    "EXCEPTION_HANDLER": "console.rest.base.envelope_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -85,9 +89,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.0.3",
     "SERVE_INCLUDE_SCHEMA": False,
-    "PREPROCESSING_HOOKS": ["console.api.openapi.only_described_paths"],
+    "PREPROCESSING_HOOKS": ["payments.api.openapi.only_described_paths"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "console.api.openapi.add_constraints"],
+                             "payments.api.openapi.add_constraints"],
     "APPEND_COMPONENTS": {"securitySchemes": {"token": {
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "The access_token from /users/getToken, bare or as `Bearer <token>`."}}},
@@ -106,7 +110,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Sends a session that still owes its second login step to that step.
-    "console.two_factor.middleware.TwoFactorMiddleware",
+    "accounts.two_factor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,7 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "console.shell.context_processors.console",
+                "shell.context_processors.console",
             ],
         },
     },
@@ -208,7 +212,7 @@ AXES_CLIENT_IP_CALLABLE = "console.tenancy.client_ip.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 # Logins match the email case-insensitively, so failures count under the trimmed,
 # lower-cased email: five with any casing lock every casing.
-AXES_USERNAME_CALLABLE = "console.accounts.forms.axes_username"
+AXES_USERNAME_CALLABLE = "accounts.forms.axes_username"
 AXES_VERBOSE = False
 
 # Password reset: this many requests per client address per hour, one mail per email per
@@ -216,7 +220,7 @@ AXES_VERBOSE = False
 PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT = env.int("PGCONSOLE_PASSWORD_RESET_ADDRESS_LIMIT", default=5)
 PGCONSOLE_PASSWORD_RESET_EMAIL_MINUTES = env.int("PGCONSOLE_PASSWORD_RESET_EMAIL_MINUTES", default=5)
 
-# Two-factor login (console/two_factor.py). Staff need it for the Django admin when
+# Two-factor login (accounts/two_factor/). Staff need it for the Django admin when
 # this is on (production turns it on by default); merchants require it of their owners
 # and admins with Merchant.require_two_factor. Failed codes back off 1, 2, 4, 8 … seconds
 # times the factor.
@@ -282,7 +286,7 @@ PGCONSOLE_ENCRYPTION_KEYS = env.list("PGCONSOLE_ENCRYPTION_KEYS", default=[])
 
 # --- Email ------------------------------------------------------------------
 # Django 6.1 mailers. EMAIL_URL (e.g. smtp+tls://user:pass@smtp.example.com:587)
-# configures SMTP; local settings keep mail on the machine instead (console/ops/mail.py:
+# configures SMTP; local settings keep mail on the machine instead (ops/mail.py:
 # one readable file a message in PGCONSOLE_MAIL_DIR, listed at /local/outbox/).
 
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="PG Console <noreply@localhost>")
@@ -426,7 +430,7 @@ CELERY_BEAT_SCHEDULE["payments-schedules-run-due"] = {
 
 # --- Logging ----------------------------------------------------------------
 
-# Every handler redacts one-time links (console/ops/log_filters.py): Django's defaults are
+# Every handler redacts one-time links (ops/log_filters.py): Django's defaults are
 # replaced, or its "django.server" and DEBUG console handlers would write them unredacted.
 # The Celery worker applies this same configuration (config/celery_app.py).
 LOGGING = {
@@ -438,8 +442,8 @@ LOGGING = {
                           "format": "[{server_time}] {message}", "style": "{"},
     },
     "filters": {
-        "redact_secrets": {"()": "console.ops.log_filters.RedactSecrets"},
-        "refusals_without_traceback": {"()": "console.ops.log_filters.RefusalsWithoutTraceback"},
+        "redact_secrets": {"()": "ops.log_filters.RedactSecrets"},
+        "refusals_without_traceback": {"()": "ops.log_filters.RefusalsWithoutTraceback"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "handlers": {

@@ -27,13 +27,13 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 # Mail stays on this machine, readable: one decoded file a message in var/mail/, listed at
-# /local/outbox/ (console/ops/mail.py, console/ops/outbox.py). EMAIL_URL sends it by SMTP
+# /local/outbox/ (ops/mail.py, ops/outbox.py). EMAIL_URL sends it by SMTP
 # instead; DJANGO_EMAIL_BACKEND picks any backend.
 PGCONSOLE_LOCAL_OUTBOX = True
 if env("DJANGO_EMAIL_BACKEND", default=""):
     MAILERS = {"default": {"BACKEND": env("DJANGO_EMAIL_BACKEND")}}
 elif not env("EMAIL_URL", default=""):
-    MAILERS = {"default": {"BACKEND": "console.ops.mail.LocalMailBackend",
+    MAILERS = {"default": {"BACKEND": "ops.mail.LocalMailBackend",
                            "OPTIONS": {"directory": str(PGCONSOLE_MAIL_DIR)}}}
 
 

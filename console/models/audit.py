@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from console.tenancy.audit_actions import AuditAction
+from console.tenancy import audit_actions
 
 from .merchants import Merchant
 
@@ -61,9 +61,8 @@ class AuditEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="audit_events",
     )
-    action = models.CharField(
-        _("action"), max_length=64, db_index=True, choices=AuditAction.choices
-    )
+    # A code an app registers (``console.tenancy.audit_actions``); its label comes from there.
+    action = models.CharField(_("action"), max_length=64, db_index=True)
     target_type = models.CharField(_("target type"), max_length=64)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=200, blank=True)
@@ -81,6 +80,10 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target_repr}"
+
+    def action_label(self) -> str:
+        """The action as operators read it (a code no app registers shows as it is)."""
+        return audit_actions.label(self.action)
 
     def change_list(self) -> list[AuditChange]:
         """Every changed field in name order: old and new values where recorded, else (a

@@ -2,7 +2,7 @@
 
 The check lives with the device (as django-otp's own ``TOTPDevice`` does): a code from the
 app (``totp_verify``) or a recovery code (``recovery_code_use``), each one throttled attempt
-under the device's row lock. Enrolment, reset and the policy are ``console.two_factor``'s.
+under the device's row lock. Enrolment, reset and the policy are ``accounts.two_factor``'s.
 """
 
 import hmac

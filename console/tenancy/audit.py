@@ -2,7 +2,8 @@
 
 Services call ``audit_record`` inside the same transaction as the change, so a
 change without its row (or a row without its change) cannot be committed.
-The action is a member of ``AuditAction``, the audit vocabulary. A row names every
+The action is a member of an app's ``AuditAction`` (``<app>/audit.py``), registered with the
+audit vocabulary (``console.tenancy.audit_actions``). A row names every
 field that changed (``changed_fields``); for a field that is not secret it also keeps
 the old and the new value (``changes``). A secret (credentials, signing secrets, API
 secrets, tokens, passwords, recovery codes, TOTP keys) is passed by name only, in
@@ -18,11 +19,11 @@ from typing import Any
 from django.db import connection, models
 
 from console.models import ApiKey, AuditEvent, Merchant, Operator
-from console.tenancy.audit_actions import AuditAction
+from console.tenancy import audit_actions
 from console.tenancy.client_ip import client_ip
 
 __all__ = [
-    "SYSTEM", "Actor", "AuditAction", "audit_changes", "audit_event", "audit_record",
+    "SYSTEM", "Actor", "audit_changes", "audit_event", "audit_record",
     "audit_record_many", "changed_fields", "json_safe", "snapshot",
 ]
 
@@ -92,11 +93,19 @@ def _values(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]]
     return values
 
 
+def _registered(action: enum.Enum | str) -> str:
+    """The action's code; one no app registers is a ValueError."""
+    code = action.value if isinstance(action, enum.Enum) else action
+    if not audit_actions.is_registered(code):
+        raise ValueError(f"{code!r} is not a registered audit action")
+    return code
+
+
 def audit_event(
     *,
     actor: Actor,
     merchant: Merchant | None,
-    action: AuditAction | str,
+    action: enum.Enum | str,
     target: models.Model,
     changed_fields: Iterable[str] = (),
     changes: Mapping[str, tuple[Any, Any]] | None = None,
@@ -112,7 +121,7 @@ def audit_event(
         actor=actor.user,
         actor_email=actor.label,
         merchant=merchant,
-        action=AuditAction(action).value,  # an unknown action is a ValueError
+        action=_registered(action),
         target_type=target._meta.label_lower,
         target_id=str(target.pk or ""),
         target_repr=_label(target)[:200],

@@ -2,7 +2,9 @@
 
 ``PGCONSOLE_ENCRYPTION_KEYS`` is a list of Fernet keys, newest first. Everything is
 encrypted with the first; any of them decrypts. To rotate: put a new key first,
-deploy, run ``python manage.py rotate_encryption_keys``, then drop the old key.
+deploy, run ``python manage.py rotate_encryption_keys``, then drop the old key. That command
+re-encrypts every column in the registry here: each app names its encrypted columns from its
+``AppConfig.ready()`` (``register_encrypted``), so the kernel lists none of them.
 """
 
 import json
@@ -12,7 +14,26 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["InvalidToken", "decrypt_json", "encrypt_json", "generate_key", "rotate_token"]
+__all__ = [
+    "InvalidToken", "decrypt_json", "encrypt_json", "encrypted_fields", "generate_key",
+    "register_encrypted", "rotate_token",
+]
+
+_encrypted: list[tuple[type, str]] = []  # (model, field name), in registration order
+
+
+def register_encrypted(model, *fields: str) -> None:
+    """Name a model's encrypted columns (text encrypted here), for ``rotate_encryption_keys``.
+    A name the model lacks fails at start-up."""
+    for field in fields:
+        model._meta.get_field(field)
+        if (model, field) not in _encrypted:
+            _encrypted.append((model, field))
+
+
+def encrypted_fields() -> list[tuple[type, str]]:
+    """Every registered encrypted column, as ``(model, field name)``."""
+    return list(_encrypted)
 
 
 def generate_key() -> str:

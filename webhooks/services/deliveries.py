@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.models import Merchant
-from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_record
+from console.tenancy.audit import SYSTEM, Actor, audit_record
 from console.tenancy.locks import lock_rows
+from webhooks.audit import AuditAction
 
 from .. import payloads
 from ..models import (

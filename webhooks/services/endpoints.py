@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.models import Merchant
-from console.tenancy.audit import SYSTEM, Actor, AuditAction, audit_changes, audit_record, snapshot
+from console.tenancy.audit import SYSTEM, Actor, audit_changes, audit_record, snapshot
 from console.tenancy.crypto import decrypt_text, encrypt_text
 from console.tenancy.locks import lock_rows
 from console.tenancy.selectors import lock_merchant
 from console.tenancy.stale import check_version, version_of
+from webhooks.audit import AuditAction
 
 from .. import net
 from ..models import (

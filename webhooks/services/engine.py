@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from standardwebhooks import Webhook
 
-from console.tenancy.audit import SYSTEM, AuditAction, audit_record
+from console.tenancy.audit import SYSTEM, audit_record
 from console.tenancy.crypto import decrypt_text
 from console.tenancy.inputs import ascii_digits, ascii_int, storable
 from console.tenancy.locks import lock_rows
+from webhooks.audit import AuditAction
 
 from .. import net
 from ..errors import RETRYABLE, ErrorKind, Reason

@@ -1,23 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from console.tenancy.crypto import rotate_token
+from console.tenancy.crypto import encrypted_fields, rotate_token
 from console.tenancy.locks import lock_rows
-
-
-def _targets():
-    """Every encrypted column: (model, field). New apps add theirs here."""
-    from channels.models import Channel, SharedTestCredential
-    from console.models import ApiToken, TwoFactorDevice
-    from webhooks.models import WebhookSecret
-
-    return [
-        (Channel, "credentials_encrypted"),
-        (SharedTestCredential, "credentials_encrypted"),
-        (WebhookSecret, "secret_encrypted"),
-        (ApiToken, "token_encrypted"),
-        (TwoFactorDevice, "key_encrypted"),
-    ]
 
 
 class Command(BaseCommand):
@@ -27,7 +12,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        for model, field in _targets():
+        for model, field in encrypted_fields():  # each app registers its own columns
             done = 0
             ids = list(model.objects.exclude(**{field: ""}).values_list("pk", flat=True))
             for start in range(0, len(ids), 500):

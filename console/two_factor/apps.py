@@ -1,8 +1,0 @@
-"""``django.contrib.admin`` on our site class (named in ``INSTALLED_APPS``); its own module,
-light enough to import before the apps are loaded."""
-
-from django.contrib.admin.apps import AdminConfig
-
-
-class ConsoleAdminConfig(AdminConfig):
-    default_site = "console.two_factor.admin_site.ConsoleAdminSite"
