@@ -10,8 +10,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from console.models import AuditEvent
-from console.tenancy.audit import AuditAction
 from console.tenancy.selectors import MerchantAccess
+from payments.audit import AuditAction
 
 from .models import BillingKey, Payment, Schedule, ScheduleStatus, Status
 from .paging import keyset_page

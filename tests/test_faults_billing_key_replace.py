@@ -12,8 +12,9 @@ import pytest
 from django.urls import reverse
 
 from console.models import AuditEvent
-from console.tenancy.audit import Actor, AuditAction
+from console.tenancy.audit import Actor
 from payments import billing, cards
+from payments.audit import AuditAction
 from payments.models import BillingKey
 
 from .factories import make_member, make_merchant

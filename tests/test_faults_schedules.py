@@ -17,8 +17,9 @@ from django.utils import timezone
 from api_keys.services.api_keys import api_key_create
 from channels.models import Channel, SharedTestCredential
 from console.models import AuditEvent
-from console.tenancy.audit import SYSTEM, Actor, AuditAction
+from console.tenancy.audit import SYSTEM, Actor
 from payments import billing, schedules
+from payments.audit import AuditAction
 from payments.models import Payment, Schedule
 from payments.services import PaymentError
 from webhooks.models import Delivery
