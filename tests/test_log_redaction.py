@@ -96,6 +96,7 @@ def _get(url: str) -> int:
         return exc.code
 
 
+@pytest.mark.script
 @pytest.mark.django_db(transaction=True)
 def test_the_development_server_and_the_debug_console_write_no_token(tmp_path):
     """runserver with local settings (DEBUG on): its access log and Django's request log."""
@@ -134,6 +135,7 @@ def test_the_development_server_and_the_debug_console_write_no_token(tmp_path):
     assert '"GET /accounts/login/?next=/accounts/invitation/[redacted]/ HTTP/1.1" 200' in output
 
 
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_keeps_the_redaction_filter():
     """Celery logs a task's return value; ``console.ping`` echoes what it is given, so a

@@ -144,6 +144,7 @@ TIMINGS = (
 )
 
 
+@pytest.mark.script
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [  # connect, read, DNS, deadline, soft, hard, lease
