@@ -4,7 +4,7 @@ import subprocess
 import pytest
 from django.apps import apps as global_apps
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_migrate
 
 from . import worker as worker_module
@@ -15,9 +15,17 @@ from .worker import SHARED_WORKER
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, plus the database cache table the embedded default uses."""
+    """The test database, plus the database cache table the embedded default uses. At the end,
+    on PostgreSQL, what another thread still holds open on it (a live server's request the
+    browser left behind) is ended, so the database can be dropped."""
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 # --- the seed rows, back after every flush --------------------------------------------------

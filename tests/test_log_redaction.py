@@ -20,7 +20,7 @@ from console.accounts.services import invitations
 from console.ops.log_filters import RedactSecrets
 from console.ops.tasks import ping
 
-from .worker import ROOT, celery_worker
+from .worker import ROOT, celery_worker, wait_until
 from .worker import test_database_url as worker_database_url
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +124,8 @@ def test_the_development_server_and_the_debug_console_write_no_token(tmp_path):
         # Signed like a real link but naming no invitation: 410 Gone, logged twice.
         assert _get(f"{base}/accounts/invitation/{token}/") == 410
         assert _get(f"{base}/accounts/login/?next=/accounts/invitation/{token}/") == 200
+        # The server logs a request once its answer is out: wait for the line before stopping it.
+        wait_until(lambda: "/accounts/login/?next=" in (tmp_path / "runserver.log").read_text(), timeout=30)
     finally:
         server.terminate()
         server.wait(timeout=20)
