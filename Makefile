@@ -1,7 +1,7 @@
 # PG Console — two commands for a newcomer:
 #   make run    set up everything and run the console + a Celery worker (embedded default)
 #   make test   set up and run the checks (ruff, import contracts, migrations) and the whole test suite
-# Other targets: make bench, make messages, make lock, make clean.
+# Other targets: make test-fast, make bench, make messages, make lock, make clean.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,11 +14,12 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: help run test check bench setup migrate messages lock clean
+.PHONY: help run test test-fast check bench setup migrate messages lock clean
 
 help:
 	@echo "make run    set up and run the console on http://127.0.0.1:$(PORT) with a worker"
 	@echo "make test   set up and run the checks (ruff, import contracts, migrations) and the whole test suite"
+	@echo "make test-fast  the tests that need no worker, browser or other program (the inner loop)"
 	@echo "make bench  run the benchmarks in bench/"
 
 $(PY):
@@ -61,8 +62,17 @@ $(PORTONE_STAMP): $(STAMP)
 		--only-binary=:all: portone-mcp-server==0.12.1 -d $(PORTONE_DIR)
 	@touch $@
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on a test database of its own
+# (test_<name>_gw0, ...), with its own Celery worker, browser and ports; TEST_WORKERS=0 runs it
+# in this process.
+TEST_WORKERS ?= auto
+FAST_TESTS := not browser and not worker and not script
+
 test: check $(PORTONE_STAMP)
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-fast: $(PORTONE_STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n $(TEST_WORKERS) -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 bench: migrate
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench $(BENCH_ARGS)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Left
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -188,7 +189,9 @@ def billing_keys_page(*, access: MerchantAccess, q: str = "", after: str | None 
     keys = BillingKey.objects.filter(merchant=access.merchant).only(*KEY_LIST_FIELDS)
     q = q.strip()
     if q:
-        keys = keys.filter(customer_uid__startswith=q)
+        # Its first len(q) characters equal to q: case-sensitive on SQLite too, whose LIKE (what
+        # __startswith becomes) ignores case, and exact whatever q holds (no LIKE wildcards).
+        keys = keys.alias(uid_start=Left("customer_uid", len(q))).filter(uid_start=q)
     page = keyset_page(keys, field="created_at", after=after, before=before, per_page=per_page)
     uids = list({key.customer_uid for key in page.rows})
     pending = pending_schedule_counts(merchant_id=access.merchant.pk, customer_uids=uids) if uids else {}

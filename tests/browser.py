@@ -1,10 +1,13 @@
-"""Playwright for Python driving Debian's Chromium (never a downloaded browser)."""
+"""Playwright for Python driving Debian's Chromium (never a downloaded browser): one browser
+for the browser tests of a session (of each xdist worker), which run together; each test
+gets its own context (cookies, storage) in it."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
-from .services import CHROMIUM, need
+from .services import CHROMIUM, Shared, need
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -17,9 +20,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    need(os.path.exists(CHROMIUM), f"Chromium at {CHROMIUM}")
+@contextmanager
+def _chromium():
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop running in this thread, which
@@ -36,6 +38,21 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+BROWSER = Shared(_chromium)
+
+
+@pytest.fixture(scope="session")
+def _browser_slot():
+    yield BROWSER
+    BROWSER.stop()
+
+
+@pytest.fixture
+def browser(_browser_slot):
+    need(os.path.exists(CHROMIUM), f"Chromium at {CHROMIUM}")
+    return _browser_slot.get()
 
 
 class PageProblems:

@@ -4,6 +4,7 @@ Services are tested directly; pages through the test client, including every rol
 every action and the bad inputs the issue names (each a clear message and a 4xx).
 """
 
+import copy
 import re
 from datetime import timedelta
 
@@ -158,7 +159,7 @@ def test_expired_link_is_refused_with_a_clear_message(agency, owner):
     signing.dumps({"i": 1, "n": "x"}, salt="another.salt"),
     signing.dumps({"i": "not-a-number", "n": "x"}, salt=invitations.SALT),
     signing.dumps(["a", "list"], salt=invitations.SALT),
-])
+], ids=["empty", "garbage", "long", "forged", "other-salt", "bad-id", "a-list"])  # the same in every xdist worker
 def test_malformed_links_are_refused(token):
     with pytest.raises(acceptance.InvitationInvalid, match="not valid") as exc:
         acceptance.invitation_from_token(token)
@@ -399,13 +400,20 @@ SUB_MATRIX = {
 CELLS = [("agency", action) for action in AGENCY_MATRIX] + [("sub", action) for action in SUB_MATRIX]
 
 
+@pytest.fixture(scope="module")
+def matrix_world(module_transaction, django_db_blocker):
+    """The world, made once for the matrix's cells (each cell's changes are undone after it)."""
+    with django_db_blocker.unblock():
+        return world_build()
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("where", "action"), CELLS, ids=[f"{w}-{a}" for w, a in CELLS])
-def test_permission_matrix(client, monkeypatch, where, action, role):
+def test_permission_matrix(client, monkeypatch, matrix_world, where, action, role):
     from webhooks import tasks
 
     monkeypatch.setattr(tasks.deliver, "apply_async", lambda *args, **kwargs: None)  # no broker needed
-    world = world_build()
+    world = copy.deepcopy(matrix_world)  # the instances too are this cell's own
     client.force_login(world.operator(role))
     method, url, data = action_request(action, world, where)
     events = AuditEvent.objects.count()

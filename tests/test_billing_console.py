@@ -226,6 +226,8 @@ def test_search_by_the_start_of_a_customer_uid(owner_client, agency):
         _key(agency, uid)
     get = lambda q: owner_client.get(_url("billing_keys:list", agency), {"q": q})  # noqa: E731
     assert _uids(get("gold").content.decode()) == ["gold_2", "gold_1"]  # case counts: it is an ID
+    assert _uids(get("Gold").content.decode()) == ["Gold_3"]  # on SQLite too, whose LIKE ignores case
+    assert _uids(get("gol_").content.decode()) == []  # an underscore is a character, not a wildcard
     assert _uids(get("silver_1").content.decode()) == ["silver_1"]
     assert _uids(get("").content.decode()) == ["Gold_3", "silver_1", "gold_2", "gold_1"]
     nothing = get("bronze").content.decode()

@@ -6,6 +6,7 @@ at the console."""
 
 import json
 import threading
+from contextlib import nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -246,7 +247,7 @@ def test_try_a_test_payment_from_the_channels_page(page, merchant):
 
 @pytest.mark.worker
 def test_the_whole_loop_pay_verify_and_receive_the_signed_webhook_then_a_vbank_deposited(
-        page, shop, merchant, order_server, settings):
+        page, shop, merchant, order_server, settings, shared_worker):
     """The integration loop as a developer runs it: the shop's page pays on kcp.T0000, its
     server verifies the payment through an i'mport client, and the signed webhook for the same
     imp_uid reaches its receiver, sent by a real worker; then a virtual account is issued in
@@ -257,15 +258,13 @@ def test_the_whole_loop_pay_verify_and_receive_the_signed_webhook_then_a_vbank_d
 
     from .hooks import secret_of
     from .receiver import Receiver, Reply
-    from .worker import celery_worker
 
     receiver = Receiver()
     receiver.script("/hook", [Reply(200, b"ok")] * 10)
     endpoint = endpoint_save(actor=Actor(), merchant=merchant, mode="test", url=receiver.url("/hook"),
                              content_type="json", version="v1")
     try:
-        with celery_worker(concurrency=1) as worker:
-            worker.wait_ready()
+        with nullcontext(shared_worker) as worker:  # the session's (tests/worker.py)
             settings.WEBHOOK_QUEUE = worker.queue
 
             order(merchant, shop, merchant_uid="loop-1")

@@ -1,6 +1,7 @@
 """An operator points the test webhook at a local receiver, sends a test and resends it."""
 
 import re
+from contextlib import nullcontext
 
 import pytest
 from playwright.sync_api import expect
@@ -10,20 +11,18 @@ from webhooks.models import Delivery
 
 from .browser import log_in
 from .receiver import Receiver, Reply
-from .worker import celery_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "browser-demo-passphrase"
 
 
-def test_send_test_shows_the_answer_in_place_then_resend_from_the_log(page, settings):
+def test_send_test_shows_the_answer_in_place_then_resend_from_the_log(page, settings, shared_worker):
     seed_demo(password=PASSWORD)
     receiver = Receiver()
     receiver.script("/hook", [Reply(200, b'{"ok": true, "from": "local receiver"}')])
     try:
-        with celery_worker(concurrency=2) as worker:
-            worker.wait_ready()
+        with nullcontext(shared_worker) as worker:  # the session's (tests/worker.py)
             settings.WEBHOOK_QUEUE = worker.queue
 
             log_in(page, "developer@demo.test", PASSWORD)

@@ -2,6 +2,7 @@
 fails, and every message on the way is Korean (issue 13, definition of done)."""
 
 import re
+from contextlib import nullcontext
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +11,7 @@ from ops.demo import seed_demo
 from webhooks.models import Delivery
 
 from .receiver import Receiver, Reply
-from .worker import celery_worker, wait_until
+from .worker import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -29,14 +30,13 @@ def korean_page(browser, live_server):
     context.close()
 
 
-def test_a_korean_walk_of_the_webhooks_page(korean_page, settings):
+def test_a_korean_walk_of_the_webhooks_page(korean_page, settings, shared_worker):
     page = korean_page
     seed_demo(password=PASSWORD)
     receiver = Receiver()
     receiver.script("/hook", [Reply(503, b"down for maintenance")] * 5)
     try:
-        with celery_worker(concurrency=1) as worker:
-            worker.wait_ready()
+        with nullcontext(shared_worker) as worker:  # the session's (tests/worker.py)
             settings.WEBHOOK_QUEUE = worker.queue
 
             page.goto("/accounts/login/")

@@ -41,6 +41,7 @@ def _settings_of(env: dict) -> str:
     return out.stdout.strip()
 
 
+@pytest.mark.script
 @pytest.mark.parametrize(("debug", "expected"), [(None, "False"), ("0", "False"), ("1", "True")])
 def test_local_settings_have_debug_off_unless_django_debug_is_1(tmp_path, debug, expected):
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.local", "PGCONSOLE_VAR_DIR": str(tmp_path)}
@@ -107,6 +108,7 @@ def _stop(server, log) -> str:
     return output
 
 
+@pytest.mark.script
 @pytest.mark.django_db(transaction=True)
 def test_make_runs_settings_serve_the_products_404_and_403_and_static_files(tmp_path, agency):
     """The development server as `make run` starts it (local settings, nothing set)."""
@@ -137,6 +139,7 @@ def test_make_runs_settings_serve_the_products_404_and_403_and_static_files(tmp_
     assert "Not Found: /no-such-page/" in refused[0] and f"Forbidden (Permission denied): {forbidden}" in refused[1]
 
 
+@pytest.mark.script
 @pytest.mark.django_db(transaction=True)
 def test_with_django_debug_1_the_debug_pages_come_back(tmp_path):
     port = _free_port()

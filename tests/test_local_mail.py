@@ -172,6 +172,7 @@ def _resolves(env: dict) -> str:
     return out.stdout.strip()
 
 
+@pytest.mark.script
 def test_only_the_local_settings_route_the_outbox(tmp_path):
     assert _resolves({"DJANGO_SETTINGS_MODULE": "config.settings.local", "PGCONSOLE_VAR_DIR": str(tmp_path)}) == "routed"
     assert _resolves(PRODUCTION_ENV) == "not routed"

@@ -22,9 +22,8 @@ from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.services import engine
 
 from .factories import make_member, make_merchant, make_sub_merchant
-from .hooks import FAST, endpoint_for, secret_of, wait_final
+from .hooks import endpoint_for, secret_of, wait_final
 from .receiver import Receiver, Reply
-from .worker import celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -38,11 +37,9 @@ def receiver():
     r.close()
 
 
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), celery_worker(concurrency=2, beat=True, extra_env=FAST) as handle:
-        handle.wait_ready()
-        yield handle
+@pytest.fixture
+def worker(shared_worker):
+    return shared_worker  # retries in seconds (hooks.FAST), with beat: see tests/worker.py
 
 
 @pytest.fixture

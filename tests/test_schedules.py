@@ -31,6 +31,7 @@ from .factories import make_merchant
 from .hooks import FAST, endpoint_for, secret_of
 from .portone_schema import validator
 from .receiver import Receiver
+from .services import need
 from .worker import celery_worker, wait_until
 
 pytestmark = pytest.mark.django_db
@@ -376,14 +377,13 @@ def _descendants(pid: int) -> list[int]:
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_schedule_a_few_seconds_ahead_is_run_by_the_worker_and_notified(receiver):
+def test_a_schedule_a_few_seconds_ahead_is_run_by_the_worker_and_notified(receiver, shared_worker):
     merchant, endpoint = _shop("Subscriptions", receiver, "/sched-ahead")
-    with celery_worker(beat=True, extra_env=WORKER_ENV) as worker:
-        worker.wait_ready()
-        [row] = _schedule(merchant, [_item("plan_2027_01", seconds=2)])
-        request = receiver.wait_for(1, "/sched-ahead", timeout=60)[0]
-        row = wait_until(lambda: Schedule.objects.filter(pk=row.pk, status="executed").select_related("payment")
-                         .first(), timeout=30)
+    # The shared worker's beat hands the due schedules over every 5 seconds (the default).
+    [row] = _schedule(merchant, [_item("plan_2027_01", seconds=2)])
+    request = receiver.wait_for(1, "/sched-ahead", timeout=60)[0]
+    row = wait_until(lambda: Schedule.objects.filter(pk=row.pk, status="executed").select_related("payment")
+                     .first(), timeout=30)
     payload = _verified(request, endpoint)
     assert payload == {"imp_uid": row.payment.imp_uid, "merchant_uid": "plan_2027_01", "status": "paid"}
     assert row.payment.status == "paid" and row.executed_at >= row.schedule_at  # never early
@@ -451,6 +451,8 @@ def test_a_worker_killed_in_the_middle_of_a_run_pays_once(receiver, where):
     the run commits, and the next worker finds it executed and sends its webhook from the
     outbox (the dead one never handed it to the broker). One payment and one webhook either
     way."""
+    need(connection.vendor == "postgresql",
+         "PostgreSQL (DATABASE_URL): the test holds row locks and watches pg_stat_activity")
     path = "/sched-killed-" + where.replace(" ", "-")
     merchant, endpoint = _shop("Mortal", receiver, path)
     [row] = _schedule(merchant, [_item("plan_killed", seconds=0)])

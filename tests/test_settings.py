@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.script  # each test runs a fresh interpreter
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {

@@ -13,6 +13,8 @@ A new page is covered as soon as it is routed. If it takes a URL parameter this
 test does not know, the test fails and asks for a factory in ``PARAMETERS``.
 """
 
+import copy
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -182,8 +184,19 @@ def test_every_console_route_is_scoped(name, params, callback):
     assert not unknown, f"{name}: add a factory for {sorted(unknown)} to PARAMETERS"
 
 
+@pytest.fixture(scope="module")
+def module_world(module_transaction, django_db_blocker):
+    """Made once for the walk's tests (each test's changes are undone after it)."""
+    with django_db_blocker.unblock():
+        return _world_build()
+
+
 @pytest.fixture
-def world(db):
+def world(module_world, db):
+    return copy.deepcopy(module_world)  # the instances too are this test's own
+
+
+def _world_build():
     mine = make_merchant("Mine")
     mine_sub = make_sub_merchant(mine, "M01")
     theirs = make_merchant("Theirs")

@@ -34,6 +34,7 @@ def _untranslated(po: polib.POFile) -> list[str]:
 SOURCES = ("config", "console", "channels", "webhooks", "payments", "templates")
 
 
+@pytest.mark.script
 def test_every_marked_string_has_a_korean_translation(tmp_path, settings):
     if not shutil.which("xgettext"):
         pytest.fail("GNU gettext (xgettext) is needed to extract the strings", pytrace=False)
@@ -68,6 +69,7 @@ def test_korean_never_hedges_a_particle():
     assert not hedged, hedged
 
 
+@pytest.mark.script
 def test_placeholders_match_and_the_compiled_catalogue_is_current(tmp_path):
     if not shutil.which("msgfmt"):
         pytest.fail("GNU gettext (msgfmt) is needed to check the catalogue", pytrace=False)

@@ -15,9 +15,8 @@ from webhooks import services
 from webhooks.net import post
 
 from .factories import make_merchant
-from .hooks import FAST, endpoint_for, wait_final
+from .hooks import endpoint_for, wait_final
 from .receiver import Receiver, Reply
-from .worker import celery_worker
 
 # The receiver would need 60 × 0.25 = 15 s to finish: four leases of the worker below.
 TRICKLE = {"status": 200, "body": b"x" * 60, "trickle": 0.25}
@@ -143,11 +142,9 @@ def test_the_engine_sends_with_the_configured_timeouts_and_deadline(receiver, se
 # ---------------------------------------------------- a real worker, a short lease
 
 
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), celery_worker(concurrency=2, beat=True, extra_env=FAST) as handle:
-        handle.wait_ready()
-        yield handle
+@pytest.fixture
+def worker(shared_worker):
+    return shared_worker  # retries in seconds (hooks.FAST), with beat: see tests/worker.py
 
 
 @pytest.mark.worker

@@ -178,6 +178,7 @@ def test_every_message_renders_with_its_parameters(code):
     assert errors.render(detail) == text  # English is the msgid
 
 
+@pytest.mark.script
 def test_every_message_is_found_by_makemessages(tmp_path):
     """The msgids are marked the way `makemessages` finds them (its xgettext keywords), so the
     Korean can be added to locale/ko."""

@@ -17,13 +17,11 @@ from .services import need
 from .worker import ROOT, celery_worker
 
 
-def test_trivial_task_round_trip_through_a_real_worker():
-    with celery_worker() as worker:
-        worker.wait_ready()
-        result = ping.apply_async(kwargs={"value": "hello"}, queue=worker.queue)
-        assert result.get(timeout=30) == {"echo": "hello"}
-        # and a second one, to show the worker keeps consuming
-        assert ping.apply_async(queue=worker.queue).get(timeout=30) == {"echo": "pong"}
+def test_trivial_task_round_trip_through_a_real_worker(shared_worker):
+    result = ping.apply_async(kwargs={"value": "hello"}, queue=shared_worker.queue)
+    assert result.get(timeout=30) == {"echo": "hello"}
+    # and a second one, to show the worker keeps consuming
+    assert ping.apply_async(queue=shared_worker.queue).get(timeout=30) == {"echo": "pong"}
 
 
 def test_broker_is_redis_when_configured():
@@ -44,6 +42,7 @@ print(json.dumps(ping.apply_async(kwargs={"value": "embedded"}, queue=sys.argv[1
 """
 
 
+@pytest.mark.worker
 def test_embedded_default_filesystem_broker_with_a_real_worker(tmp_path):
     """What `make run` uses when nothing is configured: two processes, one folder."""
     embedded = {"REDIS_URL": "", "CELERY_BROKER_URL": "", "CELERY_RESULT_BACKEND": "",

@@ -1,7 +1,12 @@
 """A real Celery worker process for tests, on the configured broker.
 
 Each worker consumes its own queue, so a developer's `make run` worker on the
-same broker never steals a test's task.
+same broker never steals a test's task (nor another xdist worker's test).
+
+Most tests share one worker (the ``shared_worker`` fixture: fast retries, beat, two pool
+processes), started once for the tests of a session that use it; a test that needs a worker
+of its own kind (killed, cut off from the broker, another environment) starts one with
+``celery_worker()`` and is marked ``worker``.
 """
 
 import os
@@ -13,7 +18,10 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+
+from .services import Shared
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,9 +37,16 @@ def test_database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+# The test running now (set by conftest.py), so that a worker is started only by a test marked
+# ``worker``: `make test-fast` leaves those out, and must not meet one unmarked.
+current_test = None
+
+
 @contextmanager
 def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dict | None = None,
                   beat: bool = False, loglevel: str = "INFO"):
+    if current_test is not None and current_test.get_closest_marker("worker") is None:
+        pytest.fail(f"{current_test.nodeid} starts a Celery worker: mark it pytest.mark.worker", pytrace=False)
     queue = f"test-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
@@ -63,6 +78,20 @@ def celery_worker(*, concurrency: int = 1, pool: str = "prefork", extra_env: dic
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextmanager
+def _ready_shared_worker():
+    from .hooks import FAST
+
+    with celery_worker(concurrency=2, beat=True, extra_env=FAST) as handle:
+        handle.wait_ready()
+        yield handle
+
+
+# The shared worker: retries in seconds (hooks.FAST), its beat dispatching due deliveries every
+# half second and due schedules every PAYMENT_SCHEDULE_INTERVAL_SECONDS (5).
+SHARED_WORKER = Shared(_ready_shared_worker)
 
 
 class WorkerHandle:
