@@ -18,6 +18,8 @@ from .services import need
 from .worker import ROOT, wait_until
 from .worker import test_database_url as worker_database_url
 
+pytestmark = pytest.mark.script  # runs the development server
+
 CLIENTS = 30
 
 

@@ -15,6 +15,8 @@ from kombu import Connection, Producer
 
 from ops import broker
 
+pytestmark = pytest.mark.script  # some tests start a reader process of their own
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
