@@ -159,11 +159,27 @@ def test_a_live_readers_messages_are_left_alone_and_a_requeue_puts_one_back(fold
 
 
 def test_a_file_that_is_not_a_message_is_set_aside_and_the_next_one_delivered(folder, caplog):
-    (folder / "0_00000000-0000-0000-0000-000000000000.q.msg").write_bytes(b'{"body": "cut sho')  # sorts first
+    (folder / "00000000000000000000-000000000_00000000-0000-0000-0000-000000000000.q.msg").write_bytes(b'{"body": "cut sho')  # sorts first
     _publish(folder, [{"n": 7}])
     conn, message = _take(folder)
     with conn:
         assert message.decode() == {"n": 7}
         message.ack()
-    assert (folder / broker.UNREADABLE / "0_00000000-0000-0000-0000-000000000000.q.msg").exists()
+    assert (folder / broker.UNREADABLE / "00000000000000000000-000000000_00000000-0000-0000-0000-000000000000.q.msg").exists()
     assert "is not a readable message" in caplog.text
+
+
+def test_messages_written_within_one_millisecond_are_taken_in_the_order_written(folder):
+    """kombu's names start with the clock in milliseconds, so messages of one millisecond came
+    out in random order (CI: a test took message 2 before message 1)."""
+    _publish(folder, [{"n": n} for n in range(300)])
+    conn, first = _take(folder)
+    with conn:
+        taken = [first.decode()["n"]]
+        first.ack()
+        channel = conn.channel()
+        for _ in range(299):
+            message = channel.basic_get("q")
+            taken.append(message.decode()["n"])
+            message.ack()
+    assert taken == list(range(300))
