@@ -1,4 +1,4 @@
-"""The world the permission matrix (tests/test_accounts.py) is tried in, and each action in it.
+"""The world the permission matrix (tests/accounts/test_accounts.py) is tried in, and each action in it.
 
 An agency with one sub-merchant that uses its own webhook. On each of the two: a viewer to
 change or remove, an open invitation, a live channel of its own, a test webhook endpoint with

@@ -2,8 +2,8 @@
 
 Facts come from shared/reference/pg-catalog.md and PortOne's V1 docs (``providers.py``
 says which page each rule comes from). Adding a PG means adding one ``Provider`` to
-``PROVIDERS`` (``providers.py``; the types are in ``types.py``); tests/test_pg_catalog.py
-checks every entry is well formed and tests/test_pg_catalog_docs.py that every `pg` code
+``PROVIDERS`` (``providers.py``; the types are in ``types.py``); tests/channels/test_pg_catalog.py
+checks every entry is well formed and tests/channels/test_pg_catalog_docs.py that every `pg` code
 PortOne's V1 index lists is here. Bank and card codes are in ``codes.py``.
 
 Queries the rest of the console (and the sandbox payments) use, by `pg` code:

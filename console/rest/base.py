@@ -20,7 +20,7 @@ Every endpoint is an ``ImportView``. What it guarantees, for every answer:
 
 The OpenAPI description at /api/openapi.json is generated from these views and their
 serializers by drf-spectacular (``ImportSchema`` adds the token and the Tier header);
-tests/test_openapi.py runs schemathesis against it.
+tests/console/test_openapi.py runs schemathesis against it.
 """
 
 from collections.abc import Mapping

@@ -9,7 +9,7 @@ locked is locked by a query of its own (``lock_merchant``). On a database withou
 (SQLite) the query runs unlocked, as ``select_for_update`` does.
 
 A test checks that no module of the project calls ``select_for_update`` but this one
-(``tests/test_faults_locks.py``).
+(``tests/console/test_faults_locks.py``).
 """
 
 from django.db.models import QuerySet
