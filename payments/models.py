@@ -304,7 +304,7 @@ class ScheduleStatus(models.TextChoices):
 class Schedule(models.Model):
     """A payment with a billing key, due at ``schedule_at`` (PortOne's ``ScheduleAnnotation``).
 
-    The periodic job (``payments.schedules.schedules_run_due``) runs it once: it locks the row,
+    The periodic job (``payments.domain.schedules.schedule_execute``, run by the worker that the beat hands it to) runs it once: it locks the row,
     pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
     ``executed_at`` and ``payment`` in the same transaction as the payment and its webhook."""
 

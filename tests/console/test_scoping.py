@@ -122,8 +122,8 @@ def test_the_switcher_and_the_door_agree_on_every_role(tree):
 def test_payment_reads_are_scoped_to_exactly_the_merchant(tree):
     """The Payments page's selectors: an agency reads its own payments (not its
     sub-merchants'), a sub-merchant its own; everything else is not found."""
-    from payments import selectors
     from payments.models import Payment
+    from payments.selectors import payments as selectors
     from webhooks.selectors import deliveries_for_payment
 
     def pay(merchant, n):

@@ -12,9 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from channels.models import Channel, Mode
 from console.tenancy.dates import day_range
 from console.tenancy.selectors import MerchantAccess
-
-from .models import Payment, Preparation
-from .paging import cursor_of, keyset_page
+from payments.models import Payment, Preparation
+from payments.selectors.paging import cursor_of, keyset_page
 
 
 def payment_for_api(*, merchant_id: int, imp_uid: str) -> Payment | None:
@@ -162,7 +161,7 @@ def payments_page(*, access: MerchantAccess, filters: PaymentFilters, after: str
                   before: str | None = None, per_page: int = PER_PAGE) -> PaymentsPage:
     """One page of this merchant's payments, newest first, in one query (two when a
     Previous link leads back past the first page, which is then shown whole): keyset paging
-    on (started_at, id), ``payments.paging``."""
+    on (started_at, id), ``payments.selectors.paging``."""
     # The channel (its module tells key-in from billing key, ``Payment.kind``) comes in a
     # second query for the page's rows, not a join in the one that pages 200,000.
     rows = (_filtered(access, filters).only(*LIST_FIELDS, "channel")

@@ -4,10 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from console.tenancy.forms import WholeNumberField
-
-from .models import PaymentCancellation, PayMethod, Status
-from .selectors import PaymentFilters, SearchBy
-from .services import MAX_AMOUNT
+from payments.domain.inputs import MAX_AMOUNT
+from payments.models import PaymentCancellation, PayMethod, Status
+from payments.selectors.payments import PaymentFilters, SearchBy
 
 
 class PaymentFilterForm(forms.Form):

@@ -24,12 +24,14 @@ from channels.models import Mode
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
+from payments.domain import cancels, lifecycle
+from payments.domain.errors import PaymentError
+from payments.models import CustomerUidUsage, Payment, PayMethod, Status
+from payments.pages.activity_forms import CancelForm, PaymentFilterForm
+from payments.selectors import billing as billing_selectors
+from payments.selectors import payments as selectors
+from payments.selectors.billing import ScheduleView
 from webhooks.selectors import deliveries_for_payment
-
-from . import billing_selectors, selectors, services
-from .activity_forms import CancelForm, PaymentFilterForm
-from .billing_selectors import ScheduleView
-from .models import CustomerUidUsage, Payment, PayMethod, Status
 
 VIEW_PERM = Perm.VIEW_INTEGRATION
 ACT_PERM = Perm.MANAGE_PAYMENTS
@@ -230,9 +232,9 @@ def payment_cancel(request, access, payment, imp_uid):
     else:
         amount = form.cleaned_data["amount"]
         try:
-            cancellation = services.payment_cancel(actor=Actor.from_request(request), payment=payment,
+            cancellation = cancels.payment_cancel(actor=Actor.from_request(request), payment=payment,
                                                    amount=amount, reason=form.cleaned_data["reason"])
-        except services.PaymentError as exc:
+        except PaymentError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Cancelled %(amount)s. The webhook says so.")
@@ -243,8 +245,8 @@ def payment_cancel(request, access, payment, imp_uid):
 @merchant_action(ACT_PERM, load=selectors.payment_get)
 def payment_deposit(request, access, payment, imp_uid):
     try:
-        services.vbank_deposit(actor=Actor.from_request(request), payment=payment)
-    except services.PaymentError as exc:
+        lifecycle.vbank_deposit(actor=Actor.from_request(request), payment=payment)
+    except PaymentError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Deposit received: the payment is paid. The webhook says so."))

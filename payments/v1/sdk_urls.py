@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import sdk_views
+from payments.v1 import sdk as sdk_views
 
 app_name = "sandbox"
 

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from console.models import AuditEvent
 from console.tenancy.selectors import MerchantAccess
 from payments.audit import AuditAction
-
-from .models import BillingKey, Payment, Schedule, ScheduleStatus, Status
-from .paging import keyset_page
-from .services import PaymentError
+from payments.domain.errors import PaymentError
+from payments.models import BillingKey, Payment, Schedule, ScheduleStatus, Status
+from payments.selectors.paging import keyset_page
 
 UIDS_MAX = 100  # customer_uid[] in one GET /subscribe/customers
 SCHEDULE_QUERY_MAX_DAYS = 92  # PortOne: schedules are listed three months at a time

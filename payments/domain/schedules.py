@@ -25,7 +25,7 @@ paid or failed").
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -39,14 +39,34 @@ from channels import catalog
 from channels.catalog import Module
 from console.models import Merchant
 from console.tenancy.audit import Actor, audit_event, audit_record, audit_record_many
-from console.tenancy.inputs import ascii_int
 from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
-
-from . import billing, cards
-from .models import (
+from payments.domain.billing_keys import (
+    live_key,
+    require_issuance,
+    store_billing_key,
+    unknown_customer,
+)
+from payments.domain.charges import (
+    pay_with_key,
+)
+from payments.domain.errors import PaymentError
+from payments.domain.inputs import (
+    ORDER_FIELDS,
+    parse_amount,
+    read_currency,
+    read_customer_uid,
+    read_merchant_uid,
+    read_merchant_uids,
+    read_order,
+    read_schedule_at,
+    read_text,
+)
+from payments.domain.lifecycle import notify, windows_expire
+from payments.domain.merchants import find_channel
+from payments.domain.orders import order_taken
+from payments.models import (
     CUSTOMER_UID_MAX,
-    MERCHANT_UID_MAX,
     BillingKey,
     CustomerUidUsage,
     IssuedThrough,
@@ -55,19 +75,11 @@ from .models import (
     ScheduleStatus,
     Status,
 )
-from .services import (
-    PaymentError,
-    _notify,
-    _text,
-    find_channel,
-    parse_amount,
-    windows_expire,
-)
+from payments.sandbox import cards
 
 logger = logging.getLogger(__name__)
 
 MAX_SCHEDULES_PER_CALL = 1000  # one call schedules at most this many (all or none)
-MAX_DAYS_AHEAD = 366  # a yearly plan may be scheduled a year ahead, leap day included
 RUN_BATCH = 50  # due rows the job reads at a time
 RUN_BUDGET_SECONDS = 30.0
 DISPATCH_LIMIT = 2000  # due schedules one tick hands to the broker, at most  # one job stops taking new rows after this; the next tick goes on
@@ -76,39 +88,19 @@ DISPATCH_LIMIT = 2000  # due schedules one tick hands to the broker, at most  # 
 # --- reading ---------------------------------------------------------------------------
 
 
-def read_schedule_at(value, *, now: datetime | None = None, label: str = "schedule_at") -> datetime:
-    """A UNIX time in seconds, from the current second up to ``MAX_DAYS_AHEAD`` days ahead."""
-    now = now or timezone.now()
-    seconds = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        seconds = value
-    elif isinstance(value, float) and value.is_integer():
-        seconds = int(value)
-    elif isinstance(value, str):
-        seconds = ascii_int(value.strip(), max_digits=12)
-    if seconds is None or not 0 < seconds < 10**11:
-        raise PaymentError("F400", _("%(field)s must be a time in UNIX seconds, e.g. %(example)d.")
-                           % {"field": label, "example": int(now.timestamp()) + 3600})
-    when = datetime.fromtimestamp(seconds, tz=UTC)
-    if seconds < int(now.timestamp()):
-        raise PaymentError("F400", _("%(field)s is in the past: schedule a time from now on.") % {"field": label})
-    if when > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise PaymentError("F400", _("%(field)s is too far ahead: at most %(days)d days from now.")
-                           % {"field": label, "days": MAX_DAYS_AHEAD})
-    return when
 
 
 def _read_item(item, *, now: datetime) -> Schedule:
     """One schedule of a call (its notice_url checked in form only: no lookup, see
-    ``services._notice_urls``)."""
+    ``inputs.read_notice_urls``)."""
     if not isinstance(item, dict):
         raise PaymentError("F400", _("Each schedule must be an object with merchant_uid, schedule_at, "
                                      "amount and name."))
-    merchant_uid = billing.read_merchant_uid(item.get("merchant_uid"))
+    merchant_uid = read_merchant_uid(item.get("merchant_uid"))
     schedule_at = read_schedule_at(item.get("schedule_at"), now=now)
     amount = parse_amount(item.get("amount"))
-    currency = billing.read_currency(item.get("currency"))
-    order = billing.read_order(item, amount=amount, name_required=True)
+    currency = read_currency(item.get("currency"))
+    order = read_order(item, amount=amount, name_required=True)
     return Schedule(merchant_uid=merchant_uid, schedule_at=schedule_at, amount=amount, currency=currency, **order)
 
 
@@ -128,7 +120,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
     ``merchant_uid`` is new: not scheduled before (whatever became of it), not paid, not twice
     in the call. At most ``MAX_SCHEDULES_PER_CALL`` schedules, each from now to
     ``MAX_DAYS_AHEAD`` days ahead. Returns the schedules in the order given."""
-    customer_uid = billing.read_customer_uid(customer_uid)
+    customer_uid = read_customer_uid(customer_uid)
     if not isinstance(schedules, (list, tuple)) or not schedules:
         raise PaymentError("F400", _("schedules must be a list of one or more schedules."))
     if len(schedules) > MAX_SCHEDULES_PER_CALL:
@@ -152,22 +144,22 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
     card = None
     if card_number not in (None, ""):
         card = cards.read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
-    customer_id = _text({"customer_id": customer_id}, "customer_id",
+    customer_id = read_text({"customer_id": customer_id}, "customer_id",
                         BillingKey._meta.get_field("customer_id").max_length)
     channel = None
-    if card is not None and billing.live_key(merchant, customer_uid) is None:
-        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=_text({"pg": pg}, "pg", 100))
-        billing.require_issuance(channel, catalog.Issuance.API)
+    if card is not None and live_key(merchant, customer_uid) is None:
+        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100))
+        require_issuance(channel, catalog.Issuance.API)
         declined = card.decline(issuing=True)
         if declined:
             raise PaymentError(*declined)
     with transaction.atomic():
-        if billing.live_key(merchant, customer_uid, for_payment=True) is None:
+        if live_key(merchant, customer_uid, for_payment=True) is None:
             if channel is None:
                 raise PaymentError("F404", _("No billing key of this merchant has the customer_uid “%(uid)s”: "
                                              "issue one first, or send the card with the schedules.")
                                    % {"uid": customer_uid})
-            billing.store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
+            store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
                                through=IssuedThrough.SCHEDULE, customer={}, customer_id=customer_id)
         uids = list(index_of)
         scheduled = set(Schedule.objects.filter(merchant=merchant, merchant_uid__in=uids)
@@ -195,11 +187,6 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
     return rows
 
 
-def _merchant_uids(value) -> list[str]:
-    if value in (None, "", []):
-        return []
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return [_text({"merchant_uid": v}, "merchant_uid", MERCHANT_UID_MAX, required=True) for v in values]
 
 
 def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = "",
@@ -209,8 +196,8 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
     run. ``F404`` when no schedule of this merchant matches, ``F409`` when those that match ran
     or were cancelled already. A schedule being run right now is waited for, then left alone.
     One audit row per cancelled schedule."""
-    customer_uid = _text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
-    uids = _merchant_uids(merchant_uids)
+    customer_uid = read_text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
+    uids = read_merchant_uids(merchant_uids)
     if not customer_uid and not uids:
         raise PaymentError("F400", _("Name the schedules to cancel: customer_uid, merchant_uid, or both."))
     matching = Schedule.objects.filter(merchant=merchant)
@@ -288,7 +275,7 @@ def schedule_reschedule(*, actor: Actor, merchant: Merchant, merchant_uid: str, 
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
             raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "scheduled again."))
-        taken = billing.order_taken(merchant, merchant_uid, schedule=schedule)
+        taken = order_taken(merchant, merchant_uid, schedule=schedule)
         if taken:
             raise PaymentError("F409", taken)
         before = (schedule.status, schedule.schedule_at)
@@ -311,8 +298,8 @@ def schedule_retry(*, actor: Actor, merchant: Merchant, merchant_uid: str) -> Pa
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
             raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "tried again."))
-        if billing.live_key(merchant, schedule.customer_uid) is None:
-            raise billing.unknown_customer(schedule.customer_uid)
+        if live_key(merchant, schedule.customer_uid) is None:
+            raise unknown_customer(schedule.customer_uid)
         status, before = schedule.status, schedule.payment
         payment = _execute(schedule)
         audit_record(actor=actor, merchant=merchant, action=AuditAction.PAYMENT_SCHEDULE_RETRY, target=schedule,
@@ -329,14 +316,14 @@ def _execute(schedule: Schedule) -> Payment:
     """Pay a locked schedule, mark it executed and record the webhook, in the caller's
     transaction."""
     order = {field: getattr(schedule, field)
-             for field in (*billing.ORDER_FIELDS, "custom_data", "notice_urls", "card_quota")}
-    payment = billing.pay_with_key(merchant=schedule.merchant, customer_uid=schedule.customer_uid,
+             for field in (*ORDER_FIELDS, "custom_data", "notice_urls", "card_quota")}
+    payment = pay_with_key(merchant=schedule.merchant, customer_uid=schedule.customer_uid,
                                    merchant_uid=schedule.merchant_uid, amount=schedule.amount, order=order,
                                    usage=CustomerUidUsage.SCHEDULED, schedule=schedule)
     schedule.status, schedule.executed_at, schedule.revoked_at = ScheduleStatus.EXECUTED, timezone.now(), None
     schedule.payment = payment
     schedule.save(update_fields=["status", "executed_at", "revoked_at", "payment", "updated_at"])
-    _notify(payment, payment.status)  # paid or failed: a scheduled payment notifies both
+    notify(payment, payment.status)  # paid or failed: a scheduled payment notifies both
     return payment
 
 
@@ -371,7 +358,7 @@ def schedules_dispatch_due(*, limit: int = DISPATCH_LIMIT) -> int:
     (a marker in the shared cache); after that, one still due (its task lost with a killed
     worker or a broker outage) is handed over again. Handing one over twice is harmless:
     ``schedule_execute`` runs a row once, under its lock. Returns how many were handed over."""
-    from .tasks import schedule_run
+    from payments.tasks import schedule_run
 
     due = (Schedule.objects.filter(status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
            .order_by("schedule_at", "id").values_list("pk", "merchant_uid", "schedule_at")[:limit])

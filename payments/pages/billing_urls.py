@@ -4,7 +4,7 @@ the merchant's text, and names a new key after a delete)."""
 
 from django.urls import path
 
-from . import billing_views as views
+from payments.pages import billing_views as views
 
 app_name = "billing_keys"
 

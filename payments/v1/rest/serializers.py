@@ -42,7 +42,7 @@ class WholeNumberField(serializers.IntegerField):
     "oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_WON},
               {"type": "string", "pattern": "^[1-9][0-9]{0,9}$"}]})
 class AmountField(serializers.Field):
-    """An amount as sent: the service (``payments.services.parse_amount``) reads it, so that
+    """An amount as sent: the service (``payments.domain.inputs.parse_amount``) reads it, so that
     the window, the console and the API refuse the same things with the same words."""
 
     def to_internal_value(self, data):
@@ -130,7 +130,7 @@ UidsQuery._declared_fields["merchant_uid[]"] = _uids()
 
 
 # --- requests of the non-authenticated payments (issue 15) ----------------------------------
-# The services (payments.billing, schedules, vbanks) read and check these fields themselves,
+# The services (payments.domain: billing_keys, charges, schedules, vbanks) read and check these fields themselves,
 # so that the API and the console refuse the same things in the same words; these classes
 # give each field its type and name in the description, and refuse what is not even that.
 

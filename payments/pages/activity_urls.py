@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import activity_views as views
+from payments.pages import activity_views as views
 
 app_name = "payment_activity"
 

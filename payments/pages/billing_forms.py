@@ -4,8 +4,8 @@ billing key. Limits come from the models."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .billing_selectors import ScheduleView
-from .models import CUSTOMER_UID_MAX, MERCHANT_UID_MAX, BillingKey
+from payments.models import CUSTOMER_UID_MAX, MERCHANT_UID_MAX, BillingKey
+from payments.selectors.billing import ScheduleView
 
 DELETE_REASON_MAX = BillingKey._meta.get_field("delete_reason").max_length
 

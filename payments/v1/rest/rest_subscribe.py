@@ -4,7 +4,7 @@ key (``/subscribe/payments/again``), scheduled payments (``/subscribe/payments/s
 ``unschedule``) and virtual accounts (``/vbanks``).
 
 Same door as the rest (``console.rest.base.ImportView``). The services read and check the fields
-(``payments.billing``, ``schedules``, ``vbanks``) so the API and the console refuse the same
+(``payments.domain``: ``billing_keys``, ``charges``, ``schedules``, ``vbanks``) so the API and the console refuse the same
 things in the same words; a refusal is mapped by ``_answer``: input that is wrong (``F400``)
 is a 400, an unknown ``customer_uid``, schedule or payment (``F404``) a 404, and a refusal of
 the state of things (an order paid already, a schedule that ran, a key's channel that cannot
@@ -19,10 +19,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from console.rest.base import ImportView, Refusal, envelope, operation, responses
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
-from payments import billing, schedules, vbanks
-from payments import billing_selectors as selectors
-from payments.annotation import customer_annotation, payment_annotation, schedule_annotation
-from payments.services import PaymentError
+from payments.domain import billing_keys, charges, schedules, vbanks
+from payments.domain.errors import PaymentError
+from payments.selectors import billing as selectors
+from payments.v1.annotation import customer_annotation, payment_annotation, schedule_annotation
 
 from . import serializers as s
 
@@ -76,7 +76,7 @@ class Onetime(ImportView):
 
     def post(self, request):
         data = self.valid(s.OnetimeRequest, self.body(request))
-        payment = _answer(lambda: billing.keyin_pay(
+        payment = _answer(lambda: charges.keyin_pay(
             merchant=self.merchant, merchant_uid=data["merchant_uid"], amount=data["amount"],
             pg=data.get("pg") or "", customer_uid=data.get("customer_uid") or "", actor=_actor(self, request),
             **_fields(data, (*_CARD, *_ORDER, "customer_id"))))
@@ -90,7 +90,7 @@ class Onetime(ImportView):
 class Again(ImportView):
     def post(self, request):
         data = self.valid(s.AgainRequest, self.body(request))
-        payment = _answer(lambda: billing.payment_again(
+        payment = _answer(lambda: charges.payment_again(
             merchant=self.merchant, customer_uid=data["customer_uid"], merchant_uid=data["merchant_uid"],
             amount=data["amount"], **_fields(data, _ORDER)))
         return envelope(payment_annotation(payment))
@@ -121,7 +121,7 @@ class Customer(ImportView):
                    responses=responses(s.CustomerAnswer, 400, 401, 403, 404))
     def post(self, request, customer_uid):
         data = self.valid(s.CustomerRequest, self.body(request))
-        key = _answer(lambda: billing.billing_key_issue(
+        key = _answer(lambda: billing_keys.billing_key_issue(
             merchant=self.merchant, customer_uid=customer_uid, pg=data.get("pg") or "", actor=_actor(self, request),
             **_fields(data, (*_CARD, *_CUSTOMER))))
         return envelope(customer_annotation(key))
@@ -133,7 +133,7 @@ class Customer(ImportView):
     def delete(self, request, customer_uid):
         key = _customer(self, customer_uid)
         reason = self.valid(s.ReasonQuery, request.query_params).get("reason", "")
-        _answer(lambda: billing.billing_key_delete(actor=_actor(self, request), merchant=self.merchant,
+        _answer(lambda: billing_keys.billing_key_delete(actor=_actor(self, request), merchant=self.merchant,
                                                    customer_uid=customer_uid, reason=reason))
         return envelope(customer_annotation(key))
 

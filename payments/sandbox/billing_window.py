@@ -3,7 +3,7 @@ a channel of the window subscription module (issue 15; docs/sandbox-payments.md,
 keys from the window").
 
 PortOne's window asks the buyer for a card; the sandbox's asks for none: the tester chooses
-one of the test cards (``payments.cards``) and the key keeps it, masked. As at PortOne the
+one of the test cards (``payments.sandbox.cards``) and the key keeps it, masked. As at PortOne the
 window is a payment record of its own, with the ``customer_uid``:
 
 - ``amount`` 0, or any amount on a PG that does not pay at issuance
@@ -28,20 +28,22 @@ from django.utils.translation import gettext as _
 from channels import catalog
 from channels.catalog import Module
 from console.tenancy.audit import Actor
-
-from . import billing, cards
-from .models import CustomerUidUsage, Payment, PayMethod, Status
-from .services import (
-    PaymentError,
-    _fail,
-    _locked_open,
-    _merchant,
-    _notify,
-    _refuse_undecidable,
-    _text,
-    find_channel,
-    parse_amount,
+from payments.domain.billing_keys import billing_key_issue_from_window, require_issuance
+from payments.domain.errors import PaymentError
+from payments.domain.inputs import parse_amount, read_customer_uid, read_text
+from payments.domain.lifecycle import fail, notify
+from payments.domain.merchants import find_channel, merchant_by_code
+from payments.models import (
+    CustomerUidUsage,
+    Payment,
+    PayMethod,
+    Status,
+)
+from payments.sandbox import cards
+from payments.sandbox.window import (
+    locked_open,
     read_window_order,
+    refuse_undecidable,
     window_payment_open,
 )
 
@@ -68,17 +70,17 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     names (without either: the default channel when it is of that module, else the only one),
     whose PG issues keys through the window. The same order opened again (a second tab) is
     the same payment."""
-    merchant = _merchant(merchant_code, tier_code)
-    customer_uid = billing.read_customer_uid(params.get("customer_uid"))
+    merchant = merchant_by_code(merchant_code, tier_code)
+    customer_uid = read_customer_uid(params.get("customer_uid"))
     asked = read_issuance_amount(params.get("amount"))
     order = read_window_order(params, user_agent=user_agent)
     if order["pay_method"] != PayMethod.CARD:
         raise PaymentError("F400", _("The sandbox issues billing keys in the window for pay_method "
                                      "card only."))
     channel = find_channel(
-        merchant, module=Module.WINDOW_SUBSCRIPTION, pg=_text(params, "pg", 100),
-        channel_key=_text(params, "channelKey", 60) or _text(params, "channel_key", 60))
-    billing.require_issuance(channel, catalog.Issuance.WINDOW)
+        merchant, module=Module.WINDOW_SUBSCRIPTION, pg=read_text(params, "pg", 100),
+        channel_key=read_text(params, "channelKey", 60) or read_text(params, "channel_key", 60))
+    require_issuance(channel, catalog.Issuance.WINDOW)
     pays = asked > 0 and catalog.can_pay_at_issuance(channel.pg_provider, order["pay_method"])
     return window_payment_open(
         merchant=merchant, channel=channel, order=order, amount=asked if pays else 0, asked_amount=asked,
@@ -96,7 +98,7 @@ def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> P
     if card is None:
         raise PaymentError("F400", _("Choose a test card from the list."))
     with transaction.atomic():
-        payment = _locked_open(imp_uid, token)
+        payment = locked_open(imp_uid, token)
         if payment.status == Status.PAID:
             return payment  # issued already (double click, second tab): nothing more
         if not payment.customer_uid:
@@ -104,14 +106,14 @@ def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> P
         if not payment.is_open:
             raise PaymentError("F409", _("This payment is %(status)s: no billing key can be issued in "
                                          "this window now.") % {"status": payment.get_status_display().lower()})
-        if _refuse_undecidable(payment):  # an amount paid at issuance that differs from the registered one
+        if refuse_undecidable(payment):  # an amount paid at issuance that differs from the registered one
             return payment
         pays = pays_at_issuance(payment)
         declined = cards.CardIn(card=card, expired=False).decline(issuing=not pays)
         if declined:
-            return _fail(payment, *declined)  # no key, no webhook: a failed window
+            return fail(payment, *declined)  # no key, no webhook: a failed window
         # The channel is looked up again: one disabled since the window opened refuses.
-        key = billing.billing_key_issue_from_window(
+        key = billing_key_issue_from_window(
             actor=actor, imp_uid=payment.imp_uid, merchant=payment.merchant, customer_uid=payment.customer_uid, channel_key=payment.channel_key,
             test_card=card.key, customer_name=payment.buyer_name, customer_tel=payment.buyer_tel,
             customer_email=payment.buyer_email, customer_addr=payment.buyer_addr,
@@ -124,7 +126,7 @@ def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> P
         if pays:
             payment.apply_num = f"{secrets.randbelow(10**8):08d}"
         payment.save()
-        _notify(payment, "paid")
+        notify(payment, "paid")
     return payment
 
 

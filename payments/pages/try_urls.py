@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import try_views
+from payments.pages import try_views
 
 app_name = "payments"
 

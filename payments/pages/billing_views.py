@@ -8,7 +8,7 @@ still to run, after a confirmation.
 
 Who sees and who acts as on the Payments page: everyone who sees the integration settings
 sees (``Perm.VIEW_INTEGRATION``), ``Perm.MANAGE_PAYMENTS`` deletes and cancels. The writes
-are the REST API's services (``billing.billing_key_delete``, ``schedules.schedules_revoke``),
+are the REST API's services (``billing_keys.billing_key_delete``, ``schedules.schedules_revoke``),
 which write the audit rows; reads go through ``billing_selectors``, scoped to
 ``access.merchant``. Keys and schedules are addressed by id: a ``customer_uid`` or
 ``merchant_uid`` is the merchant's own text (it may hold a ``/``), and a ``customer_uid`` names
@@ -29,13 +29,21 @@ from django.views.decorators.http import require_GET
 
 from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
-
-from . import billing, billing_selectors, schedules
-from .activity_views import ACT_PERM, VIEW_PERM, won  # the Payments page's permissions
-from .billing_forms import BillingKeyDeleteForm, BillingKeySearchForm, ScheduleSearchForm
-from .billing_selectors import ScheduleView
-from .models import BillingKey, IssuedThrough, Schedule, ScheduleStatus
-from .services import PaymentError
+from payments.domain import billing_keys, schedules
+from payments.domain.errors import PaymentError
+from payments.models import BillingKey, IssuedThrough, Schedule, ScheduleStatus
+from payments.pages.activity_views import (
+    ACT_PERM,
+    VIEW_PERM,
+    won,  # the Payments page's permissions
+)
+from payments.pages.billing_forms import (
+    BillingKeyDeleteForm,
+    BillingKeySearchForm,
+    ScheduleSearchForm,
+)
+from payments.selectors import billing as billing_selectors
+from payments.selectors.billing import ScheduleView
 
 CARD_TYPES = {0: gettext_lazy("Credit card"), 1: gettext_lazy("Check card")}  # PortOne's card_type
 
@@ -113,7 +121,7 @@ def _replacement_rows(events) -> list[dict]:
             "ip": event.ip_address or "", "actor": event.actor_email,
             "changes": [(_label(BillingKey, name), _shown(name, value.get("old")), _shown(name, value.get("new")))
                         for name, value in changes.items()
-                        if name in billing.REPLACED_FIELDS and name != "issued_through"
+                        if name in billing_keys.REPLACED_FIELDS and name != "issued_through"
                         and value.get("old") != value.get("new")],
         })
     return rows
@@ -154,7 +162,7 @@ def billing_key_delete(request, access, billing_key_id):
         return redirect(_key_url(access, key))
     if request.method == "POST" and form.is_valid():
         try:
-            billing.billing_key_delete(actor=Actor.from_request(request), merchant=access.merchant,
+            billing_keys.billing_key_delete(actor=Actor.from_request(request), merchant=access.merchant,
                                        customer_uid=key.customer_uid, reason=form.cleaned_data["reason"],
                                        billing_key_id=key.pk)
         except PaymentError as exc:

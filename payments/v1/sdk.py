@@ -29,9 +29,10 @@ from django.views.decorators.http import etag, require_safe
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from console.tenancy.inputs import answers_unstorable_input, unstorable_field, unstorable_message
-
-from . import billing_window, cards, services
-from .models import PayMethod
+from payments.domain.errors import PaymentError
+from payments.models import PayMethod
+from payments.sandbox import billing_window, cards, window
+from payments.v1 import annotation
 
 SDK_FILE = "payments/iamport.js"
 SDK_MAX_AGE = 60 * 60 * 24  # a day: the address is stable, so a change reaches pages within one
@@ -141,7 +142,7 @@ def _params(post) -> dict:
     return params
 
 
-def _failed_rsp(params: dict, error: services.PaymentError) -> dict:
+def _failed_rsp(params: dict, error: PaymentError) -> dict:
     rsp = {"success": False, "imp_success": False, "imp_uid": None,
            "merchant_uid": params.get("merchant_uid") or None,
            "error_code": error.code, "error_msg": error.message}
@@ -191,7 +192,7 @@ def _window_context(payment, token: str, signed_origin: str, error: str = "", as
         "provider_name": provider.name if provider else payment.pg_provider,
         "pg_string": f"{payment.pg_provider}.{payment.pg_id}",
         "amount": f"{payment.amount:,}", "is_vbank": payment.pay_method == PayMethod.VBANK,
-        "pg_errors": services.PG_ERRORS, "banks": services.VBANK_BANKS,
+        "pg_errors": cards.PG_ERRORS, "banks": window.VBANK_BANKS,
     }
     if payment.customer_uid:  # a billing key's window
         pays = billing_window.pays_at_issuance(payment)
@@ -209,7 +210,7 @@ def _window_page(request, context: dict, *, status: int = 200):
     return _csp(render(request, template, context, status=status), redirect_url=context["payment"].m_redirect_url)
 
 
-def _open_refused(request, post, params: dict, error: services.PaymentError):
+def _open_refused(request, post, params: dict, error: PaymentError):
     """The window refuses to open: the shop gets i'mport's rsp (postMessage, or m_redirect_url)."""
     rsp = _failed_rsp(params, error)
     redirect_url = params.get("m_redirect_url", "")
@@ -224,7 +225,7 @@ def _open_unstorable(request, message: str):
         post = request.POST
     except (RequestDataTooBig, TooManyFieldsSent):
         post = {}
-    return _open_refused(request, post, _params(post), services.PaymentError("F400", message))
+    return _open_refused(request, post, _params(post), PaymentError("F400", message))
 
 
 def _action_unstorable(request, message: str):
@@ -245,11 +246,11 @@ def window_open(request):
     params = _params(post)
     unstorable = unstorable_field(post) or unstorable_field(params)  # the body: this door's own
     if unstorable:
-        return _open_refused(request, post, params, services.PaymentError("F400", unstorable_message(unstorable)))
+        return _open_refused(request, post, params, PaymentError("F400", unstorable_message(unstorable)))
     origin = http_origin(post.get("origin"))
     redirect_url = params.get("m_redirect_url", "")
     billing_key = bool(_customer_uid(params))
-    open_window = billing_window.window_open if billing_key else services.window_open
+    open_window = billing_window.window_open if billing_key else window.window_open
     if not str(redirect_url).strip() and not origin:  # before the service: a refused request replaces no window
         return _refused(request, _("The payment window cannot answer this page: it sent no http(s) "
                                    "origin. Open the shop over http(s), or use m_redirect_url."),
@@ -259,11 +260,11 @@ def window_open(request):
             merchant_code=post.get("imp_code", ""), tier_code=post.get("tier") or None, params=params,
             user_agent=request.headers.get("User-Agent", ""),
         )
-    except services.PaymentError as error:
+    except PaymentError as error:
         return _open_refused(request, post, params, error)
     # The amount asked was read by the service already: it is valid here.
     asked = billing_window.read_issuance_amount(params.get("amount")) if billing_key else 0
-    context = _window_context(payment, services.window_token(payment),
+    context = _window_context(payment, window.window_token(payment),
                               _sign_origin(payment.imp_uid, origin) if origin else "", asked_amount=asked)
     return _window_page(request, context)
 
@@ -284,8 +285,8 @@ def window_action(request, imp_uid):
         return _action_unstorable(request, unstorable_message(unstorable))
     token = post.get("token", "")
     try:
-        payment = services.payment_get_for_window(imp_uid, token)
-    except services.PaymentError as error:
+        payment = window.payment_get_for_window(imp_uid, token)
+    except PaymentError as error:
         return _refused(request, error.message, status=404 if error.code == "F404" else 403)
     signed_origin = post.get("origin", "")
     origin = _unsign_origin(imp_uid, signed_origin) if signed_origin else ""
@@ -295,21 +296,21 @@ def window_action(request, imp_uid):
     action = post.get("action", "")
     try:
         if action == "approve":
-            payment = services.window_approve(imp_uid=imp_uid, token=token)
+            payment = window.window_approve(imp_uid=imp_uid, token=token)
         elif action == "fail":
-            payment = services.window_fail(imp_uid=imp_uid, token=token,
+            payment = window.window_fail(imp_uid=imp_uid, token=token,
                                            error_code=post.get("error_code", ""))
         elif action == "close":
-            payment = services.window_close(imp_uid=imp_uid, token=token)
+            payment = window.window_close(imp_uid=imp_uid, token=token)
         elif action == "vbank":
-            payment = services.window_issue_vbank(imp_uid=imp_uid, token=token, bank=post.get("bank", ""))
+            payment = window.window_issue_vbank(imp_uid=imp_uid, token=token, bank=post.get("bank", ""))
         elif action == "issue":
             # No login in the window: the replacement of a key is recorded with the address.
             payment = billing_window.window_issue(actor=Actor(ip=client_ip(request)), imp_uid=imp_uid,
                                                   token=token, test_card=post.get("test_card", ""))
         else:
-            raise services.PaymentError("F400", _("Choose one of the window's buttons."))
-    except services.PaymentError as error:
+            raise PaymentError("F400", _("Choose one of the window's buttons."))
+    except PaymentError as error:
         payment.refresh_from_db()
         if payment.is_open:
             # Still open (e.g. no bank chosen): the same window, with the reason.
@@ -321,7 +322,7 @@ def window_action(request, imp_uid):
 
 
 def _finish(request, payment, origin: str, *, error: str = "", status: int = 200):
-    rsp = services.window_result(payment)
+    rsp = annotation.window_result(payment)
     if payment.m_redirect_url and http_origin(_origin_part(payment.m_redirect_url)):
         back = _redirect_back(payment.m_redirect_url, rsp)
         if not error:

@@ -18,9 +18,20 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
-from .services import PG_ERRORS, PaymentError
+from payments.domain.errors import PaymentError
+
+# The failures a tester can choose in the window (code, label); the label becomes
+# ``fail_reason`` and the callback's ``error_msg``.
+PG_ERRORS = [
+    ("F1001", gettext_lazy("The card company declined: limit exceeded")),
+    ("F1003", gettext_lazy("The card company declined: invalid card")),
+    ("F1004", gettext_lazy("The card company declined: expired card")),
+    ("F1005", gettext_lazy("The card company declined: wrong password")),
+    ("F1099", gettext_lazy("The PG had a temporary failure")),
+]
 
 CARD_NUMBER_LENGTHS = (15, 16)
 
@@ -50,7 +61,7 @@ class TestCard:
     card_code: str  # PortOne's card company code
     card_name: str  # as PortOne answers it
     card_type: int  # 0 credit, 1 check card
-    error_code: str = ""  # a PG error (services.PG_ERRORS); "" approves
+    error_code: str = ""  # a PG error (PG_ERRORS); "" approves
     declines_at_issuance: bool = False  # no billing key either
 
     @property

@@ -1,7 +1,7 @@
 """A payment as PortOne's V1 REST API answers it (``PaymentAnnotation``), field for field:
 UNIX seconds for times (0 when not reached), null where PortOne gives null."""
 
-from .models import BillingKey, Payment, Schedule, Status
+from payments.models import BillingKey, Payment, Schedule, Status
 
 
 def _ts(value) -> int:
@@ -124,3 +124,31 @@ def schedule_annotation(schedule: Schedule) -> dict:
         "payment_status": payment.status if payment else None,
         "fail_reason": (payment.fail_reason or None) if payment else None,
     }
+
+
+def window_result(payment: Payment) -> dict:
+    """What the callback (and the m_redirect_url query) gets: PortOne's rsp."""
+    success = payment.status == Status.PAID or payment.waits_for_deposit
+    rsp = {
+        "success": success, "imp_success": success, "imp_uid": payment.imp_uid,
+        "merchant_uid": payment.merchant_uid, "pay_method": payment.pay_method,
+        "paid_amount": payment.amount if success else 0, "status": payment.status,
+        "name": payment.name, "pg_provider": payment.pg_provider, "pg_type": "payment",
+        "pg_tid": payment.pg_tid or None, "buyer_name": payment.buyer_name,
+        "buyer_email": payment.buyer_email, "buyer_tel": payment.buyer_tel,
+        "buyer_addr": payment.buyer_addr, "buyer_postcode": payment.buyer_postcode,
+        "custom_data": payment.custom_data or None, "currency": payment.currency,
+        "paid_at": int(payment.paid_at.timestamp()) if payment.paid_at else 0,
+        "receipt_url": None, "apply_num": payment.apply_num or None,
+        "card_name": payment.card_name or None, "card_number": payment.card_number or None,
+        "card_quota": payment.card_quota,
+        "error_code": None if success else (payment.error_code or None),
+        "error_msg": None if success else (payment.fail_reason or None),
+    }
+    if payment.customer_uid:  # a billing key's window: the key's customer_uid
+        rsp["customer_uid"] = payment.customer_uid
+    if payment.vbank_issued_at:
+        rsp.update({"vbank_num": payment.vbank_num, "vbank_name": payment.vbank_name,
+                    "vbank_holder": payment.vbank_holder, "vbank_code": payment.vbank_code,
+                    "vbank_date": int(payment.vbank_date.timestamp())})
+    return rsp

@@ -20,9 +20,10 @@ from drf_spectacular.utils import (
 from console.rest.base import ImportView, Refusal, envelope, operation, responses
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
-from payments import selectors as payment_selectors
-from payments import services as payment_services
-from payments.annotation import payment_annotation
+from payments.domain import cancels, orders
+from payments.domain.errors import PaymentError
+from payments.selectors import payments as payment_selectors
+from payments.v1.annotation import payment_annotation
 
 from . import serializers as s
 
@@ -74,9 +75,9 @@ class Prepare(ImportView):
     def _register(self, request, *, update: bool):
         data = self.valid(s.PrepareRequest, self.body(request))
         try:
-            registered = payment_services.prepare(merchant=self.merchant, merchant_uid=data["merchant_uid"],
+            registered = orders.prepare(merchant=self.merchant, merchant_uid=data["merchant_uid"],
                                                   amount=data["amount"], update=update)
-        except payment_services.PaymentError as exc:
+        except PaymentError as exc:
             raise Refusal(404 if exc.code == "F404" else 400, exc.message) from None
         return envelope(_prepared(registered))
 
@@ -215,11 +216,11 @@ class Cancel(ImportView):
             raise Refusal(404, "No payment of this merchant has this " + ("imp_uid." if imp_uid else "merchant_uid."))
         amount = data.get("amount")
         try:
-            payment_services.payment_cancel(
+            cancels.payment_cancel(
                 actor=Actor(api_key=self.api_key, ip=client_ip(request)), payment=target,
                 amount=None if amount in (None, "", 0, "0") else amount, reason=data.get("reason") or "",
                 checksum=data.get("checksum"), tax_free=data.get("tax_free"))
-        except payment_services.PaymentError as exc:
+        except PaymentError as exc:
             if exc.code == "F400":
                 raise Refusal(400, exc.message) from None
             return envelope(None, code=1, message=exc.message)

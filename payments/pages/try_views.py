@@ -5,9 +5,8 @@ from django.shortcuts import render
 
 from console.tenancy.access import merchant_view
 from console.tenancy.roles import Perm
-
-from . import selectors
-from .models import NAME_MAX, PayMethod
+from payments.models import NAME_MAX, PayMethod
+from payments.selectors import payments as selectors
 
 # What a redirect back (m_redirect_url) carries, as PortOne sends it.
 REDIRECT_KEYS = ("imp_uid", "merchant_uid", "imp_success", "error_code", "error_msg")

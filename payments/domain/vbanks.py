@@ -1,7 +1,7 @@
 """Virtual accounts over the REST API: ``POST /vbanks`` issues one, ``PUT /vbanks/{imp_uid}``
 changes its due date or amount while it waits for its deposit, ``DELETE /vbanks/{imp_uid}``
-revokes it. The window's virtual account (``services.window_issue_vbank``) and the
-console's Deposit (``services.vbank_deposit``, which refuses an account past its due date)
+revokes it. The window's virtual account (``sandbox.window.window_issue_vbank``) and the
+console's Deposit (``lifecycle.vbank_deposit``, which refuses an account past its due date)
 are the same ``Payment``s.
 
 An account is issued on an enabled test channel of the API key-in module (PortOne's "API
@@ -12,7 +12,6 @@ accounts per order).
 """
 
 import secrets
-from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,41 +20,33 @@ from django.utils.translation import gettext as _
 from channels.catalog import Module, codes
 from console.models import Merchant
 from console.tenancy.audit import Actor, audit_record
-from console.tenancy.inputs import ascii_digits, ascii_int
+from console.tenancy.inputs import ascii_digits
 from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
-
-from . import billing
-from .models import Payment, PayMethod, Status
-from .services import PaymentError, _notify, _text, find_channel, parse_amount
+from payments.domain.errors import PaymentError
+from payments.domain.inputs import (
+    parse_amount,
+    read_merchant_uid,
+    read_order,
+    read_text,
+    read_vbank_due,
+)
+from payments.domain.lifecycle import notify
+from payments.domain.merchants import find_channel
+from payments.domain.orders import order_taken
+from payments.models import Payment, PayMethod, Status
 
 # PortOne's V1 API reference, POST /vbanks, "지원되는 PG사".
 VBANK_API_PGS = ("settle", "nice", "html5_inicis", "tosspayments", "ksnet", "smartro_v2", "nice_v2", "welcome")
-VBANK_DUE_MAX_DAYS = 366
 DEFAULT_HOLDER = "PG Console (test)"
 
 
-def read_vbank_due(value, *, now: datetime | None = None) -> datetime:
-    """``vbank_due``: UNIX seconds, after now and at most ``VBANK_DUE_MAX_DAYS`` days ahead."""
-    now = now or timezone.now()
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    seconds = ascii_int(text, max_digits=12)
-    if seconds is None:
-        raise PaymentError("F400", _("vbank_due must be the deposit deadline in UNIX seconds, e.g. %(example)d.")
-                           % {"example": int((now + timedelta(days=3)).timestamp())})
-    if seconds <= now.timestamp():
-        raise PaymentError("F400", _("vbank_due is in the past: give a deadline after now."))
-    # Compared as seconds first: a year past 9999 is no datetime.
-    if seconds > (now + timedelta(days=VBANK_DUE_MAX_DAYS)).timestamp():
-        raise PaymentError("F400", _("vbank_due is too far ahead: at most %(days)d days from now.")
-                           % {"days": VBANK_DUE_MAX_DAYS})
-    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _bank(pg_code: str, vbank_code) -> str:
     """The bank's name for ``vbank_code``: its standard 3-digit code (``004``), or the code the
     channel's PG gives it."""
-    code = _text({"vbank_code": vbank_code}, "vbank_code", 8, required=True)
+    code = read_text({"vbank_code": vbank_code}, "vbank_code", 8, required=True)
     bank = codes.bank_for_standard_code(code) or codes.bank_for_code(pg_code, code)
     if bank is None:
         raise PaymentError("F400", _("Unknown vbank_code “%(code)s”: give the bank's 3-digit code, e.g. "
@@ -73,17 +64,17 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
                 notice_url=None) -> Payment:
     """``POST /vbanks``: a virtual account waiting for its deposit (``ready``, webhook
     ``virtual_account_issued``, as the window's)."""
-    merchant_uid = billing.read_merchant_uid(merchant_uid)
+    merchant_uid = read_merchant_uid(merchant_uid)
     amount = parse_amount(amount)
     due = read_vbank_due(vbank_due)
-    holder = _text({"vbank_holder": vbank_holder}, "vbank_holder", Payment._meta.get_field("vbank_holder").max_length)
-    number = _text({"vbank_num": vbank_num}, "vbank_num", Payment._meta.get_field("vbank_num").max_length)
+    holder = read_text({"vbank_holder": vbank_holder}, "vbank_holder", Payment._meta.get_field("vbank_holder").max_length)
+    number = read_text({"vbank_num": vbank_num}, "vbank_num", Payment._meta.get_field("vbank_num").max_length)
     if number and not ascii_digits(number.replace("-", "")):
         raise PaymentError("F400", _("vbank_num takes digits and dashes only."))
-    order = billing.read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
+    order = read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
                                 "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
                                 "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
-    channel = find_channel(merchant, module=Module.API_KEYIN, pg=_text({"pg": pg}, "pg", 100))
+    channel = find_channel(merchant, module=Module.API_KEYIN, pg=read_text({"pg": pg}, "pg", 100))
     if channel.pg_provider not in VBANK_API_PGS:
         raise PaymentError("F400", _("%(pg)s issues no virtual accounts through the API. PGs that do: "
                                      "%(pgs)s.") % {"pg": channel.pg_string, "pgs": ", ".join(VBANK_API_PGS)})
@@ -96,7 +87,7 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
         vbank_code=str(vbank_code).strip(), vbank_name=bank_name, vbank_num=number or _account_number(),
         vbank_holder=holder or DEFAULT_HOLDER, vbank_date=due, vbank_issued_at=now, **order)
     with transaction.atomic():
-        taken = billing.order_taken(merchant, merchant_uid)
+        taken = order_taken(merchant, merchant_uid)
         if taken:
             raise PaymentError("F409", taken)
         try:
@@ -104,7 +95,7 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
                 payment.save(force_insert=True)
         except IntegrityError as exc:
             raise PaymentError("F409", _("This order is being paid by another request.")) from exc
-        _notify(payment, "virtual_account_issued")
+        notify(payment, "virtual_account_issued")
     return payment
 
 
@@ -159,5 +150,5 @@ def vbank_revoke(*, actor: Actor, merchant: Merchant, imp_uid: str) -> Payment:
         payment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         audit_record(actor=actor, merchant=merchant, action=AuditAction.PAYMENT_VBANK_REVOKE, target=payment,
                      changes={"status": (Status.READY, Status.CANCELLED)})
-        _notify(payment, "cancelled", actor=actor)
+        notify(payment, "cancelled", actor=actor)
     return payment
