@@ -22,7 +22,8 @@ WINDOW_MAX_AGE = 60 * 60  # a window works for an hour after it opened; then its
 EXPIRED_CODE = "F1006"  # the sandbox's: the window's hour ran out before it was decided
 
 
-def notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM):
+def notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM,
+           billing_key: str | None = None, v2_only: bool = False):
     """The webhooks this change causes (one to each notice_url the payment gave, else one to
     the merchant's endpoint, none without one), written in the same transaction as the change:
     both commit or neither does, and the broker gets them after the commit
@@ -30,7 +31,7 @@ def notify(payment: Payment, status: str, *, cancellation_id: str | None = None,
     payment_event_record(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
                          merchant_uid=payment.merchant_uid, status=status,
                          cancellation_id=cancellation_id, notice_urls=payment.notice_urls or (),
-                         actor=actor)
+                         actor=actor, billing_key=billing_key, v2_only=v2_only)
 
 
 def fail(payment: Payment, code: str, reason: str) -> Payment:
