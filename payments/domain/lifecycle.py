@@ -4,8 +4,9 @@ expiry of an open window, and a virtual account's deposit."""
 
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, audit_record
@@ -30,16 +31,34 @@ def notify(payment: Payment, status: str, *, cancellation_id: str | None = None,
                          actor=actor, billing_key=billing_key, v2_only=v2_only)
 
 
-def fail(payment: Payment, code: str, reason: str) -> Payment:
+# The language of every text the sandbox stores (fail_reason, cancel_reason, vbank_name):
+# i'mport's, whatever the buyer's browser or the API caller speaks. Pages show them as stored.
+STORED_LANGUAGE = "ko"
+
+
+def stored_text(message) -> str:
+    """``message`` (a lazy translation, or a str already made) as the sandbox stores it."""
+    with translation.override(STORED_LANGUAGE):
+        return str(message)
+
+
+def in_stored_language():
+    """Make texts to store inside this block: ``with in_stored_language(): why = problem(...)``."""
+    return translation.override(STORED_LANGUAGE)
+
+
+def fail(payment: Payment, code: str, reason) -> Payment:
+    """Fail an open payment with a PG's or the sandbox's code; ``reason`` is stored in Korean
+    (give a lazy translation, or a text made ``in_stored_language``)."""
     now = timezone.now()
     payment.status, payment.failed_at = Status.FAILED, now
-    payment.error_code, payment.fail_reason = code, reason[:300]
+    payment.error_code, payment.fail_reason = code, stored_text(reason)[:300]
     payment.save(update_fields=["status", "failed_at", "error_code", "fail_reason", "updated_at"])
     return payment
 
 
-def expired_reason() -> str:
-    return _("The payment window expired before it was decided.")
+def expired_reason():
+    return gettext_lazy("The payment window expired before it was decided.")
 
 
 def _expire(payments) -> tuple[int, dict]:
@@ -48,7 +67,7 @@ def _expire(payments) -> tuple[int, dict]:
     alone. Returns how many failed, and the values written."""
     now = timezone.now()
     values = {"status": Status.FAILED, "failed_at": now, "error_code": EXPIRED_CODE,
-              "fail_reason": expired_reason(), "updated_at": now}
+              "fail_reason": stored_text(expired_reason()), "updated_at": now}
     return payments.expired_windows(now=now).update(**values), values
 
 

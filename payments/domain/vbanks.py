@@ -31,7 +31,7 @@ from payments.domain.inputs import (
     read_text,
     read_vbank_due,
 )
-from payments.domain.lifecycle import notify
+from payments.domain.lifecycle import notify, stored_text
 from payments.domain.merchants import find_channel
 from payments.domain.orders import order_taken
 from payments.models import Payment, PaymentCancellation, PayMethod, Status
@@ -52,7 +52,7 @@ def _bank(pg_code: str, vbank_code) -> str:
     if bank is None:
         raise PaymentError("F400", _("Unknown vbank_code “%(code)s”: give the bank's 3-digit code, e.g. "
                                      "004 for KB Kookmin Bank.") % {"code": code})
-    return str(bank.name)
+    return stored_text(bank.name)
 
 
 def _account_number() -> str:

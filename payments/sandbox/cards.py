@@ -164,12 +164,12 @@ class CardIn:
     expired: bool
 
     def decline(self, *, issuing: bool) -> tuple[str, str] | None:
-        """(PG error code, reason) when this card is refused: for a payment always, when a
+        """(PG error code, reason: a lazy translation, stored in Korean) when this card is refused: for a payment always, when a
         billing key is issued only for the declines the PG checks then."""
         if self.expired:
-            return EXPIRED_CODE, pg_error_label(EXPIRED_CODE)
+            return EXPIRED_CODE, dict(PG_ERRORS)[EXPIRED_CODE]
         if self.card.error_code and (not issuing or self.card.declines_at_issuance):
-            return self.card.error_code, pg_error_label(self.card.error_code)
+            return self.card.error_code, dict(PG_ERRORS)[self.card.error_code]
         return None
 
 

@@ -31,7 +31,9 @@ from payments.domain.inputs import (
 )
 from payments.domain.lifecycle import (
     fail,
+    in_stored_language,
     notify,
+    stored_text,
     window_expire,
 )
 from payments.domain.merchants import (
@@ -192,7 +194,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
             if not window_expire(existing):  # expired, it is failed and this request opens a new window
                 if _same_request(existing, payment):
                     return existing  # the same request, still open: one payment
-                fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
+                fail(existing, REPLACED_CODE, gettext_lazy("Another payment window was opened for this order."))
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
@@ -210,7 +212,8 @@ def refuse_undecidable(payment: Payment) -> bool:
         return True
     if not payment.amount:  # a billing key's window that pays nothing
         return False
-    problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
+    with in_stored_language():
+        problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
     if problem:
         fail(payment, "F400", problem)
         return True
@@ -262,7 +265,7 @@ def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
         if not payment.is_open:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot fail now.") % {
                 "status": payment.get_status_display().lower()})
-        return fail(payment, error_code, str(labels[error_code]))  # no webhook, as PortOne
+        return fail(payment, error_code, labels[error_code])  # no webhook, as PortOne
 
 
 def window_close(*, imp_uid: str, token: str) -> Payment:
@@ -270,7 +273,7 @@ def window_close(*, imp_uid: str, token: str) -> Payment:
         payment = locked_open(imp_uid, token)
         if not payment.is_open:
             return payment  # decided already: closing the window changes nothing
-        return fail(payment, CLOSED_CODE, _("The buyer closed the payment window."))
+        return fail(payment, CLOSED_CODE, gettext_lazy("The buyer closed the payment window."))
 
 
 def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
@@ -286,7 +289,7 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
         if refuse_undecidable(payment):
             return payment
         now = timezone.now()
-        payment.vbank_code, payment.vbank_name = bank, str(banks[bank])
+        payment.vbank_code, payment.vbank_name = bank, stored_text(banks[bank])
         payment.vbank_num = f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**6):06d}-{secrets.randbelow(10**4):04d}"
         payment.vbank_holder = "PG Console (test)"
         payment.vbank_issued_at, payment.vbank_date = now, now + timedelta(days=VBANK_DAYS)

@@ -171,7 +171,7 @@ def test_a_chosen_failure_reaches_the_callback(page, shop, merchant, order_serve
     window.get_by_role("button", name="Fail with this error").click()
     rsp = callback_rsp(page)
     assert rsp["success"] is False and rsp["error_code"] == "F1005"
-    assert "wrong password" in rsp["error_msg"]
+    assert rsp["error_msg"] == "카드사 승인 거절: 비밀번호 오류"  # stored in Korean
     assert order_server.find_payment(imp_uid=rsp["imp_uid"])["status"] == "failed"
 
 
@@ -193,7 +193,7 @@ def test_a_virtual_account_is_issued(page, shop, merchant, order_server):
     rsp = callback_rsp(page)
     assert rsp["success"] is True and rsp["status"] == "ready" and rsp["vbank_num"]
     verified = order_server.find_payment(imp_uid=rsp["imp_uid"])
-    assert verified["status"] == "ready" and verified["vbank_name"] == "Shinhan Bank"
+    assert verified["status"] == "ready" and verified["vbank_name"] == "신한은행"
     assert verified["vbank_num"] == rsp["vbank_num"] and verified["vbank_date"] > 0
 
 

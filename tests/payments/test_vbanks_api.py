@@ -57,14 +57,14 @@ def test_an_account_is_issued_ready_on_a_key_in_channel_with_a_webhook(agency, e
     nice = Channel.objects.get(merchant=agency, pg_provider="nice", module="api_keyin")
     assert (payment.status, payment.pay_method, payment.channel_type, payment.channel) == ("ready", "vbank", "api", nice)
     assert payment.waits_for_deposit and payment.vbank_num and payment.vbank_holder == "Corner Shop"
-    assert (payment.vbank_code, payment.vbank_name) == ("004", "KB Kookmin Bank")
+    assert (payment.vbank_code, payment.vbank_name) == ("004", "KB국민은행")
     assert payment.vbank_date.timestamp() == pytest.approx(_due(), abs=5)
     deliveries = list(Delivery.objects.filter(merchant=agency))
     assert len(deliveries) == 1 and '"status":"ready"' in deliveries[0].body
     validator("PaymentAnnotation").validate(payment_annotation(payment))
     # The PG's own code for a bank works too, and a holder is filled in when none is given.
     other = _issue(agency, merchant_uid="vbank_2", pg="ksnet", vbank_code="088", vbank_holder="")
-    assert other.vbank_name == "Shinhan Bank" and other.vbank_holder == vbanks.DEFAULT_HOLDER
+    assert other.vbank_name == "신한은행" and other.vbank_holder == vbanks.DEFAULT_HOLDER
 
 
 def test_bad_accounts_are_refused_and_nothing_is_saved(agency):
