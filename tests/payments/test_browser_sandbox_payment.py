@@ -151,7 +151,22 @@ def test_approve_in_the_modal_and_verify_on_the_server(page, shop, merchant, ord
     assert Payment.objects.filter(merchant=merchant).count() == 1
 
 
-def test_redirect_mode_comes_back_with_the_query(page, shop, merchant, order_server):
+MOBILE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+             "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page on a phone: PortOne's SDK goes to m_redirect_url there (on a PC the callback runs)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
+                                  user_agent=MOBILE_UA, is_mobile=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_redirect_mode_comes_back_with_the_query(phone, shop, merchant, order_server):
+    page = phone
     order(merchant, shop, m_redirect_url=f"{shop.url}/done")
     page.goto(shop.url + "/")
     page.get_by_role("button", name="Buy").click()
