@@ -49,7 +49,7 @@ from payments.models import (
     PayMethod,
     Status,
 )
-from payments.sandbox.cards import PG_ERRORS
+from payments.sandbox import failures
 
 WINDOW_SALT = "payments.window"
 
@@ -257,11 +257,11 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
 
 
 def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
-    labels = dict(PG_ERRORS)
-    if error_code not in labels:
-        raise PaymentError("F400", _("Choose a PG error from the list."))
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
+        labels = dict(failures.for_method(payment.pay_method))  # the failures of its pay method
+        if error_code not in labels:
+            raise PaymentError("F400", _("Choose a PG error from the list."))
         if payment.status == Status.FAILED:
             return payment
         if not payment.is_open:
