@@ -307,6 +307,9 @@ MAILERS = {
     }
 }
 PGCONSOLE_MAIL_DIR = VAR_DIR / "mail"
+# Where `manage.py seed_demo` keeps the demo password it generated (0600), for `make run`'s
+# banner to say again; None keeps it nowhere (tests, production).
+PGCONSOLE_DEMO_PASSWORD_FILE = VAR_DIR / "demo-password"
 # The outbox page (/local/outbox/) is routed only when this is on: the local settings turn
 # it on; production and test settings never do (it is not read from the environment).
 PGCONSOLE_LOCAL_OUTBOX = False

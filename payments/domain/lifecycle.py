@@ -2,7 +2,6 @@
 the change's transaction: an outbox, ``webhooks.services.payment_event_record``), failing, the
 expiry of an open window, and a virtual account's deposit."""
 
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +14,6 @@ from payments.audit import AuditAction
 from payments.domain.errors import PaymentError
 from payments.models import Payment, Status
 from webhooks.services import payment_event_record
-
-WINDOW_MAX_AGE = 60 * 60  # a window works for an hour after it opened; then its order is free again
-
 
 EXPIRED_CODE = "F1006"  # the sandbox's: the window's hour ran out before it was decided
 
@@ -41,27 +37,36 @@ def fail(payment: Payment, code: str, reason: str) -> Payment:
     return payment
 
 
-def window_expired(payment: Payment) -> bool:
-    """An open window whose hour is up (``WINDOW_MAX_AGE`` after it opened, when the token it
-    was first given expires): it decides nothing more, and its order may be asked for again."""
-    return payment.is_open and payment.started_at <= timezone.now() - timedelta(seconds=WINDOW_MAX_AGE)
-
-
 def expired_reason() -> str:
     return _("The payment window expired before it was decided.")
 
 
-def windows_expire(*, merchant: Merchant, merchant_uids) -> None:
-    """Fail the open windows of these orders whose hour is up (``window_expired``), so that an
-    order a buyer left in the window can be paid another way (key-in, a virtual account, a
-    billing key, a schedule). Call it inside the transaction that then checks the order. One
-    UPDATE: a window approved meanwhile no longer matches it and is left alone."""
+def _expire(payments) -> tuple[int, dict]:
+    """Fail the windows among ``payments`` whose hour is up (``PaymentQuerySet.expired_windows``,
+    the one rule), in one UPDATE: a window approved meanwhile no longer matches it and is left
+    alone. Returns how many failed, and the values written."""
     now = timezone.now()
-    Payment.objects.filter(
-        merchant=merchant, merchant_uid__in=list(merchant_uids), status=Status.READY, vbank_issued_at__isnull=True,
-        started_at__lte=now - timedelta(seconds=WINDOW_MAX_AGE),
-    ).update(status=Status.FAILED, failed_at=now, error_code=EXPIRED_CODE, fail_reason=expired_reason(),
-             updated_at=now)
+    values = {"status": Status.FAILED, "failed_at": now, "error_code": EXPIRED_CODE,
+              "fail_reason": expired_reason(), "updated_at": now}
+    return payments.expired_windows(now=now).update(**values), values
+
+
+def windows_expire(*, merchant: Merchant, merchant_uids) -> None:
+    """Fail the open windows of these orders whose hour is up, so that an order a buyer left in
+    the window can be paid another way (key-in, a virtual account, a billing key, a schedule).
+    Call it inside the transaction that then checks the order."""
+    _expire(Payment.objects.filter(merchant=merchant, merchant_uid__in=list(merchant_uids)))
+
+
+def window_expire(payment: Payment) -> bool:
+    """Fail ``payment`` (held under its row lock) when it is a window whose hour is up: it then
+    decides nothing more, and its order may be asked for again. True when it failed it; the
+    instance then shows what was written."""
+    expired, values = _expire(Payment.objects.filter(pk=payment.pk))
+    if expired:
+        for field, value in values.items():
+            setattr(payment, field, value)
+    return bool(expired)
 
 
 def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:

@@ -48,9 +48,11 @@ def _takes(channel: Channel, module: str | None) -> bool:
     return channel.module == module if module else channel.module in WINDOW_MODULES
 
 
-def _use_pg(channels: list[Channel], module: str | None, like: Channel | None = None) -> str:
+def _use_pg(channels, module: str | None, like: Channel | None = None) -> str:
     """A sentence naming the test ``pg`` a refused request could use: an enabled test channel
-    of the request's module, of ``like``'s PG when it has one; "" when the merchant has none."""
+    of the request's module, of ``like``'s PG when it has one; "" when the merchant has none.
+    ``channels`` is read only here, on the way to a refusal."""
+    channels = list(channels)
     usable = [c for c in channels if _payable(c) and _takes(c, module)]
     if not usable and module is None:
         usable = [c for c in channels if _payable(c)]
@@ -75,19 +77,22 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
       among the enabled test ones: a live default stands for its PG, whose test channel of
       the same module is taken. Several left, or none, is refused.
 
-    Every refusal names a test ``pg`` to use when the merchant has one (``_use_pg``)."""
-    channels = list(_visible_channels(merchant).order_by("id"))
+    One query reads the channels the request names (those of its key, of its PG, or of its
+    module), not all the merchant's; a refusal reads them all to name a test ``pg`` to use
+    when the merchant has one (``_use_pg``)."""
+    visible = _visible_channels(merchant).order_by("id")
     code, _dot, mid = pg.partition(".")
     if channel_key:
-        named = [c for c in channels if c.channel_key == channel_key]
+        named = list(visible.filter(channel_key=channel_key))
         if not named:
             raise PaymentError("F400", _("No channel of this merchant has this channel key."))
     elif pg:
-        named = [c for c in channels if c.pg_provider == code and (not mid or c.mid == mid)]
+        named = list(visible.filter(pg_provider=code, **({"mid": mid} if mid else {})))
         if not named:
             raise PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
     else:
-        named = channels
+        named = list(visible.filter(module=module) if module else visible)
+    channels = visible  # all of them, read only for a refusal's hint
     if module:
         of_module = [c for c in named if c.module == module]
         if not of_module and (channel_key or pg):

@@ -6,8 +6,7 @@ Schedules live in the database, like webhook retries: the periodic job (the Cele
 entry ``payments.schedules_run_due`` every ``PAYMENT_SCHEDULE_INTERVAL_SECONDS``,
 ``schedules_dispatch_due``) hands every due row, however late, to the workers as a task of
 its own (``payments.schedule_run``), so a broker or worker outage delays a payment and loses
-none, and all the workers' processes run them side by side (``schedules_run_due`` runs them
-in one process, for a shell). Each schedule runs exactly once:
+none, and all the workers' processes run them side by side. Each schedule runs exactly once:
 
 - one run is one transaction (``schedule_execute``): lock the row, check it is still
   ``scheduled`` and due, pay with the billing key, write the payment, the schedule's
@@ -24,10 +23,8 @@ paid or failed").
 """
 
 import logging
-import time
 from datetime import datetime
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -80,9 +77,7 @@ from payments.sandbox import cards
 logger = logging.getLogger(__name__)
 
 MAX_SCHEDULES_PER_CALL = 1000  # one call schedules at most this many (all or none)
-RUN_BATCH = 50  # due rows the job reads at a time
-RUN_BUDGET_SECONDS = 30.0
-DISPATCH_LIMIT = 2000  # due schedules one tick hands to the broker, at most  # one job stops taking new rows after this; the next tick goes on
+DISPATCH_LIMIT = 2000  # due schedules one tick hands to the broker, at most; the next tick goes on
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -342,14 +337,6 @@ def schedule_execute(*, schedule_id: int) -> Payment | None:
     return payment
 
 
-def _due_ids(limit: int, skip: set[int]) -> list[int]:
-    """Due schedules no other worker is running right now (their rows are locked)."""
-    with transaction.atomic():
-        return list(lock_rows(Schedule.objects, skip_locked=True)
-                    .filter(status=ScheduleStatus.SCHEDULED, schedule_at__lte=timezone.now())
-                    .exclude(pk__in=skip).order_by("schedule_at", "id").values_list("pk", flat=True)[:limit])
-
-
 def schedules_dispatch_due(*, limit: int = DISPATCH_LIMIT) -> int:
     """The periodic job: hand each due schedule to the broker as a task of its own
     (``payments.schedule_run``, which calls ``schedule_execute``), so that every process of
@@ -375,26 +362,3 @@ def schedules_dispatch_due(*, limit: int = DISPATCH_LIMIT) -> int:
             break
         sent += 1
     return sent
-
-
-def schedules_run_due(*, batch_size: int = RUN_BATCH, budget_seconds: float = RUN_BUDGET_SECONDS) -> int:
-    """Run the due schedules, oldest first, each in its own transaction, until none is left
-    or ``budget_seconds`` have passed (the next tick goes on). Returns how many ran. A row
-    another worker holds is left to it; a row that raises is logged and left for the next
-    tick, so one bad row never holds up the others."""
-    started = time.monotonic()
-    ran, seen = 0, set()
-    while time.monotonic() - started < budget_seconds:
-        ids = _due_ids(batch_size, seen)
-        if not ids:
-            break
-        for schedule_id in ids:
-            seen.add(schedule_id)
-            try:
-                if schedule_execute(schedule_id=schedule_id) is not None:
-                    ran += 1
-            except SoftTimeLimitExceeded:
-                raise
-            except Exception:
-                logger.exception("scheduled payment %s could not run; the next tick tries again", schedule_id)
-    return ran

@@ -1,18 +1,14 @@
-"""The Billing keys page (빌링키) and the Schedules page (예약 결제) of a merchant or sub-merchant.
-
-Billing keys: the merchant's keys, deleted ones too, searched by ``customer_uid`` and paged;
-one key's page with every field, its payments and its schedules; **Delete** after a
-confirmation that says how many schedules are still to run (they fail at their time). Schedules:
-the merchant's scheduled payments in four tabs (due, done, failed, cancelled); **Cancel** one
-still to run, after a confirmation.
+"""The Billing keys page (빌링키) of a merchant or sub-merchant: the merchant's keys, deleted
+ones too, searched by ``customer_uid`` and paged; one key's page with every field, its payments
+and its schedules; **Delete** after a confirmation that says how many schedules are still to run
+(they fail at their time). The Schedules page is ``schedule_views``.
 
 Who sees and who acts as on the Payments page: everyone who sees the integration settings
-sees (``Perm.VIEW_INTEGRATION``), ``Perm.MANAGE_PAYMENTS`` deletes and cancels. The writes
-are the REST API's services (``billing_keys.billing_key_delete``, ``schedules.schedules_revoke``),
-which write the audit rows; reads go through ``billing_selectors``, scoped to
-``access.merchant``. Keys and schedules are addressed by id: a ``customer_uid`` or
-``merchant_uid`` is the merchant's own text (it may hold a ``/``), and a ``customer_uid`` names
-a new key after a delete.
+sees (``Perm.VIEW_INTEGRATION``), ``Perm.MANAGE_PAYMENTS`` deletes. The write is the REST
+API's service (``billing_keys.billing_key_delete``), which writes the audit row; reads go
+through ``billing_selectors``, scoped to ``access.merchant``. Keys are addressed by id: a
+``customer_uid`` is the merchant's own text (it may hold a ``/``), and names a new key after a
+delete.
 """
 
 from django.contrib import messages
@@ -21,29 +17,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
-from payments.domain import billing_keys, schedules
+from payments.domain import billing_keys
 from payments.domain.errors import PaymentError
-from payments.models import BillingKey, IssuedThrough, Schedule, ScheduleStatus
-from payments.pages.activity_views import (
-    ACT_PERM,
-    VIEW_PERM,
-    won,  # the Payments page's permissions
-)
-from payments.pages.billing_forms import (
-    BillingKeyDeleteForm,
-    BillingKeySearchForm,
-    ScheduleSearchForm,
-)
+from payments.models import BillingKey, IssuedThrough
+from payments.pages.activity_views import ACT_PERM, VIEW_PERM  # the Payments page's permissions
+from payments.pages.billing_forms import BillingKeyDeleteForm, BillingKeySearchForm
 from payments.selectors import billing as billing_selectors
-from payments.selectors.billing import ScheduleView
 
 CARD_TYPES = {0: gettext_lazy("Credit card"), 1: gettext_lazy("Check card")}  # PortOne's card_type
 
@@ -185,75 +171,3 @@ def billing_key_delete(request, access, billing_key_id):
     return render(request, "payments/billing_key_delete.html", {
         "access": access, "nav": "billing_keys", "key": key, "form": form, "pending": pending,
     }, status=400 if form.errors else 200)
-
-
-# --- schedules ------------------------------------------------------------------------
-
-TABS = (  # the Schedules page's tabs
-    (ScheduleView.DUE, pgettext_lazy("schedules tab", "Due")),
-    (ScheduleView.DONE, pgettext_lazy("schedules tab", "Done")),
-    (ScheduleView.FAILED, pgettext_lazy("schedules tab", "Failed")),
-    (ScheduleView.CANCELLED, pgettext_lazy("schedules tab", "Cancelled")),
-)
-
-
-@merchant_view(VIEW_PERM)
-@require_GET
-def schedule_list(request, access):
-    form = ScheduleSearchForm(request.GET or None)
-    view, q = form.values() if form.is_bound else (ScheduleView.DUE, "")
-    page = billing_selectors.schedules_page(access=access, view=view, q=q, after=request.GET.get("after"),
-                                            before=request.GET.get("before"))
-    return render(request, "payments/schedules.html", {
-        "access": access, "nav": "schedules", "form": form, "q": q, "view": view, "tabs": TABS,
-        "page": page, "can_act": access.can(ACT_PERM), "here": request.get_full_path(),
-        "wide_status": view == ScheduleView.FAILED,  # room for the failure reasons
-    }, status=400 if form.is_bound and form.errors else 200)
-
-
-def _back(request, access) -> str:
-    """Where Cancel returns: the page it was pressed on (``next``, this site's only), else the
-    Schedules page."""
-    back = request.POST.get("next") or request.GET.get("next") or ""
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                                require_https=request.is_secure()) and back.startswith("/"):
-        return back
-    return reverse("schedules:list", kwargs={"merchant_code": access.merchant.code})
-
-
-@merchant_view(ACT_PERM)
-def schedule_cancel(request, access, schedule_id):
-    """GET: the schedule and a button (or why it cannot be cancelled); POST: cancel it."""
-    schedule = billing_selectors.schedule_for_console(access=access, pk=schedule_id)
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    back = _back(request, access)
-    if request.method == "POST":
-        if schedule.status != ScheduleStatus.SCHEDULED:
-            messages.info(request, _("Schedule %(uid)s is no longer waiting to run: nothing to cancel.")
-                          % {"uid": schedule.merchant_uid})
-            return redirect(back)
-        try:
-            schedules.schedules_revoke(actor=Actor.from_request(request), merchant=access.merchant,
-                                       merchant_uids=[schedule.merchant_uid])
-        except PaymentError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Schedule %(uid)s cancelled: it will not run.")
-                             % {"uid": schedule.merchant_uid})
-        return redirect(back)
-    key_ids = billing_selectors.billing_key_ids(merchant_id=access.merchant.pk, customer_uids=[schedule.customer_uid])
-    return render(request, "payments/schedule_cancel.html", {
-        "access": access, "nav": "schedules", "schedule": schedule, "amount_text": won(schedule.amount),
-        "key_id": key_ids.get(schedule.customer_uid), "back": back,
-        "pending": schedule.status == ScheduleStatus.SCHEDULED,
-        "status_label": _schedule_status(schedule),
-    })
-
-
-def _schedule_status(schedule: Schedule) -> str:
-    if schedule.status == ScheduleStatus.EXECUTED and schedule.payment is not None:
-        return schedule.payment.get_status_display()
-    if schedule.status == ScheduleStatus.EXECUTED:
-        return _("Failed")
-    return schedule.get_status_display()

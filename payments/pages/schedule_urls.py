@@ -4,7 +4,7 @@ the merchant's text)."""
 
 from django.urls import path
 
-from payments.pages import billing_views as views
+from payments.pages import schedule_views as views
 
 app_name = "schedules"
 

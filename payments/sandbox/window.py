@@ -30,12 +30,9 @@ from payments.domain.inputs import (
     read_text,
 )
 from payments.domain.lifecycle import (
-    EXPIRED_CODE,
-    WINDOW_MAX_AGE,
-    expired_reason,
     fail,
     notify,
-    window_expired,
+    window_expire,
 )
 from payments.domain.merchants import (
     find_channel,
@@ -45,6 +42,7 @@ from payments.domain.orders import order_lock, prepared_amount_problem
 from payments.models import (
     MERCHANT_UID_MAX,
     NAME_MAX,
+    WINDOW_MAX_AGE,
     Payment,
     PayMethod,
     Status,
@@ -191,11 +189,9 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
                 raise PaymentError("F409", _("This merchant_uid is already used by a payment that is "
                                              "%(status)s. Use a new merchant_uid for a new order.")
                                    % {"status": existing.get_status_display().lower()})
-            if window_expired(existing):
-                fail(existing, EXPIRED_CODE, expired_reason())
-            elif _same_request(existing, payment):
-                return existing  # the same request, still open: one payment
-            else:
+            if not window_expire(existing):  # expired, it is failed and this request opens a new window
+                if _same_request(existing, payment):
+                    return existing  # the same request, still open: one payment
                 fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
         try:
             with transaction.atomic():
@@ -207,11 +203,10 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
 
 def refuse_undecidable(payment: Payment) -> bool:
     """Fail an open window that can no longer pay what it shows: its hour is up
-    (``window_expired``), or the amount registered for its order now differs (PortOne stops
+    (``lifecycle.window_expire``), or the amount registered for its order now differs (PortOne stops
     such a payment). Inside the action's transaction, under the row lock; True when it failed
     it (no webhook, as any failed window)."""
-    if window_expired(payment):
-        fail(payment, EXPIRED_CODE, expired_reason())
+    if window_expire(payment):
         return True
     if not payment.amount:  # a billing key's window that pays nothing
         return False

@@ -150,3 +150,20 @@ def test_a_sub_merchant_pays_on_its_own_or_assigned_test_channel(agency):
     _live(agency, "kcp", "window_general", "LIVEMID05", default=True)  # the agency's, not the sub-merchant's
     channel = _window(sub, "s1", pg="kcp").channel
     assert channel.merchant == sub and channel.pg_string == "kcp.T0000"
+
+
+def test_a_request_that_names_its_channel_reads_only_those_channels(agency):
+    """Key-in's hot path: a request that names its PG is answered from one query that reads
+    the channels of that PG, not every channel of the merchant."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from payments.domain.merchants import find_channel
+
+    for n in range(5):  # channels of another PG, which the query leaves out
+        _live(agency, "kcp", "window_general", f"LIVE{n:04d}")
+    with CaptureQueriesContext(connection) as queries:
+        channel = find_channel(agency, module="api_keyin", pg="nice")
+    assert channel.pg_provider == "nice" and channel.module == "api_keyin"
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert "pg_provider" in queries[0]["sql"]

@@ -22,7 +22,7 @@ from payments.audit import AuditAction
 from payments.domain import billing_keys, charges, schedules
 from payments.domain.errors import PaymentError
 from payments.models import Payment, Schedule
-from tests.factories import make_merchant
+from tests.factories import make_merchant, run_due_schedules
 from tests.hooks import endpoint_for
 from tests.services import need
 from tests.worker import wait_until
@@ -46,7 +46,7 @@ def _failed_schedule(name: str, card: str = APPROVE) -> tuple:
         {"merchant_uid": "order_1", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])
     Schedule.objects.filter(pk=row.pk).update(schedule_at=timezone.now() - timedelta(seconds=1))
     Channel.objects.filter(pk=key.channel_id).update(enabled=False)
-    assert schedules.schedules_run_due() == 1
+    assert run_due_schedules() == 1
     Channel.objects.filter(pk=key.channel_id).update(enabled=True)
     row.refresh_from_db()
     assert (row.status, row.payment.status, row.payment.error_code) == ("executed", "failed", charges.CHANNEL_UNUSABLE)

@@ -1,4 +1,4 @@
-"""Issue 20, item 4: a window nobody decided expires with its token (``lifecycle.WINDOW_MAX_AGE``
+"""Issue 20, item 4: a window nobody decided expires with its token (``payments.models.WINDOW_MAX_AGE``
 after it opened) and then no longer holds its order. Before, a ready window blocked its
 ``merchant_uid`` for ever: another window, key-in, ``POST /vbanks``, a payment with a billing
 key and schedules all got F409. PortOne lets a ready order be requested again. An expired
@@ -14,7 +14,7 @@ from django.test import Client
 
 from payments.domain import billing_keys, charges, lifecycle, schedules, vbanks
 from payments.domain.errors import PaymentError
-from payments.models import BillingKey, Payment, Schedule
+from payments.models import WINDOW_MAX_AGE, BillingKey, Payment, Schedule
 from tests.payments.test_payment_window import message, open_window, press, shop  # noqa: F401  (shop: a fixture)
 from webhooks.models import Delivery
 
@@ -26,7 +26,7 @@ APPROVE = "9410-0000-7000-0000"
 def expire(imp_uid: str) -> None:
     """The window's hour goes by (its payment opened WINDOW_MAX_AGE and a second ago)."""
     Payment.objects.filter(imp_uid=imp_uid).update(
-        started_at=F("started_at") - timedelta(seconds=lifecycle.WINDOW_MAX_AGE + 1))
+        started_at=F("started_at") - timedelta(seconds=WINDOW_MAX_AGE + 1))
 
 
 def opened(merchant, merchant_uid: str) -> str:

@@ -25,7 +25,7 @@ from payments.domain.errors import PaymentError
 from payments.models import Payment, Schedule
 from payments.selectors import billing as billing_selectors
 from payments.v1.annotation import schedule_annotation
-from tests.factories import make_merchant
+from tests.factories import make_merchant, run_due_schedules
 from tests.hooks import FAST, endpoint_for, secret_of
 from tests.portone_schema import validator
 from tests.receiver import Receiver
@@ -236,8 +236,8 @@ def test_a_due_schedule_runs_once_pays_and_notifies(agency, endpoint):
     notice = "http://127.0.0.1:9/notice"
     [due, later] = _schedule(agency, [_item("due", buyer_email="g@example.test", notice_url=notice), _item("later")])
     _make_due(due)
-    assert schedules.schedules_run_due() == 1
-    assert schedules.schedules_run_due() == 0  # ran already: nothing more
+    assert run_due_schedules() == 1
+    assert run_due_schedules() == 0  # ran already: nothing more
     assert schedules.schedule_execute(schedule_id=due.pk) is None
     due.refresh_from_db()
     payment = due.payment
@@ -259,7 +259,7 @@ def test_a_failed_run_is_a_failed_payment_that_notifies(agency, endpoint):
     made += _schedule(agency, [_item("deleted")], customer_uid="gone")
     billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="gone")
     _make_due(*made)
-    assert schedules.schedules_run_due() == 2
+    assert run_due_schedules() == 2
     results = {row.merchant_uid: (row.status, row.payment.status, row.payment.error_code)
                for row in Schedule.objects.select_related("payment")}
     assert results == {"limit": ("executed", "failed", "F1001"),
@@ -277,7 +277,7 @@ def test_a_run_on_a_disabled_channel_fails_and_can_be_retried(agency, endpoint, 
     key.channel.enabled = False
     key.channel.save(update_fields=["enabled"])
     _make_due(row)
-    schedules.schedules_run_due()
+    run_due_schedules()
     row.refresh_from_db()
     assert (row.payment.status, row.payment.error_code) == ("failed", charges.CHANNEL_UNUSABLE)
     assert "disabled" in row.payment.fail_reason
@@ -296,7 +296,7 @@ def test_a_failed_or_cancelled_schedule_is_scheduled_again(agency, owner):
     _key(agency, customer_uid="over", card=LIMIT)
     [row] = _schedule(agency, [_item("monthly")], customer_uid="over")
     _make_due(row)
-    schedules.schedules_run_due()
+    run_due_schedules()
     new_at = _at(600)
     again = schedules.schedule_reschedule(actor=Actor(user=owner), merchant=agency, merchant_uid="monthly",
                                           schedule_at=new_at)
@@ -318,7 +318,7 @@ def test_an_order_paid_before_its_schedule_ran_fails_the_run(agency, endpoint):
                                                    schedule_at=_at(60)), "already used by a payment", code="F409")
     Schedule.objects.filter(pk=row.pk).update(status="scheduled", revoked_at=None)
     _make_due(row)
-    schedules.schedules_run_due()
+    run_due_schedules()
     row.refresh_from_db()
     assert (row.payment.status, row.payment.error_code) == ("failed", charges.ORDER_TAKEN)
     assert Payment.objects.filter(merchant_uid="order_7", status="paid").count() == 1
@@ -333,7 +333,7 @@ def test_console_tabs_and_pending_counts(agency):
     made = _schedule(agency, [_item("due"), _item("paid"), _item("cancelled")])
     made += _schedule(agency, [_item("failed")], customer_uid="over")
     _make_due(made[1], made[3])
-    schedules.schedules_run_due()
+    run_due_schedules()
     schedules.schedules_revoke(actor=SYSTEM, merchant=agency, merchant_uids=["cancelled"])
     tabs = {view: [s.merchant_uid for s in billing_selectors.schedules_for_console(access=Access, view=view)]
             for view in billing_selectors.ScheduleView.ALL}
