@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from console.models import Mode
 from console.tenancy.forms import WholeNumberField
 from payments.domain.inputs import MAX_AMOUNT
 from payments.models import PaymentCancellation, PayMethod, Status
@@ -11,6 +12,7 @@ from payments.selectors.payments import PaymentFilters, SearchBy
 
 class PaymentFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
+    mode = forms.ChoiceField(label=_("Mode"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     pay_method = forms.ChoiceField(label=_("Payment method"), required=False)
     date_from = forms.DateField(label=_("From"), required=False,
@@ -23,6 +25,7 @@ class PaymentFilterForm(forms.Form):
     def __init__(self, *args, channels: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any status")), *Status.choices]
+        self.fields["mode"].choices = [("", _("Test and live")), *Mode.choices]
         self.fields["pay_method"].choices = [("", _("Any method")), *PayMethod.choices]
         self.fields["channel"].choices = [("", _("Any channel")), *channels]
 

@@ -57,8 +57,9 @@ def payment_list(request, access):
         page = selectors.payments_page(access=access, filters=form.filters(),
                                        after=request.GET.get("after"), before=request.GET.get("before"))
     filters = form.filters() if status == 200 else None
+    totals = selectors.payment_totals(access=access, filters=filters) if page and page.payments else []
     return render(request, "payments/activity.html", {
-        "access": access, "nav": "payments", "form": form, "page": page,
+        "access": access, "nav": "payments", "form": form, "page": page, "totals": totals,
         "filtered": bool(filters and filters.active) or bool(form.errors),
         "csv_max_rows": selectors.CSV_MAX_ROWS,
         "export_query": _without_paging(request.GET),
