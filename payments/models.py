@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from channels.catalog import Module
 from channels.models import Channel
@@ -40,6 +40,26 @@ class PayMethod(models.TextChoices):
     VBANK = "vbank", _("Virtual account")
     PHONE = "phone", _("Phone")
     POINT = "point", _("Point")
+
+
+class CardType(models.IntegerChoices):
+    """PortOne's ``card_type`` (0 credit, 1 check); a field stores the number, pages show this."""
+
+    CREDIT = 0, _("Credit card")
+    CHECK = 1, _("Check card")
+
+
+def card_type_label(value: int | None) -> str:
+    """``card_type`` as operators read it: Credit card, Check card ("" when the PG gave none)."""
+    return str(CardType(value).label) if value in CardType.values else ("" if value is None else str(value))
+
+
+def card_quota_label(months: int) -> str:
+    """``card_quota`` as operators read it: 0 is a lump sum (일시불), else the instalment months."""
+    if not months:
+        return str(_("Lump sum"))
+    return ngettext("%(months)s month in instalments", "%(months)s months in instalments", months) % {
+        "months": months}
 
 
 MERCHANT_UID_MAX = 80

@@ -26,7 +26,14 @@ from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
 from payments.domain import cancels, lifecycle
 from payments.domain.errors import PaymentError
-from payments.models import CustomerUidUsage, Payment, PayMethod, Status
+from payments.models import (
+    CustomerUidUsage,
+    Payment,
+    PayMethod,
+    Status,
+    card_quota_label,
+    card_type_label,
+)
 from payments.pages.activity_forms import CancelForm, PaymentFilterForm
 from payments.selectors import billing as billing_selectors
 from payments.selectors import payments as selectors
@@ -179,8 +186,8 @@ def _sections(payment: Payment) -> list[tuple[str, list[tuple[str, str]]]]:
         sections.append((PayMethod.CARD.label, rows([
             ("apply_num", payment.apply_num), ("card_name", payment.card_name),
             ("card_code", payment.card_code), ("card_number", payment.card_number),
-            ("card_quota", str(payment.card_quota) if payment.apply_num else ""),
-            ("card_type", "" if payment.card_type is None else str(payment.card_type)),
+            ("card_quota", card_quota_label(payment.card_quota) if payment.apply_num else ""),
+            ("card_type", card_type_label(payment.card_type)),
         ])))
     if payment.pay_method == PayMethod.VBANK:
         sections.append((PayMethod.VBANK.label, rows([

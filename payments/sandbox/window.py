@@ -48,6 +48,7 @@ from payments.models import (
     Status,
 )
 from payments.sandbox import failures
+from payments.sandbox.cards import DEFAULT_CARD
 
 WINDOW_SALT = "payments.window"
 
@@ -68,9 +69,6 @@ VBANK_BANKS = [
     ("081", gettext_lazy("Hana Bank")),
     ("011", gettext_lazy("NH NongHyup Bank")),
 ]
-
-
-CARD = ("361", "BC카드")  # the card a sandbox approval reports (masked number, no real card)
 
 
 def window_token(payment: Payment) -> str:
@@ -243,9 +241,9 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
         if payment.pay_method == PayMethod.CARD:
             payment.apply_num = f"{secrets.randbelow(10**8):08d}"
-            payment.card_code, payment.card_name = CARD
-            payment.card_number = "9410********0000"
-            payment.card_type = 0
+            card = DEFAULT_CARD  # the card a sandbox approval reports: one masking, PortOne's
+            payment.card_code, payment.card_name = card.card_code, card.card_name
+            payment.card_number, payment.card_type = card.masked, card.card_type
         payment.save()
         notify(payment, "paid")
     return payment

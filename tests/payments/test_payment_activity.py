@@ -280,7 +280,7 @@ def test_detail_shows_every_field_the_cancellations_and_the_webhooks(owner_clien
     html = owner_client.get(_url("detail", agency, imp_uid=payment.imp_uid)).content.decode()
     payment.refresh_from_db()
     for text in (payment.imp_uid, "order_w", "Coffee", "5,000 won", "1,500 won", "kim@shop.test",
-                 "010-1234-5678", payment.pg_tid, payment.apply_num, "9410********0000", "Out of stock",
+                 "010-1234-5678", payment.pg_tid, payment.apply_num, "941000******0000", "Out of stock",
                  payment.cancellations.get().cancellation_id, "Test mode"):
         assert text in html, text
     deliveries = Delivery.objects.filter(merchant=agency, body__contains=payment.imp_uid)

@@ -50,7 +50,7 @@ def test_a_test_channel_pays_and_one_webhook_says_paid(agency):
     paid = window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
     again = window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))  # a double click
     assert paid.status == again.status == Status.PAID and paid.pg_tid == again.pg_tid
-    assert paid.card_number == "9410********0000" and paid.apply_num
+    assert paid.card_number == "941000******0000" and paid.apply_num
     deliveries = list(Delivery.objects.filter(merchant=agency))
     assert len(deliveries) == 1
     assert f'"imp_uid":"{payment.imp_uid}"' in deliveries[0].body and '"status":"paid"' in deliveries[0].body
