@@ -175,6 +175,10 @@ class Payment(models.Model):
     def audit_label(self) -> str:
         return f"{self.imp_uid} · {self.merchant_uid}"
 
+    # What a cancel's audit row names besides fields (``AuditEvent.change_list`` shows these).
+    audit_labels = {"cancelled_now": _("cancelled now"), "remaining": _("left to cancel"),
+                    "refund_to": _("refund account")}
+
     @property
     def remaining(self) -> int:
         return self.amount - self.cancel_amount

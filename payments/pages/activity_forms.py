@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from channels.catalog import codes
 from console.models import Mode
 from console.tenancy.forms import WholeNumberField
+from payments.domain import refunds
 from payments.domain.inputs import MAX_AMOUNT
 from payments.models import PaymentCancellation, PayMethod, Status
 from payments.selectors.payments import PaymentFilters, SearchBy
@@ -52,3 +54,14 @@ class CancelForm(forms.Form):
         help_text=_("Leave empty to cancel everything that is left."),
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=REASON_MAX, strip=True)
+    # A paid virtual account's refund account: payments.domain.refunds decides and checks it.
+    refund_holder = forms.CharField(label=_("Account holder"), required=False, max_length=refunds.HOLDER_MAX)
+    refund_bank = forms.ChoiceField(label=_("Bank"), required=False)
+    refund_account = forms.CharField(label=_("Account number"), required=False, max_length=30,
+                                     help_text=_("Digits, dashes allowed. Kept masked: only the last four "
+                                                 "digits are recorded."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refund_bank"].choices = [("", _("Choose a bank")),
+                                              *((code, str(bank.name)) for code, bank in codes.standard_banks())]

@@ -18,13 +18,14 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
 from channels.models import Mode
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
-from payments.domain import cancels, lifecycle
+from payments.domain import cancels, lifecycle, refunds
 from payments.domain.errors import PaymentError
 from payments.models import (
     CustomerUidUsage,
@@ -220,6 +221,8 @@ def payment_detail(request, access, imp_uid):
         "deliveries": deliveries_for_payment(merchant=access.merchant, imp_uid=payment.imp_uid),
         "can_cancel": can_act and (payment.status == Status.PAID or waits),
         "can_cancel_part": payment.status == Status.PAID,
+        "needs_refund_account": refunds.needs_refund_account(payment),
+        "cancelled_text": won(payment.cancel_amount),
         "can_deposit": can_act and waits,
         "cancel_form": CancelForm(), "remaining": payment.remaining,
         "usage_label": CustomerUidUsage(payment.customer_uid_usage).label
@@ -231,6 +234,7 @@ def payment_detail(request, access, imp_uid):
     })
 
 
+@sensitive_post_parameters("refund_account")
 @merchant_action(ACT_PERM, load=selectors.payment_get)
 def payment_cancel(request, access, payment, imp_uid):
     form = CancelForm(request.POST)
@@ -240,8 +244,11 @@ def payment_cancel(request, access, payment, imp_uid):
     else:
         amount = form.cleaned_data["amount"]
         try:
-            cancellation = cancels.payment_cancel(actor=Actor.from_request(request), payment=payment,
-                                                   amount=amount, reason=form.cleaned_data["reason"])
+            data = form.cleaned_data
+            cancellation = cancels.payment_cancel(
+                actor=Actor.from_request(request), payment=payment, amount=amount, reason=data["reason"],
+                refund_holder=data["refund_holder"], refund_bank=data["refund_bank"],
+                refund_account=data["refund_account"])
         except PaymentError as exc:
             messages.error(request, exc.message)
         else:

@@ -90,6 +90,13 @@ class CancelRequest(serializers.Serializer):
                                                      "when it differs, nothing is cancelled")
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, trim_whitespace=False,
                                    validators=[RegexValidator(f"^[^{_CC}]*$", "No control characters.")])
+    # A paid virtual account's refund (payments.domain.refunds reads and checks them).
+    refund_holder = serializers.CharField(max_length=50, required=False, allow_blank=True,
+                                          help_text="The refund account's holder (a paid virtual account)")
+    refund_bank = serializers.CharField(max_length=8, required=False, allow_blank=True,
+                                        help_text="The refund account's bank code, e.g. 004")
+    refund_account = serializers.CharField(max_length=30, required=False, allow_blank=True,
+                                           help_text="The refund account's number (kept masked)")
 
     def validate(self, attrs):
         if not (attrs.get("imp_uid") or "").strip() and not (attrs.get("merchant_uid") or "").strip():
