@@ -279,14 +279,14 @@ def deliveries_recover(*, actor: Actor, endpoint: WebhookEndpoint, since: dateti
         for delivery in deliveries:
             _reopen(delivery, now)
         left = found.count()  # after the reopening: what is still failed since then
-        audit_record(actor=actor, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_RECOVER,
-                     target=endpoint, changes={"since": (None, since), "resent": (None, len(deliveries))})
         outcome = {"enqueued": not deliveries}
 
         def enqueue():
             outcome["enqueued"] = _enqueue_dispatch([d.pk for d in deliveries])
 
-        if deliveries:
+        if deliveries:  # nothing resent, nothing changed: no row
+            audit_record(actor=actor, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_RECOVER,
+                         target=endpoint, changes={"since": (None, since), "resent": (None, len(deliveries))})
             transaction.on_commit(enqueue)
     return Recovered(count=len(deliveries), left=left, enqueued=bool(outcome["enqueued"]))
 
