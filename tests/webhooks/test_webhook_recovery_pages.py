@@ -303,3 +303,33 @@ def test_send_test_and_its_result_swap_recent_deliveries_in_place(developer_clie
     Delivery.objects.filter(pk=delivery.pk).update(status="succeeded", attempt_count=1, completed_at=timezone.now())
     result = developer_client.get(url("delivery_result", agency, message_id=delivery.message_id)).content.decode()
     assert 'hx-swap-oob="true"' in result and ">Succeeded</span>" in result.split('id="recent-deliveries"')[1]
+
+
+# --- The migration that fills the new columns for older rows ----------------------------------
+
+@pytest.mark.django_db  # nothing here needs a commit
+@pytest.mark.parametrize(("version", "content_type", "body", "expected"), [
+    ("v1", "json", '{"imp_uid":"imp_111","merchant_uid":"o","status":"paid"}', "imp_111"),
+    ("v1", "form", "imp_uid=imp_222&merchant_uid=o&status=paid", "imp_222"),
+    ("v2", "json", '{"type":"Transaction.Paid","data":{"storeId":"s","paymentId":"o","transactionId":"imp_333"}}',
+     "imp_333"),
+    ("v1", "json", "not json", ""),
+])
+def test_older_rows_get_their_payment_and_each_attempt_its_url(agency, version, content_type, body, expected):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("webhooks.migrations.0006_attempt_url_and_delivery_imp_uid")
+    endpoint = _endpoint(agency)
+    delivery = Delivery.objects.create(merchant=agency, endpoint=endpoint, mode="test", trigger="event", event="paid",
+                                       url=HOOK, content_type=content_type, version=version, body=body)
+    test = Delivery.objects.create(merchant=agency, endpoint=endpoint, mode="test", trigger="test", event="paid",
+                                   url=HOOK, content_type="json", version="v1",
+                                   body='{"imp_uid":"imp_test_1","merchant_uid":"t","status":"paid"}')
+    attempt = delivery.attempts.create(number=1, request_headers={}, request_body=body)
+    migration.backfill(apps, None)
+    delivery.refresh_from_db()
+    test.refresh_from_db()
+    attempt.refresh_from_db()
+    assert (delivery.imp_uid, test.imp_uid, attempt.url) == (expected, "", HOOK)
