@@ -62,6 +62,7 @@ from payments.domain.inputs import (
 from payments.domain.lifecycle import notify, windows_expire
 from payments.domain.merchants import find_channel
 from payments.domain.orders import order_taken
+from payments.domain.provider import provider
 from payments.models import (
     CUSTOMER_UID_MAX,
     BillingKey,
@@ -72,7 +73,6 @@ from payments.models import (
     ScheduleStatus,
     Status,
 )
-from payments.sandbox import cards
 
 logger = logging.getLogger(__name__)
 
@@ -138,14 +138,14 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         rows.append(row)
     card = None
     if card_number not in (None, ""):
-        card = cards.read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
+        card = provider().read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
     customer_id = read_text({"customer_id": customer_id}, "customer_id",
                         BillingKey._meta.get_field("customer_id").max_length)
     channel = None
     if card is not None and live_key(merchant, customer_uid) is None:
         channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100))
         require_issuance(channel, catalog.Issuance.API)
-        declined = card.decline(issuing=True)
+        declined = provider().decline(card, issuing=True)
         if declined:
             raise PaymentError(*declined)
     with transaction.atomic():

@@ -11,7 +11,6 @@ that is paid, waiting or cancelled takes no new account (PortOne allows several 
 accounts per order).
 """
 
-import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,6 +33,7 @@ from payments.domain.inputs import (
 from payments.domain.lifecycle import notify
 from payments.domain.merchants import find_channel
 from payments.domain.orders import order_taken
+from payments.domain.provider import provider
 from payments.models import Payment, PayMethod, Status
 
 # PortOne's V1 API reference, POST /vbanks, "지원되는 PG사".
@@ -52,10 +52,6 @@ def _bank(pg_code: str, vbank_code) -> str:
         raise PaymentError("F400", _("Unknown vbank_code “%(code)s”: give the bank's 3-digit code, e.g. "
                                      "004 for KB Kookmin Bank.") % {"code": code})
     return str(bank.name)
-
-
-def _account_number() -> str:
-    return f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**6):06d}-{secrets.randbelow(10**4):04d}"
 
 
 def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vbank_due, vbank_holder: str = "",
@@ -83,8 +79,8 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     payment = Payment(
         merchant=merchant, channel=channel, merchant_uid=merchant_uid, amount=amount, pay_method=PayMethod.VBANK,
         channel_type="api", mode=channel.mode, currency="KRW", pg_provider=channel.pg_provider, pg_id=channel.mid,
-        channel_key=channel.channel_key, pg_tid=f"sandbox_{secrets.token_hex(10)}",
-        vbank_code=str(vbank_code).strip(), vbank_name=bank_name, vbank_num=number or _account_number(),
+        channel_key=channel.channel_key, pg_tid=provider().transaction_id(),
+        vbank_code=str(vbank_code).strip(), vbank_name=bank_name, vbank_num=number or provider().vbank_number(),
         vbank_holder=holder or DEFAULT_HOLDER, vbank_date=due, vbank_issued_at=now, **order)
     with transaction.atomic():
         taken = order_taken(merchant, merchant_uid)
