@@ -1,8 +1,9 @@
 """Billing keys: issued from card data (``POST /subscribe/customers/{customer_uid}``), through the
 window, with a key-in payment or a schedule; replaced; deleted. A billing key belongs to one
 merchant (a sub-merchant's are its own): another merchant's ``customer_uid`` is unknown. A card
-number is read by the provider (``provider().read_card``) and never kept or logged: only its masked form is stored."""
-
+the PG refuses as a key is issued raises its PG error code (``F1003``…). A card number is read
+by the provider (``provider().read_card``) and never kept or logged: only its masked form is
+stored."""
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone

@@ -68,5 +68,5 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
                      changes={"status": (before[0], payment.status),
                               "cancel_amount": (before[1], payment.cancel_amount)})
         notify(payment, "cancelled" if full else "partial_cancelled",
-                cancellation_id=cancellation.cancellation_id, actor=actor)
+               cancellation_id=cancellation.cancellation_id, actor=actor)
     return cancellation

@@ -1,22 +1,18 @@
-"""Key-in payments, billing keys, and payments with a billing key: what
-``POST /subscribe/payments/onetime``, ``/subscribe/customers/{customer_uid}`` and
-``POST /subscribe/payments/again`` do, and a billing key issued through the window.
+"""Key-in payments and payments with a billing key: what ``POST /subscribe/payments/onetime``
+and ``POST /subscribe/payments/again`` do, and what a schedule's run pays (``pay_with_key``).
 
-The "PG" is local: the test card behind a request (``payments.sandbox.cards``) decides at once
-whether a payment is approved or declined, so nothing here waits on the network. Every
-write runs in one transaction: a refused request saves nothing, and a payment commits
-together with its billing key and the webhook it causes (``lifecycle.notify``, the
-outbox). A declined key-in or billing-key payment is kept as a ``failed`` payment and
-returned (PortOne answers code 0 with ``status: failed``); like a failed window payment it
-sends no webhook. Refusals raise ``PaymentError``: ``F400`` bad input, ``F404`` an unknown
-``customer_uid``, ``F409`` a state that forbids it (an order already paid), and a PG error
-code (``F1003``…) when the card is refused as a billing key is issued.
+The PG is the provider (``payments.domain.provider``; the sandbox's answers at once from the
+test card behind a request), so nothing here waits on the network. Every write runs in one
+transaction: a refused request saves nothing, and a payment commits together with its billing
+key and the webhook it causes (``lifecycle.notify``, the outbox). A declined key-in or
+billing-key payment is kept as a ``failed`` payment and returned (PortOne answers code 0 with
+``status: failed``); like a failed window payment it sends no webhook. Refusals raise
+``PaymentError``: ``F400`` bad input, ``F404`` an unknown ``customer_uid``, ``F409`` a state
+that forbids it (an order already paid).
 
-A billing key belongs to one merchant (a sub-merchant's are its own): another merchant's
-``customer_uid`` is unknown. A card number is read by the provider (``provider().read_card``) and never kept
-or logged: only its masked form is stored.
+A card number is read by the provider (``provider().read_card``) and never kept or logged:
+only its masked form is stored.
 """
-
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -63,11 +59,7 @@ from payments.models import (
 # Why a payment with a billing key failed when the card had no say (sandbox codes, beside
 # the PG errors of ``payments.sandbox.cards.PG_ERRORS``).
 NO_BILLING_KEY = "F1101"
-
-
 CHANNEL_UNUSABLE = "F1102"
-
-
 ORDER_TAKEN = "F1103"
 
 

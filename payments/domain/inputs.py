@@ -87,17 +87,9 @@ def read_optional_amount(value, label: str) -> int | None:
 
 
 CUSTOM_DATA_MAX = 10_000
-
-
 MAX_CARD_QUOTA = 36
-
-
 CARD_QUOTA_MIN_AMOUNT = 50_000  # PortOne: instalments from 50,000 won
-
-
 ORDER_FIELDS = ("name", "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode")
-
-
 CUSTOMER_FIELDS = ("customer_name", "customer_tel", "customer_email", "customer_addr", "customer_postcode")
 
 

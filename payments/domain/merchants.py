@@ -1,7 +1,6 @@
 """The merchant a request names (by code, or a sub-merchant by tier code) and the channel it pays
 on: ``find_channel``, the one channel rule, and ``channel_problem`` for a billing key's channel."""
 
-
 from django.db.models import Q
 from django.utils.translation import gettext as _
 

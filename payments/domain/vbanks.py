@@ -11,7 +11,6 @@ that is paid, waiting or cancelled takes no new account (PortOne allows several 
 accounts per order).
 """
 
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,8 +40,6 @@ VBANK_API_PGS = ("settle", "nice", "html5_inicis", "tosspayments", "ksnet", "sma
 DEFAULT_HOLDER = "PG Console (test)"
 
 
-
-
 def _bank(pg_code: str, vbank_code) -> str:
     """The bank's name for ``vbank_code``: its standard 3-digit code (``004``), or the code the
     channel's PG gives it."""
@@ -68,8 +65,8 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     if number and not ascii_digits(number.replace("-", "")):
         raise PaymentError("F400", _("vbank_num takes digits and dashes only."))
     order = read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
-                                "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
-                                "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
+                        "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
+                        "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
     channel = find_channel(merchant, module=Module.API_KEYIN, pg=read_text({"pg": pg}, "pg", 100))
     if channel.pg_provider not in VBANK_API_PGS:
         raise PaymentError("F400", _("%(pg)s issues no virtual accounts through the API. PGs that do: "
