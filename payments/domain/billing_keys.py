@@ -21,7 +21,9 @@ from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
     CUSTOMER_FIELDS,
     max_length_of,
+    read_channel,
     read_customer,
+    read_customer_id,
     read_customer_uid,
     read_text,
 )
@@ -116,8 +118,8 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
     customer = read_customer({"customer_name": customer_name, "customer_tel": customer_tel,
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
-    customer_id = read_text({"customer_id": customer_id}, "customer_id", max_length_of(BillingKey, "customer_id"))
-    channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100))
+    customer_id = read_customer_id(customer_id)
+    channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, **read_channel({"pg": pg}))
     require_issuance(channel, catalog.Issuance.API)
     declined = provider().decline(card, issuing=True)
     if declined:
@@ -145,8 +147,8 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
     customer = read_customer({"customer_name": customer_name, "customer_tel": customer_tel,
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
-    channel = find_channel(merchant, module=Module.WINDOW_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100),
-                           channel_key=read_text({"channel_key": channel_key}, "channel_key", 60))
+    channel = find_channel(merchant, module=Module.WINDOW_SUBSCRIPTION,
+                           **read_channel({"pg": pg, "channel_key": channel_key}))
     require_issuance(channel, catalog.Issuance.WINDOW)
     declined = provider().decline(card, issuing=True)
     if declined:

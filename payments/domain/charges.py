@@ -33,9 +33,10 @@ from payments.domain.billing_keys import (
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
     ORDER_FIELDS,
-    max_length_of,
     parse_amount,
+    read_channel,
     read_currency,
+    read_customer_id,
     read_customer_uid,
     read_merchant_uid,
     read_order,
@@ -189,8 +190,8 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
                         "custom_data": custom_data, "notice_url": notice_url, "card_quota": card_quota},
                        amount=amount)
     customer_uid = read_text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
-    customer_id = read_text({"customer_id": customer_id}, "customer_id", max_length_of(BillingKey, "customer_id"))
-    channel = find_channel(merchant, module=Module.API_KEYIN, pg=read_text({"pg": pg}, "pg", 100))
+    customer_id = read_customer_id(customer_id)
+    channel = find_channel(merchant, module=Module.API_KEYIN, **read_channel({"pg": pg}))
     if customer_uid:
         require_issuance(channel, catalog.Issuance.API)
     declined = provider().decline(card, issuing=False)

@@ -147,6 +147,17 @@ def read_order(values: dict, *, amount: int, name_required: bool = False) -> dic
     return order
 
 
+def read_customer_id(value) -> str:
+    return read_text({"customer_id": value}, "customer_id", max_length_of(BillingKey, "customer_id"))
+
+
+def read_channel(values: dict) -> dict:
+    """How a request names its channel, as ``merchants.find_channel`` takes it: ``pg`` (``kcp``
+    or ``kcp.T0000``) and ``channelKey`` (or ``channel_key``)."""
+    return {"pg": read_text(values, "pg", 100),
+            "channel_key": read_text(values, "channelKey", 60) or read_text(values, "channel_key", 60)}
+
+
 def read_customer(values: dict) -> dict:
     return {field: read_text(values, field, max_length_of(BillingKey, field)) for field in CUSTOMER_FIELDS}
 

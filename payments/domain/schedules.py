@@ -51,7 +51,9 @@ from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
     ORDER_FIELDS,
     parse_amount,
+    read_channel,
     read_currency,
+    read_customer_id,
     read_customer_uid,
     read_merchant_uid,
     read_merchant_uids,
@@ -65,7 +67,6 @@ from payments.domain.orders import order_taken
 from payments.domain.provider import provider
 from payments.models import (
     CUSTOMER_UID_MAX,
-    BillingKey,
     CustomerUidUsage,
     IssuedThrough,
     Payment,
@@ -137,11 +138,10 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
     card = None
     if card_number not in (None, ""):
         card = provider().read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
-    customer_id = read_text({"customer_id": customer_id}, "customer_id",
-                            BillingKey._meta.get_field("customer_id").max_length)
+    customer_id = read_customer_id(customer_id)
     channel = None
     if card is not None and live_key(merchant, customer_uid) is None:
-        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100))
+        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, **read_channel({"pg": pg}))
         require_issuance(channel, catalog.Issuance.API)
         declined = provider().decline(card, issuing=True)
         if declined:

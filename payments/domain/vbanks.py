@@ -23,7 +23,9 @@ from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
+    max_length_of,
     parse_amount,
+    read_channel,
     read_merchant_uid,
     read_order,
     read_text,
@@ -60,14 +62,14 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     merchant_uid = read_merchant_uid(merchant_uid)
     amount = parse_amount(amount)
     due = read_vbank_due(vbank_due)
-    holder = read_text({"vbank_holder": vbank_holder}, "vbank_holder", Payment._meta.get_field("vbank_holder").max_length)
-    number = read_text({"vbank_num": vbank_num}, "vbank_num", Payment._meta.get_field("vbank_num").max_length)
+    holder = read_text({"vbank_holder": vbank_holder}, "vbank_holder", max_length_of(Payment, "vbank_holder"))
+    number = read_text({"vbank_num": vbank_num}, "vbank_num", max_length_of(Payment, "vbank_num"))
     if number and not ascii_digits(number.replace("-", "")):
         raise PaymentError("F400", _("vbank_num takes digits and dashes only."))
     order = read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
                         "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
                         "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
-    channel = find_channel(merchant, module=Module.API_KEYIN, pg=read_text({"pg": pg}, "pg", 100))
+    channel = find_channel(merchant, module=Module.API_KEYIN, **read_channel({"pg": pg}))
     if channel.pg_provider not in VBANK_API_PGS:
         raise PaymentError("F400", _("%(pg)s issues no virtual accounts through the API. PGs that do: "
                                      "%(pgs)s.") % {"pg": channel.pg_string, "pgs": ", ".join(VBANK_API_PGS)})

@@ -28,6 +28,7 @@ from payments.domain.inputs import (
     ORDER_FIELDS,
     max_length_of,
     parse_amount,
+    read_channel,
     read_currency,
     read_custom_data,
     read_merchant_uid,
@@ -90,8 +91,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     merchant = merchant_by_code(merchant_code, tier_code)
     amount = parse_amount(params.get("amount"))
     order = read_window_order(params, user_agent=user_agent)
-    channel = find_channel(merchant, pg=read_text(params, "pg", 100),
-                           channel_key=read_text(params, "channelKey", 60) or read_text(params, "channel_key", 60))
+    channel = find_channel(merchant, **read_channel(params))
     return window_payment_open(merchant=merchant, channel=channel, order=order, amount=amount)
 
 
