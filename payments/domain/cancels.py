@@ -12,6 +12,7 @@ from payments.audit import AuditAction
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import read_optional_amount, read_text
 from payments.domain.lifecycle import notify
+from payments.domain.provider import provider
 from payments.models import Payment, PaymentCancellation, Status
 
 
@@ -54,7 +55,7 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
             raise PaymentError("F409", _("A virtual account waiting for its deposit is cancelled in full."))
         now = timezone.now()
         cancellation = PaymentCancellation.objects.create(
-            payment=payment, pg_tid=f"sandbox_cancel_{secrets.token_hex(8)}", amount=amount, reason=reason,
+            payment=payment, pg_tid=provider().refund(payment=payment, amount=amount), amount=amount, reason=reason,
             cancellation_id=f"cancel_{secrets.token_hex(10)}")
         before = (payment.status, payment.cancel_amount)
         payment.cancel_amount += amount
@@ -67,5 +68,5 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
                      changes={"status": (before[0], payment.status),
                               "cancel_amount": (before[1], payment.cancel_amount)})
         notify(payment, "cancelled" if full else "partial_cancelled",
-                cancellation_id=cancellation.cancellation_id, actor=actor)
+               cancellation_id=cancellation.cancellation_id, actor=actor)
     return cancellation

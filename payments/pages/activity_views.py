@@ -233,7 +233,7 @@ def payment_cancel(request, access, payment, imp_uid):
         amount = form.cleaned_data["amount"]
         try:
             cancellation = cancels.payment_cancel(actor=Actor.from_request(request), payment=payment,
-                                                   amount=amount, reason=form.cleaned_data["reason"])
+                                                  amount=amount, reason=form.cleaned_data["reason"])
         except PaymentError as exc:
             messages.error(request, exc.message)
         else:
