@@ -346,8 +346,8 @@ class ScheduleStatus(models.TextChoices):
 class Schedule(models.Model):
     """A payment with a billing key, due at ``schedule_at`` (PortOne's ``ScheduleAnnotation``).
 
-    The periodic job (``payments.domain.schedules.schedule_execute``, run by the worker that the beat hands it to) runs it once: it locks the row,
-    pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
+    A worker runs it once when the beat hands it over (``payments.domain.schedules.schedule_execute``):
+    it locks the row, pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
     ``executed_at`` and ``payment`` in the same transaction as the payment and its webhook."""
 
     merchant = models.ForeignKey(Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE,

@@ -13,6 +13,7 @@ from payments.audit import AuditAction
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import read_optional_amount, read_text
 from payments.domain.lifecycle import notify
+from payments.domain.provider import provider
 from payments.domain.refunds import read_refund_account
 from payments.models import Payment, PaymentCancellation, Status
 
@@ -61,7 +62,7 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
         refund = read_refund_account(payment, holder=refund_holder, bank=refund_bank, number=refund_account)
         now = timezone.now()
         cancellation = PaymentCancellation.objects.create(
-            payment=payment, pg_tid=f"sandbox_cancel_{secrets.token_hex(8)}", amount=amount, reason=reason,
+            payment=payment, pg_tid=provider().refund(payment=payment, amount=amount), amount=amount, reason=reason,
             cancellation_id=f"cancel_{secrets.token_hex(10)}")
         before = (payment.status, payment.cancel_amount)
         payment.cancel_amount += amount
@@ -81,5 +82,5 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
         audit_record(actor=actor, merchant=payment.merchant, action=AuditAction.PAYMENT_CANCEL, target=payment,
                      changes=changes)
         notify(payment, "cancelled" if full else "partial_cancelled",
-                cancellation_id=cancellation.cancellation_id, actor=actor)
+               cancellation_id=cancellation.cancellation_id, actor=actor)
     return cancellation

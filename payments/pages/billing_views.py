@@ -147,8 +147,8 @@ def billing_key_delete(request, access, billing_key_id):
     if request.method == "POST" and form.is_valid():
         try:
             billing_keys.billing_key_delete(actor=Actor.from_request(request), merchant=access.merchant,
-                                       customer_uid=key.customer_uid, reason=form.cleaned_data["reason"],
-                                       billing_key_id=key.pk)
+                                            customer_uid=key.customer_uid, reason=form.cleaned_data["reason"],
+                                            billing_key_id=key.pk)
         except PaymentError as exc:
             messages.error(request, exc.message)
             return redirect(_key_url(access, key))

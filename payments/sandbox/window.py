@@ -1,15 +1,15 @@
-"""Sandbox payments: the window a test channel opens, its outcomes, deposits and cancels.
+"""The sandbox PG's payment window: what IMP.request_pay opens on a test channel, and its
+outcomes (approve, fail with a PG error, close, issue a virtual account).
 
 Every state change takes the payment's row lock, and the webhook it causes is written in
-the same transaction (``webhooks.services.payment_event_record``, an outbox) and handed to
-the broker after the commit. A
-window is addressed by a signed token (``window_token``): the buyer has no login, and a
-third-party iframe gets no cookie, so the token is the capability. Approving twice (a double
-click, two tabs on one order) finds the payment paid and changes nothing: one payment, one
-webhook. Live channels never pay: no PG is reachable from PG Console.
+the same transaction (``lifecycle.notify``, an outbox) and handed to the broker after the
+commit. A window is addressed by a signed token (``window_token``): the buyer has no login,
+and a third-party iframe gets no cookie, so the token is the capability. Approving twice (a
+double click, two tabs on one order) finds the payment paid and changes nothing: one payment,
+one webhook. Live channels never pay: no PG is reachable from PG Console. The pages around it
+are the protocol's (``payments.v1.sdk``).
 """
 
-import json
 import re
 import secrets
 from datetime import timedelta
@@ -25,43 +25,27 @@ from console.models import Merchant
 from console.tenancy.locks import lock_rows
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
+    ORDER_FIELDS,
+    max_length_of,
     parse_amount,
+    read_channel,
+    read_currency,
+    read_custom_data,
+    read_merchant_uid,
     read_notice_urls,
     read_text,
 )
-from payments.domain.lifecycle import (
-    fail,
-    notify,
-    window_expire,
-)
-from payments.domain.merchants import (
-    find_channel,
-    merchant_by_code,
-)
+from payments.domain.lifecycle import fail, notify, window_expire
+from payments.domain.merchants import find_channel, merchant_by_code
 from payments.domain.orders import order_lock, prepared_amount_problem
-from payments.models import (
-    MERCHANT_UID_MAX,
-    NAME_MAX,
-    WINDOW_MAX_AGE,
-    Payment,
-    PayMethod,
-    Status,
-)
+from payments.models import WINDOW_MAX_AGE, Payment, PayMethod, Status
 from payments.sandbox import failures
 from payments.sandbox.cards import DEFAULT_CARD
 
 WINDOW_SALT = "payments.window"
-
-
 VBANK_DAYS = 3
-
-
 CLOSED_CODE = "F1002"
-
-
 REPLACED_CODE = "F1007"  # the sandbox's: another request_pay for the order replaced this window
-
-
 VBANK_BANKS = [
     ("004", gettext_lazy("KB Kookmin Bank")),
     ("088", gettext_lazy("Shinhan Bank")),
@@ -107,37 +91,25 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     merchant = merchant_by_code(merchant_code, tier_code)
     amount = parse_amount(params.get("amount"))
     order = read_window_order(params, user_agent=user_agent)
-    channel = find_channel(merchant, pg=read_text(params, "pg", 100),
-                           channel_key=read_text(params, "channelKey", 60) or read_text(params, "channel_key", 60))
+    channel = find_channel(merchant, **read_channel(params))
     return window_payment_open(merchant=merchant, channel=channel, order=order, amount=amount)
 
 
 def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     """The order request_pay describes (merchant_uid, pay_method, currency, name, buyer,
     custom_data, m_redirect_url, notice_url), as the payment keeps it."""
-    merchant_uid = read_text(params, "merchant_uid", MERCHANT_UID_MAX, required=True)
+    merchant_uid = read_merchant_uid(params.get("merchant_uid"))
     pay_method = read_text(params, "pay_method", 16) or PayMethod.CARD
     if pay_method not in PayMethod.values:
         raise PaymentError("F400", _("The sandbox takes pay_method %(methods)s.") % {
             "methods": ", ".join(PayMethod.values)})
-    currency = (read_text(params, "currency", 3) or "KRW").upper()
-    if currency != "KRW":
-        raise PaymentError("F400", _("The sandbox takes payments in KRW only."))
-    custom_data = params.get("custom_data")
-    if custom_data is not None and not isinstance(custom_data, str):
-        custom_data = json.dumps(custom_data, ensure_ascii=False)
-    if custom_data and len(custom_data) > 10_000:
-        raise PaymentError("F400", _("custom_data is too long: at most 10,000 characters."))
+    currency = read_currency(params.get("currency"))
+    custom_data = read_custom_data(params.get("custom_data"))
     order = {
         "merchant_uid": merchant_uid, "pay_method": pay_method, "currency": currency,
-        "name": read_text(params, "name", NAME_MAX),
-        "buyer_name": read_text(params, "buyer_name", 100),
-        "buyer_email": read_text(params, "buyer_email", 254),
-        "buyer_tel": read_text(params, "buyer_tel", 40),
-        "buyer_addr": read_text(params, "buyer_addr", 200),
-        "buyer_postcode": read_text(params, "buyer_postcode", 20),
+        **{field: read_text(params, field, max_length_of(Payment, field)) for field in ORDER_FIELDS},
         "m_redirect_url": read_text(params, "m_redirect_url", 2000),
-        "custom_data": custom_data or "",
+        "custom_data": custom_data,
         "user_agent": (user_agent or "")[:300],
         "notice_urls": read_notice_urls(params.get("notice_url")),
     }

@@ -37,7 +37,7 @@ def preparation_for_api(*, merchant_id: int, merchant_uid: str) -> Preparation |
 def test_channel_for_try(*, access: MerchantAccess, channel_key: str) -> Channel:
     """An enabled test channel this merchant may pay with (its own or assigned to it), or 404:
     the demo checkout's channel."""
-    channel = (Channel.objects.filter(Q(merchant=access.merchant) | Q(assigned_to=access.merchant))
+    channel = (Channel.objects.usable_by(access.merchant)
                .filter(channel_key=channel_key, mode=Mode.TEST, enabled=True).first())
     if channel is None:
         raise Http404
@@ -114,7 +114,7 @@ def payment_channel_choices(*, access: MerchantAccess) -> list[tuple[str, str]]:
     """The channels this merchant pays with (its own and those assigned to it), test first, as
     (channel key, label) for the filter."""
     merchant = access.merchant
-    channels = (Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+    channels = (Channel.objects.usable_by(merchant)
                 .only("channel_key", "name", "provider", "pg_provider", "mid", "module", "mode")
                 .order_by("-mode", "name", "pg_provider", "mid", "id"))
     return [(c.channel_key, f"{c.name or c.pg_string} · {c.module_label} · {c.get_mode_display()}")

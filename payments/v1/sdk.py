@@ -299,7 +299,7 @@ def window_action(request, imp_uid):
             payment = window.window_approve(imp_uid=imp_uid, token=token)
         elif action == "fail":
             payment = window.window_fail(imp_uid=imp_uid, token=token,
-                                           error_code=post.get("error_code", ""))
+                                         error_code=post.get("error_code", ""))
         elif action == "close":
             payment = window.window_close(imp_uid=imp_uid, token=token)
         elif action == "vbank":

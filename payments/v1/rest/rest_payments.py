@@ -76,7 +76,7 @@ class Prepare(ImportView):
         data = self.valid(s.PrepareRequest, self.body(request))
         try:
             registered = orders.prepare(merchant=self.merchant, merchant_uid=data["merchant_uid"],
-                                                  amount=data["amount"], update=update)
+                                        amount=data["amount"], update=update)
         except PaymentError as exc:
             raise Refusal(404 if exc.code == "F404" else 400, exc.message) from None
         return envelope(_prepared(registered))
