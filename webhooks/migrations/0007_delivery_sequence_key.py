@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('console', '0015_auditevent_action_without_choices'),
-        ('webhooks', '0005_delivery_to_notice_url'),
+        ('webhooks', '0006_attempt_url_and_delivery_imp_uid'),
     ]
 
     operations = [
