@@ -256,8 +256,10 @@ def test_try_a_test_payment_from_the_channels_page(page, merchant):
     page.get_by_label("Redirect instead of popup").check()
     page.get_by_role("button", name="Pay").click()
     page.frame_locator("iframe[title='Payment window']").get_by_role("button", name="Approve").click()
+    expect(page.locator("iframe[title='Payment window']")).to_have_count(0)  # the callback closed it
     expect(result).to_contain_text('"success": true')
     assert "/try/?" not in page.url
+    assert Payment.objects.filter(merchant=merchant, status="paid").count() == 2
 
 
 @pytest.mark.worker
