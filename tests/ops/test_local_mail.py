@@ -105,7 +105,7 @@ def test_a_real_worker_keeps_the_invitation_readable_and_its_link_works(client, 
     page = client.get(OUTBOX)
     html = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
-    assert "new.person@example.test" in html and "Acme Agency 초대" in html
+    assert "new.person@example.test" in html and "Acme Agency · 가맹점 초대" in html
     assert f'<a href="{link}"' in html
     assert files[0].name in html
 
