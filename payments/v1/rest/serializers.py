@@ -57,12 +57,37 @@ class AmountOrZeroField(AmountField):
     pass
 
 
+class UidField(serializers.CharField):
+    """An order number or a customer_uid as sent: text, or a JSON integer read as its digits
+    (``12345`` is ``"12345"``), as i'mport reads one (a form sends every value as text, and
+    i'mport's server takes a JSON number in its place); a fraction or true/false is no uid."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def order_field(**kwargs) -> serializers.CharField:
     """An order number (merchant_uid) as sent: a non-space character, no control characters."""
-    return serializers.CharField(
+    return UidField(
         max_length=kwargs.pop("max_length", MERCHANT_UID_MAX), trim_whitespace=False,
         validators=[RegexValidator(f"^\\s*[^\\s{_CC}][^{_CC}]*$", "Give a value without control characters.")],
         **kwargs)
+
+
+class QueryChoiceField(serializers.ChoiceField):
+    """An optional choice of the query: empty (``sorting=``) is the same as absent, as
+    i'mport's server reads an empty parameter (its default), so the description lists ``""``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == "":
+            return None if self.default is serializers.empty else self.default
+        return super().to_internal_value(data)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -100,11 +125,11 @@ class CancelRequest(serializers.Serializer):
 class PageQuery(serializers.Serializer):
     page = WholeNumberField(min_value=1, max_value=10**6, required=False, default=1)
     limit = WholeNumberField(min_value=1, max_value=1000, required=False, default=20)
-    sorting = serializers.ChoiceField(choices=SORTING, required=False, default="-started")
+    sorting = QueryChoiceField(choices=SORTING, default="-started")
 
 
 class SortingQuery(serializers.Serializer):
-    sorting = serializers.ChoiceField(choices=SORTING, required=False, default="-started")
+    sorting = QueryChoiceField(choices=SORTING, default="-started")
 
 
 class StatusQuery(PageQuery):
@@ -269,8 +294,8 @@ class ScheduleAtRequest(serializers.Serializer):
 class ScheduleRangeQuery(PageOnlyQuery):
     schedule_from = WholeNumberField(min_value=0, max_value=2**33)
     schedule_to = WholeNumberField(min_value=0, max_value=2**33)
-    schedule_status = serializers.ChoiceField(choices=SCHEDULE_STATUSES, required=False)
-    sorting = serializers.ChoiceField(choices=["-scheduled", "scheduled"], required=False)
+    schedule_status = QueryChoiceField(choices=SCHEDULE_STATUSES)
+    sorting = QueryChoiceField(choices=["-scheduled", "scheduled"])
 
 
 class CustomerSchedulesQuery(PageOnlyQuery):
@@ -278,8 +303,7 @@ class CustomerSchedulesQuery(PageOnlyQuery):
 
 
 CustomerSchedulesQuery._declared_fields["from"] = WholeNumberField(min_value=0, max_value=2**33)
-CustomerSchedulesQuery._declared_fields["schedule-status"] = serializers.ChoiceField(
-    choices=SCHEDULE_STATUSES, required=False)
+CustomerSchedulesQuery._declared_fields["schedule-status"] = QueryChoiceField(choices=SCHEDULE_STATUSES)
 
 VbankRequest = _request("VbankRequest", {
     "merchant_uid": order_field(), "amount": AmountField(), "vbank_code": text(10, required=True, allow_blank=False),
@@ -396,6 +420,13 @@ class ScheduleResultAnnotation(serializers.Serializer):
     fail_reason = serializers.CharField(allow_null=True)
 
 
+class PagedSchedules(serializers.Serializer):
+    total = serializers.IntegerField()
+    previous = serializers.IntegerField(help_text="The previous page; 0 for none")
+    next = serializers.IntegerField(help_text="The next page; 0 for none")
+    list = ScheduleResultAnnotation(many=True)
+
+
 PaymentAnswer = enveloped("PaymentAnswer", PaymentAnnotation(allow_null=True))
 PaymentsAnswer = enveloped("PaymentsAnswer", PaymentAnnotation(many=True, allow_null=True))
 PagedPaymentsAnswer = enveloped("PagedPaymentsAnswer", PagedPayments(allow_null=True))
@@ -404,3 +435,4 @@ CustomerAnswer = enveloped("CustomerAnswer", CustomerAnnotation(allow_null=True)
 CustomersAnswer = enveloped("CustomersAnswer", CustomerAnnotation(many=True, allow_null=True))
 ScheduleAnswer = enveloped("ScheduleAnswer", ScheduleResultAnnotation(allow_null=True))
 SchedulesAnswer = enveloped("SchedulesAnswer", ScheduleResultAnnotation(many=True, allow_null=True))
+PagedSchedulesAnswer = enveloped("PagedSchedulesAnswer", PagedSchedules(allow_null=True))
