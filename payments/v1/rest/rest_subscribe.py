@@ -83,6 +83,15 @@ class Onetime(ImportView):
         return envelope(payment_annotation(payment))
 
 
+class Foreign(Onetime):
+    """``POST /subscribe/payments/foreign``: i'mport's older door for a key-in payment with a card
+    issued abroad, which PortOne's contract no longer lists but clients still call (iamporter's
+    ``payForeign``, iamport-rest-client's ``pay_foreign``): ``merchant_uid``, ``amount``,
+    ``card_number`` and ``expiry`` (no ``birth`` or ``pwd_2digit``, which a foreign card has
+    not), the order's fields. The sandbox takes it as ``onetime`` does, on the API key-in
+    module. Left out of the description (``openapi.SKIP``)."""
+
+
 @operation("post", operation_id="payAgain", request=s.AgainRequest,
            summary="A payment with the billing key of customer_uid",
            description="A declined card is a failed payment, answered with code 0.",

@@ -60,12 +60,18 @@ class AmountOrZeroField(AmountField):
 class UidField(serializers.CharField):
     """An order number or a customer_uid as sent: text, or a JSON integer read as its digits
     (``12345`` is ``"12345"``), as i'mport reads one (a form sends every value as text, and
-    i'mport's server takes a JSON number in its place); a fraction or true/false is no uid."""
+    i'mport's server takes a JSON number in its place); a fraction, a negative number or
+    true/false is no uid. The description says so (``openapi.add_constraints``: ``INTEGER_UID``)."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int)):
             self.fail("invalid")
+        if isinstance(data, int) and not 0 <= data <= INTEGER_UID["maximum"]:
+            self.fail("invalid")
         return super().to_internal_value(data)
+
+
+INTEGER_UID = {"type": "integer", "minimum": 0, "maximum": 10**15 - 1}  # 15 digits fit every uid
 
 
 def order_field(**kwargs) -> serializers.CharField:
@@ -109,10 +115,11 @@ REQUIRED_BODIES = (("/payments/cancel", "post"),)
 class CancelRequest(serializers.Serializer):
     imp_uid = order_field(max_length=16, required=False, help_text="The payment; else merchant_uid")
     merchant_uid = order_field(required=False, help_text="The order's latest payment that did not fail")
-    amount = AmountOrZeroField(required=False)
-    tax_free = AmountOrZeroField(required=False)
-    checksum = AmountField(required=False, help_text="The amount the caller believes is left to cancel: "
-                                                     "when it differs, nothing is cancelled")
+    amount = AmountOrZeroField(required=False, allow_null=True)
+    tax_free = AmountOrZeroField(required=False, allow_null=True)
+    checksum = AmountField(required=False, allow_null=True,
+                           help_text="The amount the caller believes is left to cancel: when it differs, "
+                                     "nothing is cancelled; null (or none) checks nothing, as PortOne says")
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, trim_whitespace=False,
                                    validators=[RegexValidator(f"^[^{_CC}]*$", "No control characters.")])
 
@@ -191,8 +198,9 @@ class QuotaField(serializers.Field):
         return data
 
 
-@extend_schema_field({"description": "UNIX seconds", "oneOf": [
-    {"type": "integer", "minimum": 0, "maximum": 2**33}, {"type": "string", "pattern": "^[0-9]{1,11}$"}]})
+@extend_schema_field({"description": "UNIX seconds; a fraction (JavaScript's Date.now() / 1000) is cut to its second",
+                      "anyOf": [{"type": "number", "minimum": 0, "maximum": 2**33},
+                                {"type": "string", "pattern": "^[0-9]{1,11}([.][0-9]{1,9})?$"}]})
 class UnixTimeField(serializers.Field):
     def to_internal_value(self, data):
         return data
@@ -321,12 +329,18 @@ class VbankChangeRequest(serializers.Serializer):
 
 
 class PaymentCancelAnnotation(serializers.Serializer):
+    pg_id = serializers.CharField(help_text="The PG's MID, as i'mport adds it to each entry")
     pg_tid = serializers.CharField()
     amount = serializers.FloatField()
     cancelled_at = serializers.IntegerField()
     reason = serializers.CharField()
     cancellation_id = serializers.CharField()
     receipt_url = serializers.CharField(allow_null=True, required=False)
+
+
+class Promotion(serializers.Serializer):
+    id = serializers.CharField()
+    discount = serializers.FloatField()
 
 
 _S, _I, _B, _N = serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.FloatField
@@ -358,6 +372,7 @@ PaymentAnnotation = type("PaymentAnnotation", (serializers.Serializer,), {
     **{name: _payment_field(name, kind) for name, kind in _PAYMENT_FIELDS.items()},
     "cancel_history": PaymentCancelAnnotation(many=True),
     "cancel_receipt_urls": serializers.ListField(child=serializers.CharField()),
+    "promotion": Promotion(allow_null=True, help_text="null: the sandbox has no promotions"),
 })
 
 
