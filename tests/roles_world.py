@@ -152,4 +152,8 @@ def action_request(name: str, world: World, where: str) -> tuple[str, str, dict 
         "webhooks.delivery": (get, reverse("webhooks:delivery", kwargs=delivery), None),
         "webhooks.delivery_result": (get, reverse("webhooks:delivery_result", kwargs=delivery), None),
         "webhooks.resend": (post, reverse("webhooks:resend", kwargs=delivery), {}),
+        "webhooks.recover_review": (get, reverse("webhooks:recover", kwargs={**code, "mode": "test"})
+                                    + "?since=2026-01-01T00:00", None),
+        "webhooks.recover": (post, reverse("webhooks:recover", kwargs={**code, "mode": "test"}),
+                             {"since": "2026-01-01T00:00"}),
     }[name]

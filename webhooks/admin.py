@@ -77,7 +77,7 @@ class AttemptInline(admin.TabularInline):
     model = Attempt
     extra = 0
     can_delete = False
-    fields = ["number", "started_at", "duration_ms", "response_status", "error_kind", "error_text"]
+    fields = ["number", "url", "started_at", "duration_ms", "response_status", "error_kind", "error_text"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -90,8 +90,8 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "last_status_code", "created_at"]
     list_select_related = ["merchant"]
     list_filter = ["status", "trigger", "mode", "created_at"]
-    search_fields = ["message_id", "merchant__name", "merchant__code", "url"]
-    readonly_fields = ["message_id", "merchant", "endpoint", "mode", "trigger", "event", "url", "to_notice_url",
+    search_fields = ["message_id", "imp_uid", "merchant__name", "merchant__code", "url"]
+    readonly_fields = ["message_id", "merchant", "endpoint", "mode", "trigger", "event", "imp_uid", "url", "to_notice_url",
                        "content_type", "version", "body", "status", "max_attempts", "attempt_count", "next_attempt_at",
                        "enqueued_at", "last_status_code", "last_error_text", "created_at", "completed_at"]
     fields = readonly_fields

@@ -15,6 +15,7 @@ class AuditAction(models.TextChoices):
     )
     WEBHOOK_NOTIFY = "webhook.notify", _("Webhook event queued")
     WEBHOOK_RESEND = "webhook.resend", _("Webhook resent")
+    WEBHOOK_RECOVER = "webhook.recover", _("Failed webhooks resent")
     WEBHOOK_SEND_TEST = "webhook.send_test", _("Test webhook sent")
     WEBHOOK_ENDPOINT_DISABLED_GONE = (
         "webhook_endpoint.disabled_gone", _("Webhook endpoint disabled (the receiver answered 410 Gone)")

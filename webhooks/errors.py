@@ -149,6 +149,7 @@ MESSAGES: dict[str, str] = {
         "The receiver's answer headers could not be read (%(error)s)."
     ),
     "engine.endpoint_disabled": gettext_noop("The endpoint is disabled; nothing was sent."),
+    "engine.endpoint_no_url": gettext_noop("The endpoint has no URL now; nothing was sent."),
 }
 
 # Parameters are short: an exception's text or a host name, never a body.

@@ -137,7 +137,12 @@ class Delivery(models.Model):
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
     trigger = models.CharField(_("trigger"), max_length=8, choices=Trigger.choices)
     event = models.CharField(_("event"), max_length=64)
+    # Where the latest attempt went (at first, where the delivery was made for). An attempt to
+    # the endpoint goes to the endpoint's URL as it is then (a fixed URL is used by the next
+    # retry or resend); a notice_url delivery stays with its URL. Each attempt keeps its own.
     url = models.CharField(_("URL"), max_length=2000)
+    # The payment the event is about (blank for a test): its page links to it.
+    imp_uid = models.CharField("imp_uid", max_length=64, blank=True)
     # The payment named this URL (IMP.request_pay's notice_url) instead of the endpoint's: sent
     # whether or not the endpoint is enabled, and a 410 from it leaves the endpoint alone.
     to_notice_url = models.BooleanField("notice_url", default=False)
@@ -195,6 +200,8 @@ class Attempt(models.Model):
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField(_("attempt"))
+    url = models.CharField(_("URL"), max_length=2000, blank=True,
+                           help_text=_("Where this attempt was sent."))
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
     request_headers = models.JSONField(_("request headers"), default=dict)

@@ -41,10 +41,24 @@ def endpoints_page(*, access: MerchantAccess) -> dict:
     agency = {e.mode: e for e in endpoints if e.merchant_id != access.merchant.pk}
     views = [EndpointView(mode=m, endpoint=own.get(m), secrets=getattr(own.get(m), "active_secret_list", []))
              for m in (Mode.LIVE, Mode.TEST)]
-    recent = list(
-        _deliveries(access).select_related("endpoint").order_by("-created_at", "-id")[:5]
-    )
-    return {"endpoints": views, "agency_endpoints": agency, "recent": recent}
+    return {"endpoints": views, "agency_endpoints": agency, "recent": recent_deliveries(access=access)}
+
+
+RECENT_SHOWN = 5
+
+
+def recent_deliveries(*, access: MerchantAccess) -> list[Delivery]:
+    """The newest deliveries of the Webhooks page ("Recent deliveries")."""
+    return list(_deliveries(access).defer("body").order_by("-created_at", "-id")[:RECENT_SHOWN])
+
+
+def recoverable_deliveries(*, endpoint: WebhookEndpoint, since):
+    """The failed payment notifications of ``endpoint`` made since ``since``, which a recover
+    resends: not tests (sent once by design), not those to a payment's notice_url (their own
+    URL, resent one by one)."""
+    return Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.FAILED,
+                                   trigger=Delivery.Trigger.EVENT, to_notice_url=False,
+                                   created_at__gte=since)
 
 
 def endpoint_get(*, access: MerchantAccess, mode: str) -> WebhookEndpoint:

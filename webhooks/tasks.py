@@ -13,3 +13,9 @@ def deliver(delivery_id: int) -> None:
 @shared_task(name="webhooks.dispatch_due", ignore_result=True)
 def dispatch_due() -> int:
     return services.dispatch_due()
+
+
+@shared_task(name="webhooks.deliveries_dispatch", ignore_result=True)
+def deliveries_dispatch(delivery_ids: list[int]) -> int:
+    """After a recover: hand its deliveries to ``deliver``, off the operator's request."""
+    return services.deliveries_dispatch(delivery_ids=delivery_ids)

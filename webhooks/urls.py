@@ -17,6 +17,7 @@ urlpatterns = [
     path("deliveries/<str:message_id>/resend/", views.delivery_resend, name="resend"),
     path("<mode:mode>/", views.endpoint_save, name="save"),
     path("<mode:mode>/test/", views.send_test, name="send_test"),
+    path("<mode:mode>/recover/", views.recover, name="recover"),
     path("<mode:mode>/secrets/rotate/", views.secret_rotate, name="secret_rotate"),
     path("<mode:mode>/secrets/<int:secret_id>/reveal/", views.secret_reveal, name="secret_reveal"),
     path("<mode:mode>/secrets/<int:secret_id>/expire/", views.secret_expire, name="secret_expire"),

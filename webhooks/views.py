@@ -1,21 +1,27 @@
 """The Webhooks page (웹훅 관리), Send test with live results, and the delivery log."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
+from console.tenancy.inputs import ascii_int
 from console.tenancy.roles import Perm
 from console.tenancy.stale import FIELD as STALE_FIELD
 
 from . import selectors, services
-from .forms import EndpointForm
+from .forms import EndpointForm, RecoverForm
 from .models import Delivery, Mode
 
 
@@ -37,6 +43,7 @@ def _render_page(request, access, forms=None, status=200):
     return render(request, "webhooks/settings.html", {
         "access": access, "nav": "webhooks", "data": data, "can_edit": access.can(Perm.EDIT_WEBHOOK),
         "retry_schedule": settings.WEBHOOK_RETRY_SCHEDULE,
+        "recover_since": timezone.localtime() - timedelta(days=1),
     }, status=status)
 
 
@@ -71,8 +78,7 @@ def send_test(request, access, mode):
         messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(_page_url(access))
     if request.htmx:
-        return render(request, "webhooks/_delivery_result.html",
-                      {"access": access, "delivery": delivery, "attempt": None, "broker_down": not enqueued})
+        return _result_response(request, access, delivery, attempt=None, broker_down=not enqueued)
     if not enqueued:
         messages.warning(request, _("The worker queue cannot be reached right now. The test is saved and "
                                     "will be sent as soon as the queue is back."))
@@ -86,9 +92,16 @@ def delivery_result(request, access, message_id):
     """The live result of a send, polled by htmx until it is final."""
     delivery = selectors.delivery_get(access=access, message_id=message_id, with_attempts=True)
     attempts = list(delivery.attempts.all())
+    return _result_response(request, access, delivery, attempt=attempts[-1] if attempts else None,
+                            broker_down=False)
+
+
+def _result_response(request, access, delivery, *, attempt, broker_down):
+    """The result box of a send, and "Recent deliveries" swapped in beside it (htmx out of band),
+    so the table shows the new delivery and its status without a reload."""
     return render(request, "webhooks/_delivery_result.html", {
-        "access": access, "delivery": delivery, "attempt": attempts[-1] if attempts else None,
-        "broker_down": False,
+        "access": access, "delivery": delivery, "attempt": attempt, "broker_down": broker_down,
+        "recent": selectors.recent_deliveries(access=access), "recent_oob": True,
     })
 
 
@@ -160,15 +173,77 @@ def delivery_detail(request, access, message_id):
 
 @merchant_action(Perm.EDIT_WEBHOOK, load=selectors.delivery_get)
 def delivery_resend(request, access, delivery, message_id):
+    seen = ascii_int(request.POST.get("attempts") or "", max_digits=5)
     try:
-        delivery, enqueued = services.delivery_resend(actor=Actor.from_request(request), delivery=delivery)
+        done = services.delivery_resend(actor=Actor.from_request(request), delivery=delivery, seen_attempts=seen)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        if enqueued:
-            messages.success(request, _("Sent again with the same webhook-id."))
-        else:
+        delivery = done.delivery
+        if done.outcome is services.ResendOutcome.ATTEMPTED:
+            messages.info(request, _("Attempt %(n)s was made after this page was shown, so nothing more was "
+                                     "sent: see its result below.") % {"n": delivery.attempt_count})
+        elif done.outcome is services.ResendOutcome.ALREADY_QUEUED:
+            messages.info(request, _("This delivery is already queued: it goes out in a moment."))
+        elif done.outcome is services.ResendOutcome.SENDING:
+            messages.info(request, _("This delivery is being sent right now: its result appears below."))
+        elif not done.enqueued:
             messages.warning(request, _("The worker queue cannot be reached right now. The resend is saved "
                                         "and will go out as soon as the queue is back."))
+        elif delivery.to_notice_url:
+            messages.success(request, _("Sent again with the same webhook-id, to the payment's notice_url."))
+        else:
+            messages.success(request, _("Sent again with the same webhook-id, to the endpoint's URL: "
+                                        "%(url)s") % {"url": delivery.endpoint.url})
     return HttpResponseRedirect(reverse("webhooks:delivery", kwargs={
         "merchant_code": access.merchant.code, "message_id": delivery.message_id}))
+
+
+@merchant_view(Perm.EDIT_WEBHOOK)
+def recover(request, access, mode):
+    """"Resend failed deliveries since …": GET counts them and asks, POST resends them."""
+    endpoint = selectors.endpoint_get(access=access, mode=mode)
+    if request.method == "POST" or "since" in request.GET:
+        form = RecoverForm(request.POST if request.method == "POST" else request.GET)
+    else:  # a day back, to start from
+        form = RecoverForm(initial={"since": timezone.localtime() - timedelta(days=1)})
+    count = None
+    if form.is_bound and form.is_valid():
+        since = form.cleaned_data["since"]
+        try:
+            services.recover_check(endpoint=endpoint)
+            if request.method == "POST":
+                done = services.deliveries_recover(actor=Actor.from_request(request), endpoint=endpoint,
+                                                   since=since)
+                _recover_messages(request, done, since)
+                return HttpResponseRedirect(
+                    reverse("webhooks:deliveries", kwargs={"merchant_code": access.merchant.code})
+                    + f"?mode={mode}")
+            count = selectors.recoverable_deliveries(endpoint=endpoint, since=since).count()
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "webhooks/recover.html", {
+        "access": access, "nav": "webhooks", "endpoint": endpoint, "form": form, "count": count,
+        "limit": services.RECOVER_MAX,
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+def _recover_messages(request, done, since) -> None:
+    when = date_format(timezone.localtime(since), "Y-m-d H:i")
+    if not done.count:
+        messages.info(request, _("No failed delivery since %(when)s is left to resend.") % {"when": when})
+        return
+    messages.success(request, ngettext(
+        "%(count)s failed delivery since %(when)s is being sent again.",
+        "%(count)s failed deliveries since %(when)s are being sent again.", done.count,
+    ) % {"count": done.count, "when": when})
+    if done.left:
+        messages.warning(request, ngettext(
+            "%(count)s more failed delivery since then was not included (at most %(max)s at a time): "
+            "resend again once these are done.",
+            "%(count)s more failed deliveries since then were not included (at most %(max)s at a time): "
+            "resend again once these are done.", done.left,
+        ) % {"count": done.left, "max": services.RECOVER_MAX})
+    if not done.enqueued:
+        messages.warning(request, _("The worker queue cannot be reached right now. The resends are saved "
+                                    "and will go out as soon as the queue is back."))

@@ -7,11 +7,25 @@
   var output = document.getElementById("try-result");
   var hint = document.getElementById("try-result-hint");
 
+  var payment = document.getElementById("try-payment");
+
+  // The payment's page in the console (Payments), once the result names its imp_uid.
+  function linkPayment(impUid) {
+    if (!impUid || !payment) return;
+    var link = payment.querySelector("a");
+    link.href = link.dataset.href.replace("__imp_uid__", encodeURIComponent(impUid));
+    payment.classList.remove("d-none");
+  }
+
   function show(rsp) {
     output.textContent = JSON.stringify(rsp, null, 2);
     output.classList.remove("d-none");
     if (hint) hint.classList.add("d-none");
+    linkPayment(rsp && rsp.imp_uid);
   }
+
+  // Back from the window with m_redirect_url: the query names the payment.
+  linkPayment(new URLSearchParams(window.location.search).get("imp_uid"));
 
   function orderNumber() {
     var random = Math.random().toString(36).slice(2, 8);

@@ -365,6 +365,8 @@ AGENCY_MATRIX = {
     "webhooks.delivery":        (200, 200, 200, 200, 200, 404, 404),
     "webhooks.delivery_result": (200, 200, 200, 200, 200, 404, 404),
     "webhooks.resend":          (302, 302, 403, 302, 403, 404, 404),
+    "webhooks.recover_review":  (200, 200, 403, 200, 403, 404, 404),
+    "webhooks.recover":         (302, 302, 403, 302, 403, 404, 404),
 }
 # The same actions on the sub-merchant's pages (it has no Sub-merchants page). Its two-factor
 # rule is the agency's (400, saying so). It holds no API key (the agency's act for it: the
@@ -406,6 +408,8 @@ SUB_MATRIX = {
     "webhooks.delivery":        (200, 200, 200, 200, 200, 200, 200),
     "webhooks.delivery_result": (200, 200, 200, 200, 200, 200, 200),
     "webhooks.resend":          (302, 302, 403, 302, 403, 302, 403),
+    "webhooks.recover_review":  (200, 200, 403, 200, 403, 200, 403),
+    "webhooks.recover":         (302, 302, 403, 302, 403, 302, 403),
 }
 CELLS = [("agency", action) for action in AGENCY_MATRIX] + [("sub", action) for action in SUB_MATRIX]
 

@@ -46,7 +46,7 @@ def test_send_test_shows_the_answer_in_place_then_resend_from_the_log(page, sett
             page.get_by_role("link", name=delivery.message_id).click()
             expect(page.get_by_text("Attempt 1")).to_be_visible()
             page.get_by_role("button", name="Resend").click()
-            expect(page.get_by_text("Sent again with the same webhook-id.")).to_be_visible()
+            expect(page.get_by_text(f"Sent again with the same webhook-id, to the endpoint's URL: {receiver.url('/hook')}")).to_be_visible()
             second = receiver.wait_for(2, "/hook")[1]
             assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
             for _ in range(100):  # the worker records the attempt right after the answer

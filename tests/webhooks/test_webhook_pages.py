@@ -205,11 +205,20 @@ def test_delivery_detail_shows_every_attempt(owner_client, agency):
     assert "Resend" in html
 
 
-def test_resend_needs_a_final_delivery(owner_client, agency):
+def test_resend_of_a_delivery_being_sent_sends_nothing_more(owner_client, agency):
+    """A worker holds it (its lease runs): Resend queues no second send beside it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    save(owner_client, agency)
     _deliveries(agency, 1, status="retrying")
+    Delivery.objects.update(next_attempt_at=timezone.now(), locked_until=timezone.now() + timedelta(seconds=60))
     delivery = Delivery.objects.get(merchant=agency)
+    before = AuditEvent.objects.filter(action="webhook.resend").count()
     response = owner_client.post(url("resend", agency, message_id=delivery.message_id), follow=True)
-    assert "still being sent" in response.content.decode()
+    assert "being sent right now" in response.content.decode()
+    assert AuditEvent.objects.filter(action="webhook.resend").count() == before
 
 
 def test_admin_lists_and_notify_action(client, agency):

@@ -9,11 +9,18 @@ and picked up by ``dispatch_due`` (celery beat), never as long countdowns.
 """
 
 from .deliveries import (
+    RECOVER_MAX,
+    Recovered,
+    Resend,
+    ResendOutcome,
+    deliveries_dispatch,
+    deliveries_recover,
     delivery_resend,
     delivery_send_test,
     endpoint_for_notification,
     notify_event,
     payment_event_record,
+    recover_check,
     sub_merchant_deliveries_to_agency,
 )
 from .endpoints import (
@@ -33,6 +40,7 @@ from .endpoints import (
 from .engine import DISPATCH_GRACE_SECONDS, deliver, dispatch_due, sign
 
 __all__ = [
+    "RECOVER_MAX", "Recovered", "Resend", "ResendOutcome", "deliveries_dispatch", "deliveries_recover", "recover_check",
     "DISPATCH_GRACE_SECONDS", "ENDPOINT_FIELDS", "MAX_ACTIVE_SECRETS", "active_secrets",
     "allowed_networks", "deliver", "delivery_resend", "delivery_send_test", "dispatch_due",
     "endpoint_ensure", "endpoint_for_notification", "endpoint_for_signing", "endpoint_save", "endpoint_version", "notify_event",

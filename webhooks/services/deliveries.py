@@ -1,8 +1,11 @@
 """Creating deliveries: a test, a real event, a resend. After commit only the id goes to
 Celery; if the broker refuses it, the row stays due and ``engine.dispatch_due`` sends it."""
 
+import enum
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -54,6 +57,7 @@ def _create_deliveries(*, merchant, endpoint, trigger, status, imp_uid, merchant
         Delivery.objects.create(
             merchant=merchant, endpoint=endpoint, mode=endpoint.mode, trigger=trigger, event=event,
             url=notice_url or endpoint.url, to_notice_url=bool(notice_url),
+            imp_uid=imp_uid if trigger == Delivery.Trigger.EVENT else "",
             content_type=endpoint.content_type, version=endpoint.version, body=body,
             max_attempts=max_attempts, next_attempt_at=timezone.now(),
         )
@@ -168,23 +172,147 @@ def payment_event_record(
     return deliveries
 
 
-def delivery_resend(*, actor: Actor, delivery: Delivery) -> tuple[Delivery, bool]:
-    """Send the same message again (same webhook-id and body): one more attempt."""
+class ResendOutcome(enum.Enum):
+    QUEUED = "queued"  # this request queued one more attempt (or brought the next one forward)
+    ALREADY_QUEUED = "already_queued"  # it was due already: nothing more to do
+    SENDING = "sending"  # a worker is sending it right now
+    ATTEMPTED = "attempted"  # an attempt was made since the operator's page showed it
+
+
+@dataclass(frozen=True)
+class Resend:
+    delivery: Delivery
+    outcome: ResendOutcome
+    enqueued: bool = False  # whether the broker took it (when queued)
+
+
+def _check_sendable(delivery: Delivery, endpoint: WebhookEndpoint) -> None:
+    """Refuse a resend the engine could only fail: to an endpoint with no URL, or an event to a
+    disabled endpoint (a notice_url goes to its own URL regardless)."""
+    if delivery.to_notice_url:
+        return
+    if not endpoint.url:
+        raise ValidationError(_("The endpoint has no URL now. Save an Endpoint URL first."))
+    if delivery.trigger == Delivery.Trigger.EVENT and not endpoint.enabled:
+        raise ValidationError(_("The endpoint is disabled. Turn on Send notifications first."))
+
+
+def _reopen(delivery: Delivery, now) -> None:
+    """Make a final delivery due again with one more attempt (same webhook-id and body)."""
+    delivery.status = Delivery.Status.PENDING
+    delivery.max_attempts = delivery.attempt_count + 1
+    delivery.next_attempt_at = now
+    delivery.completed_at = None
+    delivery.enqueued_at = None
+    delivery.save(update_fields=["status", "max_attempts", "next_attempt_at", "completed_at", "enqueued_at"])
+
+
+def delivery_resend(*, actor: Actor, delivery: Delivery, seen_attempts: int | None = None) -> Resend:
+    """Send the same message again (same webhook-id and body), to the endpoint's URL as it is
+    now (a notice_url delivery to its own URL).
+
+    A final delivery gets one more attempt. One still Retrying has its next attempt brought
+    forward to now ("send now"): the schedule goes on from there only if that attempt fails
+    too, so a send-now that succeeds leaves no retry behind. ``seen_attempts`` is the attempt
+    count the operator's page showed: if an attempt was made since (a double click, a second
+    tab, the schedule), or the next one is already due or under way, nothing more is queued.
+    One request, one attempt at most."""
     with transaction.atomic(durable=True):
-        delivery = lock_rows(Delivery.objects).get(pk=delivery.pk)
-        if not delivery.is_final:
-            raise ValidationError(_("This delivery is still being sent."))
-        delivery.status = Delivery.Status.PENDING
-        delivery.max_attempts = delivery.attempt_count + 1
-        delivery.next_attempt_at = timezone.now()
-        delivery.completed_at = None
-        delivery.enqueued_at = None
-        delivery.save(update_fields=["status", "max_attempts", "next_attempt_at", "completed_at",
-                                     "enqueued_at"])
+        delivery = lock_rows(Delivery.objects.select_related("endpoint")).get(pk=delivery.pk)
+        now = timezone.now()
+        if seen_attempts is not None and delivery.attempt_count > seen_attempts:
+            return Resend(delivery, ResendOutcome.ATTEMPTED)
+        if delivery.locked_until and delivery.locked_until > now:
+            return Resend(delivery, ResendOutcome.SENDING)
+        if not delivery.is_final and delivery.next_attempt_at and delivery.next_attempt_at <= now:
+            return Resend(delivery, ResendOutcome.ALREADY_QUEUED)
+        _check_sendable(delivery, delivery.endpoint)
+        if delivery.is_final:
+            _reopen(delivery, now)
+            changes = None
+        else:  # Retrying (or Pending later): its next attempt, now
+            changes = {"next_attempt_at": (delivery.next_attempt_at, now)}
+            delivery.next_attempt_at = now
+            delivery.enqueued_at = None
+            delivery.save(update_fields=["next_attempt_at", "enqueued_at"])
         audit_record(actor=actor, merchant=delivery.merchant, action=AuditAction.WEBHOOK_RESEND,
-                     target=delivery)
+                     target=delivery, changes=changes)
         outcome = _after_commit_enqueue(delivery)
-    return delivery, bool(outcome["enqueued"])
+    return Resend(delivery, ResendOutcome.QUEUED, bool(outcome["enqueued"]))
+
+
+# At most this many failed deliveries are resent by one recover; the confirmation says so.
+RECOVER_MAX = 100
+
+
+@dataclass(frozen=True)
+class Recovered:
+    count: int  # resent by this recover
+    left: int  # failed since then and not resent (more than RECOVER_MAX)
+    enqueued: bool  # whether the broker took the task that queues them
+
+
+def recover_check(*, endpoint: WebhookEndpoint) -> None:
+    """Refuse a recover the engine could only fail (the confirmation page asks it first)."""
+    if not endpoint.url:
+        raise ValidationError(_("The endpoint has no URL now. Save an Endpoint URL first."))
+    if not endpoint.enabled:
+        raise ValidationError(_("The endpoint is disabled. Turn on Send notifications first."))
+
+
+def deliveries_recover(*, actor: Actor, endpoint: WebhookEndpoint, since: datetime) -> Recovered:
+    """Resend every failed payment notification of ``endpoint`` made since ``since`` (Svix's
+    "recover"), oldest first, at most ``RECOVER_MAX``: each gets one more attempt, to the
+    endpoint's URL as it is now. Tests and deliveries to a payment's notice_url are left out
+    (they are resent one by one). All of them change in one transaction with one audit row;
+    after commit one task (``webhooks.deliveries_dispatch``) hands their ids to the workers,
+    and if the broker is down they stay due for ``dispatch_due``."""
+    from ..selectors import recoverable_deliveries
+
+    with transaction.atomic(durable=True):
+        endpoint = lock_rows(WebhookEndpoint.objects).get(pk=endpoint.pk)
+        recover_check(endpoint=endpoint)
+        found = recoverable_deliveries(endpoint=endpoint, since=since)
+        ids = list(found.order_by("created_at", "id").values_list("pk", flat=True)[:RECOVER_MAX])
+        now = timezone.now()
+        deliveries = list(lock_rows(Delivery.objects.filter(pk__in=ids, status=Delivery.Status.FAILED)))
+        for delivery in deliveries:
+            _reopen(delivery, now)
+        left = found.count()  # after the reopening: what is still failed since then
+        outcome = {"enqueued": not deliveries}
+
+        def enqueue():
+            outcome["enqueued"] = _enqueue_dispatch([d.pk for d in deliveries])
+
+        if deliveries:  # nothing resent, nothing changed: no row
+            audit_record(actor=actor, merchant=endpoint.merchant, action=AuditAction.WEBHOOK_RECOVER,
+                         target=endpoint, changes={"since": (None, since), "resent": (None, len(deliveries))})
+            transaction.on_commit(enqueue)
+    return Recovered(count=len(deliveries), left=left, enqueued=bool(outcome["enqueued"]))
+
+
+def _enqueue_dispatch(delivery_ids: list[int]) -> bool:
+    from ..tasks import deliveries_dispatch
+
+    try:
+        deliveries_dispatch.apply_async(args=[delivery_ids], queue=settings.WEBHOOK_QUEUE, retry=False)
+    except Exception as exc:  # kombu raises several kinds; the rows stay due for dispatch_due
+        logger.warning("broker unavailable, %d recovered deliveries stay queued: %s", len(delivery_ids),
+                       type(exc).__name__)
+        return False
+    return True
+
+
+def deliveries_dispatch(*, delivery_ids: Sequence[int]) -> int:
+    """Hand these deliveries to the workers, those still due and not yet handed over (the
+    task behind a recover). Returns how many went."""
+    ids = list(Delivery.objects.filter(
+        pk__in=list(delivery_ids)[:RECOVER_MAX], status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],
+        enqueued_at__isnull=True,
+    ).values_list("pk", flat=True))
+    if ids:
+        _enqueue(ids)
+    return len(ids)
 
 
 def sub_merchant_deliveries_to_agency(*, sub_merchant: Merchant) -> int:

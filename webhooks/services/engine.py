@@ -143,12 +143,15 @@ def _deliver(delivery_id: int) -> Attempt | None:
     # A disabled endpoint stops its own events; a payment's notice_url is the shop's choice for
     # that payment and goes out regardless (see deliveries.payment_event_record).
     if delivery.trigger == Delivery.Trigger.EVENT and not endpoint.enabled and not delivery.to_notice_url:
-        why = Reason("engine.endpoint_disabled")
-        Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
-            status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
-            lock_token="", last_error=why.english(), last_error_params=why.as_json(),
-        )
+        _fail_unsent(delivery, token, now, Reason("engine.endpoint_disabled"))
         return None
+    # Every attempt to the endpoint goes to its URL as it is now: an operator who fixed the URL
+    # sees the next retry (or a resend) reach the fixed one. A notice_url keeps its own.
+    if not delivery.to_notice_url:
+        if not endpoint.url:
+            _fail_unsent(delivery, token, now, Reason("engine.endpoint_no_url"))
+            return None
+        delivery.url = endpoint.url
     if not secrets_:  # never send unsigned: see secrets_ensure_active
         secrets_ = secrets_ensure_active(endpoint.pk)
     secret_values = [decrypt_text(s.secret_encrypted) for s in secrets_]
@@ -180,6 +183,14 @@ def _deliver(delivery_id: int) -> Attempt | None:
     return _record(delivery, token, now, headers, result)
 
 
+def _fail_unsent(delivery: Delivery, token: str, now: datetime, why: Reason) -> None:
+    """End a delivery that cannot be sent at all (no attempt is made), while holding its lease."""
+    Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
+        status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
+        lock_token="", last_error=why.english(), last_error_params=why.as_json(),
+    )
+
+
 def _record(delivery: Delivery, token: str, started: datetime, headers: dict, result) -> Attempt | None:
     """Store the attempt and the delivery's new state, only while this worker still holds the
     lease (``token``): the conditional UPDATE comes first and takes the row, the attempt is
@@ -190,7 +201,7 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
     result.error_message, result.error_params = storable(result.error_message), storable(result.error_params)
     number = delivery.attempt_count + 1
     now = timezone.now()
-    changes = {"attempt_count": number, "last_status_code": result.status,
+    changes = {"attempt_count": number, "url": delivery.url, "last_status_code": result.status,
                "last_error": result.error_message[:300], "last_error_params": result.error_params,
                "locked_until": None, "lock_token": ""}
     if result.ok:
@@ -211,7 +222,7 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
                            delivery.message_id, number)
             return None
         attempt = Attempt.objects.create(
-            delivery=delivery, number=number, started_at=started, duration_ms=result.duration_ms,
+            delivery=delivery, number=number, url=delivery.url, started_at=started, duration_ms=result.duration_ms,
             request_headers=headers, request_body=delivery.body, response_status=result.status,
             response_headers=result.headers, response_headers_truncated=result.headers_truncated,
             response_body=result.body, response_truncated=result.truncated,
