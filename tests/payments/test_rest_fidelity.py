@@ -117,6 +117,11 @@ def test_vbank_due_and_schedule_at_with_a_fraction_of_a_second(client, agency, a
     scheduled = _post(client, auth, "/subscribe/payments/schedule", {"customer_uid": "cust_1", "schedules": [
         {"merchant_uid": "plan_1", "schedule_at": at, "amount": 9900, "name": "Plan"}]}).json()
     assert scheduled["code"] == 0 and scheduled["response"][0]["schedule_at"] == int(at), scheduled
+    # A page, whatever sorting says ("scheduled": oldest first; anything else: latest first).
+    for sorting in ("", "-started", "scheduled"):
+        page = client.get("/subscribe/payments/schedule", {"schedule_from": int(at) - 60, "schedule_to": int(at) + 60,
+                                                           "sorting": sorting}, **auth).json()
+        assert page["code"] == 0 and page["response"]["total"] == 1, sorting
 
 
 def test_the_older_foreign_card_door_pays_as_key_in(client, agency, auth):

@@ -303,7 +303,10 @@ class ScheduleRangeQuery(PageOnlyQuery):
     schedule_from = WholeNumberField(min_value=0, max_value=2**33)
     schedule_to = WholeNumberField(min_value=0, max_value=2**33)
     schedule_status = QueryChoiceField(choices=SCHEDULE_STATUSES)
-    sorting = QueryChoiceField(choices=["-scheduled", "scheduled"])
+    # PortOne's contract gives no values but "scheduled" (oldest first); anything else is its
+    # default, latest first (the official Node client's types offer the payments' "-started"…).
+    sorting = serializers.CharField(required=False, allow_blank=True, max_length=20, validators=[_NO_NUL],
+                                    help_text="scheduled: oldest first; anything else: latest first")
 
 
 class CustomerSchedulesQuery(PageOnlyQuery):
