@@ -37,7 +37,7 @@ def run() -> list[str]:
     services.endpoint_save(actor=Actor(), merchant=merchant, mode="test", url=receiver.url("/hook"),
                            content_type="json", version="v1")
     billing_keys.billing_key_issue(merchant=merchant, customer_uid="bench", card_number="9410-0000-7000-0000",
-                              expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                   expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     try:
         # Floor: the same number of webhooks, posted one after another by a plain loop.
         session = requests.Session()

@@ -60,6 +60,13 @@ class SharedTestCredential(models.Model):
         return catalog.pg_string(self.pg_provider, self.mid)
 
 
+class ChannelQuerySet(models.QuerySet):
+    def usable_by(self, merchant: Merchant) -> "ChannelQuerySet":
+        """The channels ``merchant`` pays with and sees: its own, and those its agency assigned
+        to it (the one place this is written)."""
+        return self.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+
+
 class Channel(models.Model):
     """A PG channel: one provider, module and MID of a merchant, in live or test mode."""
 
@@ -108,6 +115,8 @@ class Channel(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("channel")

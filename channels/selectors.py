@@ -26,7 +26,7 @@ TEST_CARD_FIELDS = ("id", "merchant_id", "mode", "provider", "pg_provider", "mod
 def _visible(access: MerchantAccess) -> QuerySet[Channel]:
     merchant = access.merchant
     return (
-        Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+        Channel.objects.usable_by(merchant)
         .select_related("merchant", "assigned_to")
         .defer("credentials_encrypted")
     )

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from channels.catalog import Module
 from channels.models import Channel
@@ -40,6 +40,26 @@ class PayMethod(models.TextChoices):
     VBANK = "vbank", _("Virtual account")
     PHONE = "phone", _("Phone")
     POINT = "point", _("Point")
+
+
+class CardType(models.IntegerChoices):
+    """PortOne's ``card_type`` (0 credit, 1 check); a field stores the number, pages show this."""
+
+    CREDIT = 0, _("Credit card")
+    CHECK = 1, _("Check card")
+
+
+def card_type_label(value: int | None) -> str:
+    """``card_type`` as operators read it: Credit card, Check card ("" when the PG gave none)."""
+    return str(CardType(value).label) if value in CardType.values else ("" if value is None else str(value))
+
+
+def card_quota_label(months: int) -> str:
+    """``card_quota`` as operators read it: 0 is a lump sum (일시불), else the instalment months."""
+    if not months:
+        return str(_("Lump sum"))
+    return ngettext("%(months)s month in instalments", "%(months)s months in instalments", months) % {
+        "months": months}
 
 
 MERCHANT_UID_MAX = 80
@@ -158,6 +178,10 @@ class Payment(models.Model):
     @property
     def audit_label(self) -> str:
         return f"{self.imp_uid} · {self.merchant_uid}"
+
+    # What a cancel's audit row names besides fields (``AuditEvent.change_list`` shows these).
+    audit_labels = {"cancelled_now": _("cancelled now"), "remaining": _("left to cancel"),
+                    "refund_to": _("refund account")}
 
     @property
     def remaining(self) -> int:
@@ -326,8 +350,8 @@ class ScheduleStatus(models.TextChoices):
 class Schedule(models.Model):
     """A payment with a billing key, due at ``schedule_at`` (PortOne's ``ScheduleAnnotation``).
 
-    The periodic job (``payments.domain.schedules.schedule_execute``, run by the worker that the beat hands it to) runs it once: it locks the row,
-    pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
+    A worker runs it once when the beat hands it over (``payments.domain.schedules.schedule_execute``):
+    it locks the row, pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
     ``executed_at`` and ``payment`` in the same transaction as the payment and its webhook."""
 
     merchant = models.ForeignKey(Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE,

@@ -97,6 +97,12 @@ def bank_code(pg_code: str, bank_key: str) -> str | None:
     return BANK_CODES.get(pg_code, {}).get(bank_key)
 
 
+def standard_banks() -> list[tuple[str, Bank]]:
+    """Every bank with its standard 3-digit code (``004`` KB Kookmin), in the table's order:
+    the codes PortOne's V1 API takes as ``vbank_code`` and ``refund_bank``, whatever the PG."""
+    return [(code, BANKS[key]) for key, code in _THREE_DIGIT.items()]
+
+
 def bank_for_standard_code(code: str) -> Bank | None:
     """The bank a financial institution's standard 3-digit code names (``004`` is KB Kookmin):
     the codes PortOne's V1 API takes as ``vbank_code``, whatever the PG."""

@@ -418,6 +418,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Payments' PG (payments.domain.provider) ---------------------------------------------------
+# The provider the payments domain asks to approve, decline, number and refund. The sandbox PG
+# is the only one: no PG is reachable from PG Console.
+PAYMENTS_PROVIDER = "payments.sandbox.provider.SandboxProvider"
+
 # --- Scheduled payments (payments.domain.schedules) -------------------------------------------
 # How often the worker's beat runs the due scheduled payments. The schedules live in the
 # database, so a tick the broker missed only makes them late: the next one runs them.

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,17 +23,22 @@ class AuditChange:
     """One changed field of an event, ready to show; ``secret`` when only the name is known."""
 
     field: str
+    label: str = ""  # the field as operators read it (its verbose name), else the field
     old: str = ""
     new: str = ""
     secret: bool = False
     full: str = ""  # "old → new" in full when either side was cut, else ""
 
 
-def _display(value) -> str:
+def _display(value, choices: dict | None = None) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
+    if choices and isinstance(value, (str, int)) and value in choices:
+        return str(choices[value])  # a code shown by its label (module, mode, status)
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, list):
         return ", ".join(_display(item) for item in value)
     if isinstance(value, dict):
@@ -85,18 +92,39 @@ class AuditEvent(models.Model):
         """The action as operators read it (a code no app registers shows as it is)."""
         return audit_actions.label(self.action)
 
+    def _field_words(self, name: str) -> tuple[str, dict]:
+        """A changed field's label and its values' labels, from the target's own model: the
+        field's verbose name and choices, or what the model's ``audit_labels`` names (a value
+        that is no field, as a cancel's remaining amount). The kernel lists no app's fields."""
+        try:
+            model = apps.get_model(self.target_type)
+        except (LookupError, ValueError):
+            return name, {}
+        extra = getattr(model, "audit_labels", {})
+        if name in extra:
+            return capfirst(str(extra[name])), {}
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name, {}
+        label = str(getattr(field, "verbose_name", name))
+        choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+        return (label if "_" in label else capfirst(label)), choices
+
     def change_list(self) -> list[AuditChange]:
         """Every changed field in name order: old and new values where recorded, else (a
-        secret, or a row from before values were kept) only that it changed."""
+        secret, or a row from before values were kept) only that it changed. Fields and coded
+        values read as their labels (``mode: live`` as "Mode: Live"), in the reader's language."""
         items = []
         for name in sorted(set(self.changed_fields or []) | set(self.changes or {})):
+            label, choices = self._field_words(name)
             values = (self.changes or {}).get(name)
             if not isinstance(values, dict):
-                items.append(AuditChange(field=name, secret=True))
+                items.append(AuditChange(field=name, label=label, secret=True))
                 continue
-            old, new = _display(values.get("old")), _display(values.get("new"))
+            old, new = _display(values.get("old"), choices), _display(values.get("new"), choices)
             short_old = Truncator(old).chars(CHANGE_DISPLAY_CHARS)
             short_new = Truncator(new).chars(CHANGE_DISPLAY_CHARS)
             full = f"{old} → {new}" if (short_old, short_new) != (old, new) else ""
-            items.append(AuditChange(field=name, old=short_old, new=short_new, full=full))
+            items.append(AuditChange(field=name, label=label, old=short_old, new=short_new, full=full))
         return items

@@ -1,8 +1,9 @@
 """Billing keys: issued from card data (``POST /subscribe/customers/{customer_uid}``), through the
 window, with a key-in payment or a schedule; replaced; deleted. A billing key belongs to one
 merchant (a sub-merchant's are its own): another merchant's ``customer_uid`` is unknown. A card
-number is read by ``cards.read_card`` and never kept or logged: only its masked form is stored."""
-
+the PG refuses as a key is issued raises its PG error code (``F1003``…). A card number is read
+by the provider (``provider().read_card``) and never kept or logged: only its masked form is
+stored."""
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -20,13 +21,15 @@ from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
     CUSTOMER_FIELDS,
     max_length_of,
+    read_channel,
     read_customer,
+    read_customer_id,
     read_customer_uid,
     read_text,
 )
 from payments.domain.merchants import find_channel
+from payments.domain.provider import Card, provider
 from payments.models import BillingKey, IssuedThrough
-from payments.sandbox import cards
 
 # What a replacement's audit row compares (the card by its masked number only).
 REPLACED_FIELDS = ("issued_through", "pg_provider", "pg_id", "card_name", "card_number", "card_type",
@@ -63,7 +66,7 @@ def unknown_customer(customer_uid: str) -> PaymentError:
                         % {"uid": customer_uid})
 
 
-def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel, card: cards.TestCard,
+def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel, card: Card,
                through: str, customer: dict, customer_id: str = "", actor: Actor = SYSTEM,
                imp_uid: str = "") -> BillingKey:
     """Issue the key, or replace the card of the live one (PortOne: issuing again under a
@@ -111,14 +114,14 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
     enabled test channel of the API subscription module (``pg`` names it). A card the PG
     refuses at issuance (invalid, expired, wrong password) raises its PG error code."""
     customer_uid = read_customer_uid(customer_uid)
-    card = cards.read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
+    card = provider().read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
     customer = read_customer({"customer_name": customer_name, "customer_tel": customer_tel,
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
-    customer_id = read_text({"customer_id": customer_id}, "customer_id", max_length_of(BillingKey, "customer_id"))
-    channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100))
+    customer_id = read_customer_id(customer_id)
+    channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, **read_channel({"pg": pg}))
     require_issuance(channel, catalog.Issuance.API)
-    declined = card.decline(issuing=True)
+    declined = provider().decline(card, issuing=True)
     if declined:
         raise PaymentError(*declined)
     with transaction.atomic():
@@ -127,26 +130,27 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
 
 
 def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: str = "",
-                                  channel_key: str = "", test_card: str = cards.DEFAULT_CARD.key,
+                                  channel_key: str = "", test_card: str | None = None,
                                   customer_name: str = "", customer_tel: str = "", customer_email: str = "",
                                   customer_addr: str = "", customer_postcode: str = "", actor: Actor = SYSTEM,
                                   imp_uid: str = "") -> BillingKey:
     """A billing key issued through the window ``imp_uid`` (``customer_uid`` in
     ``IMP.request_pay`` on a channel of the window subscription module, named by ``pg`` or
     ``channelKey`` as there). The window asks for no card data: the key holds the test card the
-    tester chose (``test_card``, a key of ``cards.BY_KEY``; the approving card by default).
+    tester chose (``test_card``, which the provider reads: ``provider().window_card``; the
+    approving card by default).
     ``actor`` is whoever pressed the window's button (no login: an address)."""
     customer_uid = read_customer_uid(customer_uid)
-    card = cards.BY_KEY.get(test_card)
+    card = provider().window_card(test_card)
     if card is None:
         raise PaymentError("F400", _("Choose a test card from the list."))
     customer = read_customer({"customer_name": customer_name, "customer_tel": customer_tel,
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
-    channel = find_channel(merchant, module=Module.WINDOW_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100),
-                           channel_key=read_text({"channel_key": channel_key}, "channel_key", 60))
+    channel = find_channel(merchant, module=Module.WINDOW_SUBSCRIPTION,
+                           **read_channel({"pg": pg, "channel_key": channel_key}))
     require_issuance(channel, catalog.Issuance.WINDOW)
-    declined = cards.CardIn(card=card, expired=False).decline(issuing=True)
+    declined = provider().decline(card, issuing=True)
     if declined:
         raise PaymentError(*declined)
     with transaction.atomic():

@@ -1,23 +1,18 @@
-"""Key-in payments, billing keys, and payments with a billing key: what
-``POST /subscribe/payments/onetime``, ``/subscribe/customers/{customer_uid}`` and
-``POST /subscribe/payments/again`` do, and a billing key issued through the window.
+"""Key-in payments and payments with a billing key: what ``POST /subscribe/payments/onetime``
+and ``POST /subscribe/payments/again`` do, and what a schedule's run pays (``pay_with_key``).
 
-The "PG" is local: the test card behind a request (``payments.sandbox.cards``) decides at once
-whether a payment is approved or declined, so nothing here waits on the network. Every
-write runs in one transaction: a refused request saves nothing, and a payment commits
-together with its billing key and the webhook it causes (``lifecycle.notify``, the
-outbox). A declined key-in or billing-key payment is kept as a ``failed`` payment and
-returned (PortOne answers code 0 with ``status: failed``); like a failed window payment it
-sends no webhook. Refusals raise ``PaymentError``: ``F400`` bad input, ``F404`` an unknown
-``customer_uid``, ``F409`` a state that forbids it (an order already paid), and a PG error
-code (``F1003``…) when the card is refused as a billing key is issued.
+The PG is the provider (``payments.domain.provider``; the sandbox's answers at once from the
+test card behind a request), so nothing here waits on the network. Every write runs in one
+transaction: a refused request saves nothing, and a payment commits together with its billing
+key and the webhook it causes (``lifecycle.notify``, the outbox). A declined key-in or
+billing-key payment is kept as a ``failed`` payment and returned (PortOne answers code 0 with
+``status: failed``); like a failed window payment it sends no webhook. Refusals raise
+``PaymentError``: ``F400`` bad input, ``F404`` an unknown ``customer_uid``, ``F409`` a state
+that forbids it (an order already paid).
 
-A billing key belongs to one merchant (a sub-merchant's are its own): another merchant's
-``customer_uid`` is unknown. A card number is read by ``cards.read_card`` and never kept
-or logged: only its masked form is stored.
+A card number is read by the provider (``provider().read_card``) and never kept or logged:
+only its masked form is stored.
 """
-
-import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -38,9 +33,10 @@ from payments.domain.billing_keys import (
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
     ORDER_FIELDS,
-    max_length_of,
     parse_amount,
+    read_channel,
     read_currency,
+    read_customer_id,
     read_customer_uid,
     read_merchant_uid,
     read_order,
@@ -49,6 +45,7 @@ from payments.domain.inputs import (
 from payments.domain.lifecycle import notify
 from payments.domain.merchants import channel_problem, find_channel
 from payments.domain.orders import order_taken
+from payments.domain.provider import Card, provider
 from payments.models import (
     CUSTOMER_UID_MAX,
     BillingKey,
@@ -59,16 +56,11 @@ from payments.models import (
     Schedule,
     Status,
 )
-from payments.sandbox import cards
 
 # Why a payment with a billing key failed when the card had no say (sandbox codes, beside
-# the PG errors of ``cards.PG_ERRORS``).
+# the PG errors of ``payments.sandbox.cards.PG_ERRORS``).
 NO_BILLING_KEY = "F1101"
-
-
 CHANNEL_UNUSABLE = "F1102"
-
-
 ORDER_TAKEN = "F1103"
 
 
@@ -83,10 +75,10 @@ def _new_payment(*, merchant: Merchant, channel: Channel | None, key: BillingKey
         customer_uid_usage=usage, **order)
 
 
-def _settle(payment: Payment, *, card: cards.TestCard | None, declined: tuple[str, str] | None) -> None:
+def _settle(payment: Payment, *, card: Card | None, declined: tuple[str, str] | None) -> None:
     """Approve the payment, or fail it with the PG's (or the sandbox's) code and reason."""
     now = timezone.now()
-    payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
+    payment.pg_tid = provider().transaction_id()
     if card is not None:
         payment.card_code, payment.card_name = card.card_code, card.card_name
         payment.card_number, payment.card_type = card.masked, card.card_type
@@ -95,7 +87,7 @@ def _settle(payment: Payment, *, card: cards.TestCard | None, declined: tuple[st
         payment.error_code, payment.fail_reason = declined[0], declined[1][:300]
     else:
         payment.status, payment.paid_at = Status.PAID, now
-        payment.apply_num = f"{secrets.randbelow(10**8):08d}"
+        payment.apply_num = provider().approval_number()
 
 
 def _insert(payment: Payment, *, refuse_taken: bool) -> Payment:
@@ -137,17 +129,15 @@ def pay_with_key(*, merchant: Merchant, customer_uid: str, merchant_uid: str, am
     payment = _new_payment(merchant=merchant, channel=channel, key=key, merchant_uid=merchant_uid, amount=amount,
                            order=order, customer_uid=customer_uid, usage=usage, pg_provider=key.pg_provider,
                            pg_id=key.pg_id)
-    card = cards.card_for_masked(key.card_number)
+    card = provider().card_of_billing_key(key.card_number)
     problem = channel_problem(channel, merchant)
     taken = order_taken(merchant, merchant_uid, schedule=schedule)
     if problem:
         declined = (CHANNEL_UNUSABLE, problem)
     elif taken:
         declined = (ORDER_TAKEN, taken)
-    elif card is None:  # not a test card's mask: cannot happen through the services
-        declined = ("F1003", cards.pg_error_label("F1003"))
-    else:
-        declined = cards.CardIn(card=card, expired=False).decline(issuing=False)
+    else:  # a card the PG does not know (cannot happen through the services) is refused
+        declined = provider().decline(card, issuing=False)
     _settle(payment, card=card, declined=declined)
     return _insert(payment, refuse_taken=refuse_taken)
 
@@ -194,17 +184,17 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
     merchant_uid = read_merchant_uid(merchant_uid)
     amount = parse_amount(amount)
     read_currency(currency)
-    card = cards.read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
+    card = provider().read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
     order = read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
                         "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
                         "custom_data": custom_data, "notice_url": notice_url, "card_quota": card_quota},
                        amount=amount)
     customer_uid = read_text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
-    customer_id = read_text({"customer_id": customer_id}, "customer_id", max_length_of(BillingKey, "customer_id"))
-    channel = find_channel(merchant, module=Module.API_KEYIN, pg=read_text({"pg": pg}, "pg", 100))
+    customer_id = read_customer_id(customer_id)
+    channel = find_channel(merchant, module=Module.API_KEYIN, **read_channel({"pg": pg}))
     if customer_uid:
         require_issuance(channel, catalog.Issuance.API)
-    declined = card.decline(issuing=False)
+    declined = provider().decline(card, issuing=False)
     with transaction.atomic():
         taken = order_taken(merchant, merchant_uid)
         if taken:

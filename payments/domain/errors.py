@@ -1,9 +1,6 @@
 """The payments domain's one error: a refusal with a PortOne-style code and a message."""
 
 
-
-
-
 class PaymentError(Exception):
     """A refusal with PortOne-style ``code`` and a ``message`` in the active language."""
 

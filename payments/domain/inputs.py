@@ -88,17 +88,9 @@ def read_optional_amount(value, label: str) -> int | None:
 
 
 CUSTOM_DATA_MAX = 10_000
-
-
 MAX_CARD_QUOTA = 36
-
-
 CARD_QUOTA_MIN_AMOUNT = 50_000  # PortOne: instalments from 50,000 won
-
-
 ORDER_FIELDS = ("name", "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode")
-
-
 CUSTOMER_FIELDS = ("customer_name", "customer_tel", "customer_email", "customer_addr", "customer_postcode")
 
 
@@ -154,6 +146,17 @@ def read_order(values: dict, *, amount: int, name_required: bool = False) -> dic
     order["notice_urls"] = read_notice_urls(values.get("notice_url"))
     order["card_quota"] = read_card_quota(values.get("card_quota"), amount)
     return order
+
+
+def read_customer_id(value) -> str:
+    return read_text({"customer_id": value}, "customer_id", max_length_of(BillingKey, "customer_id"))
+
+
+def read_channel(values: dict) -> dict:
+    """How a request names its channel, as ``merchants.find_channel`` takes it: ``pg`` (``kcp``
+    or ``kcp.T0000``) and ``channelKey`` (or ``channel_key``)."""
+    return {"pg": read_text(values, "pg", 100),
+            "channel_key": read_text(values, "channelKey", 60) or read_text(values, "channel_key", 60)}
 
 
 def read_customer(values: dict) -> dict:

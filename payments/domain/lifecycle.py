@@ -2,7 +2,6 @@
 the change's transaction: an outbox, ``webhooks.services.payment_event_record``), failing, the
 expiry of an open window, and a virtual account's deposit."""
 
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -1,8 +1,6 @@
 """The merchant a request names (by code, or a sub-merchant by tier code) and the channel it pays
 on: ``find_channel``, the one channel rule, and ``channel_problem`` for a billing key's channel."""
 
-
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from channels.catalog import Module
@@ -26,7 +24,7 @@ def merchant_by_code(merchant_code: str, tier_code: str | None) -> Merchant:
 
 
 def _visible_channels(merchant: Merchant):
-    return Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+    return Channel.objects.usable_by(merchant)
 
 
 # What a payment window takes first when pg names a PG without its MID, or nothing: a

@@ -1,7 +1,6 @@
 """Orders: the amount registered with /payments/prepare, the lock windows of one order take
 turns on, and whether an order may be paid now (``order_taken``)."""
 
-
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 

@@ -51,7 +51,9 @@ from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
     ORDER_FIELDS,
     parse_amount,
+    read_channel,
     read_currency,
+    read_customer_id,
     read_customer_uid,
     read_merchant_uid,
     read_merchant_uids,
@@ -62,9 +64,9 @@ from payments.domain.inputs import (
 from payments.domain.lifecycle import notify, windows_expire
 from payments.domain.merchants import find_channel
 from payments.domain.orders import order_taken
+from payments.domain.provider import provider
 from payments.models import (
     CUSTOMER_UID_MAX,
-    BillingKey,
     CustomerUidUsage,
     IssuedThrough,
     Payment,
@@ -72,7 +74,6 @@ from payments.models import (
     ScheduleStatus,
     Status,
 )
-from payments.sandbox import cards
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +82,6 @@ DISPATCH_LIMIT = 2000  # due schedules one tick hands to the broker, at most; th
 
 
 # --- reading ---------------------------------------------------------------------------
-
-
 
 
 def _read_item(item, *, now: datetime) -> Schedule:
@@ -138,14 +137,13 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         rows.append(row)
     card = None
     if card_number not in (None, ""):
-        card = cards.read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
-    customer_id = read_text({"customer_id": customer_id}, "customer_id",
-                        BillingKey._meta.get_field("customer_id").max_length)
+        card = provider().read_card(card_number=card_number, expiry=expiry, birth=birth, pwd_2digit=pwd_2digit)
+    customer_id = read_customer_id(customer_id)
     channel = None
     if card is not None and live_key(merchant, customer_uid) is None:
-        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, pg=read_text({"pg": pg}, "pg", 100))
+        channel = find_channel(merchant, module=Module.API_SUBSCRIPTION, **read_channel({"pg": pg}))
         require_issuance(channel, catalog.Issuance.API)
-        declined = card.decline(issuing=True)
+        declined = provider().decline(card, issuing=True)
         if declined:
             raise PaymentError(*declined)
     with transaction.atomic():
@@ -180,8 +178,6 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
             raise PaymentError("F409", _("One of these merchant_uids was scheduled by another request an "
                                          "instant ago. Each schedule takes a new merchant_uid.")) from exc
     return rows
-
-
 
 
 def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = "",
@@ -313,8 +309,8 @@ def _execute(schedule: Schedule) -> Payment:
     order = {field: getattr(schedule, field)
              for field in (*ORDER_FIELDS, "custom_data", "notice_urls", "card_quota")}
     payment = pay_with_key(merchant=schedule.merchant, customer_uid=schedule.customer_uid,
-                                   merchant_uid=schedule.merchant_uid, amount=schedule.amount, order=order,
-                                   usage=CustomerUidUsage.SCHEDULED, schedule=schedule)
+                           merchant_uid=schedule.merchant_uid, amount=schedule.amount, order=order,
+                           usage=CustomerUidUsage.SCHEDULED, schedule=schedule)
     schedule.status, schedule.executed_at, schedule.revoked_at = ScheduleStatus.EXECUTED, timezone.now(), None
     schedule.payment = payment
     schedule.save(update_fields=["status", "executed_at", "revoked_at", "payment", "updated_at"])

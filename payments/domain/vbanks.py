@@ -11,8 +11,6 @@ that is paid, waiting or cancelled takes no new account (PortOne allows several 
 accounts per order).
 """
 
-import secrets
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +23,9 @@ from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
+    max_length_of,
     parse_amount,
+    read_channel,
     read_merchant_uid,
     read_order,
     read_text,
@@ -34,13 +34,12 @@ from payments.domain.inputs import (
 from payments.domain.lifecycle import notify
 from payments.domain.merchants import find_channel
 from payments.domain.orders import order_taken
+from payments.domain.provider import provider
 from payments.models import Payment, PayMethod, Status
 
 # PortOne's V1 API reference, POST /vbanks, "지원되는 PG사".
 VBANK_API_PGS = ("settle", "nice", "html5_inicis", "tosspayments", "ksnet", "smartro_v2", "nice_v2", "welcome")
 DEFAULT_HOLDER = "PG Console (test)"
-
-
 
 
 def _bank(pg_code: str, vbank_code) -> str:
@@ -54,10 +53,6 @@ def _bank(pg_code: str, vbank_code) -> str:
     return str(bank.name)
 
 
-def _account_number() -> str:
-    return f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**6):06d}-{secrets.randbelow(10**4):04d}"
-
-
 def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vbank_due, vbank_holder: str = "",
                 vbank_num: str = "", pg: str = "", name: str = "", buyer_name: str = "", buyer_email: str = "",
                 buyer_tel: str = "", buyer_addr: str = "", buyer_postcode: str = "", custom_data=None,
@@ -67,14 +62,14 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     merchant_uid = read_merchant_uid(merchant_uid)
     amount = parse_amount(amount)
     due = read_vbank_due(vbank_due)
-    holder = read_text({"vbank_holder": vbank_holder}, "vbank_holder", Payment._meta.get_field("vbank_holder").max_length)
-    number = read_text({"vbank_num": vbank_num}, "vbank_num", Payment._meta.get_field("vbank_num").max_length)
+    holder = read_text({"vbank_holder": vbank_holder}, "vbank_holder", max_length_of(Payment, "vbank_holder"))
+    number = read_text({"vbank_num": vbank_num}, "vbank_num", max_length_of(Payment, "vbank_num"))
     if number and not ascii_digits(number.replace("-", "")):
         raise PaymentError("F400", _("vbank_num takes digits and dashes only."))
     order = read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
-                                "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
-                                "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
-    channel = find_channel(merchant, module=Module.API_KEYIN, pg=read_text({"pg": pg}, "pg", 100))
+                        "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
+                        "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
+    channel = find_channel(merchant, module=Module.API_KEYIN, **read_channel({"pg": pg}))
     if channel.pg_provider not in VBANK_API_PGS:
         raise PaymentError("F400", _("%(pg)s issues no virtual accounts through the API. PGs that do: "
                                      "%(pgs)s.") % {"pg": channel.pg_string, "pgs": ", ".join(VBANK_API_PGS)})
@@ -83,8 +78,8 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     payment = Payment(
         merchant=merchant, channel=channel, merchant_uid=merchant_uid, amount=amount, pay_method=PayMethod.VBANK,
         channel_type="api", mode=channel.mode, currency="KRW", pg_provider=channel.pg_provider, pg_id=channel.mid,
-        channel_key=channel.channel_key, pg_tid=f"sandbox_{secrets.token_hex(10)}",
-        vbank_code=str(vbank_code).strip(), vbank_name=bank_name, vbank_num=number or _account_number(),
+        channel_key=channel.channel_key, pg_tid=provider().transaction_id(),
+        vbank_code=str(vbank_code).strip(), vbank_name=bank_name, vbank_num=number or provider().vbank_number(),
         vbank_holder=holder or DEFAULT_HOLDER, vbank_date=due, vbank_issued_at=now, **order)
     with transaction.atomic():
         taken = order_taken(merchant, merchant_uid)

@@ -3,7 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from channels.catalog import codes
+from console.models import Mode
 from console.tenancy.forms import WholeNumberField
+from payments.domain import refunds
 from payments.domain.inputs import MAX_AMOUNT
 from payments.models import PaymentCancellation, PayMethod, Status
 from payments.selectors.payments import PaymentFilters, SearchBy
@@ -11,6 +14,7 @@ from payments.selectors.payments import PaymentFilters, SearchBy
 
 class PaymentFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
+    mode = forms.ChoiceField(label=_("Mode"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     pay_method = forms.ChoiceField(label=_("Payment method"), required=False)
     date_from = forms.DateField(label=_("From"), required=False,
@@ -23,6 +27,7 @@ class PaymentFilterForm(forms.Form):
     def __init__(self, *args, channels: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any status")), *Status.choices]
+        self.fields["mode"].choices = [("", _("Test and live")), *Mode.choices]
         self.fields["pay_method"].choices = [("", _("Any method")), *PayMethod.choices]
         self.fields["channel"].choices = [("", _("Any channel")), *channels]
 
@@ -49,3 +54,14 @@ class CancelForm(forms.Form):
         help_text=_("Leave empty to cancel everything that is left."),
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=REASON_MAX, strip=True)
+    # A paid virtual account's refund account: payments.domain.refunds decides and checks it.
+    refund_holder = forms.CharField(label=_("Account holder"), required=False, max_length=refunds.HOLDER_MAX)
+    refund_bank = forms.ChoiceField(label=_("Bank"), required=False)
+    refund_account = forms.CharField(label=_("Account number"), required=False, max_length=30,
+                                     help_text=_("Digits, dashes allowed. Kept masked: only the last four "
+                                                 "digits are recorded."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refund_bank"].choices = [("", _("Choose a bank")),
+                                              *((code, str(bank.name)) for code, bank in codes.standard_banks())]

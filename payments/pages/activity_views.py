@@ -18,15 +18,23 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
 from channels.models import Mode
 from console.tenancy.access import merchant_action, merchant_view
 from console.tenancy.audit import Actor
 from console.tenancy.roles import Perm
-from payments.domain import cancels, lifecycle
+from payments.domain import cancels, lifecycle, refunds
 from payments.domain.errors import PaymentError
-from payments.models import CustomerUidUsage, Payment, PayMethod, Status
+from payments.models import (
+    CustomerUidUsage,
+    Payment,
+    PayMethod,
+    Status,
+    card_quota_label,
+    card_type_label,
+)
 from payments.pages.activity_forms import CancelForm, PaymentFilterForm
 from payments.selectors import billing as billing_selectors
 from payments.selectors import payments as selectors
@@ -57,8 +65,9 @@ def payment_list(request, access):
         page = selectors.payments_page(access=access, filters=form.filters(),
                                        after=request.GET.get("after"), before=request.GET.get("before"))
     filters = form.filters() if status == 200 else None
+    totals = selectors.payment_totals(access=access, filters=filters) if page and page.payments else []
     return render(request, "payments/activity.html", {
-        "access": access, "nav": "payments", "form": form, "page": page,
+        "access": access, "nav": "payments", "form": form, "page": page, "totals": totals,
         "filtered": bool(filters and filters.active) or bool(form.errors),
         "csv_max_rows": selectors.CSV_MAX_ROWS,
         "export_query": _without_paging(request.GET),
@@ -178,8 +187,8 @@ def _sections(payment: Payment) -> list[tuple[str, list[tuple[str, str]]]]:
         sections.append((PayMethod.CARD.label, rows([
             ("apply_num", payment.apply_num), ("card_name", payment.card_name),
             ("card_code", payment.card_code), ("card_number", payment.card_number),
-            ("card_quota", str(payment.card_quota) if payment.apply_num else ""),
-            ("card_type", "" if payment.card_type is None else str(payment.card_type)),
+            ("card_quota", card_quota_label(payment.card_quota) if payment.apply_num else ""),
+            ("card_type", card_type_label(payment.card_type)),
         ])))
     if payment.pay_method == PayMethod.VBANK:
         sections.append((PayMethod.VBANK.label, rows([
@@ -212,6 +221,8 @@ def payment_detail(request, access, imp_uid):
         "deliveries": deliveries_for_payment(merchant=access.merchant, imp_uid=payment.imp_uid),
         "can_cancel": can_act and (payment.status == Status.PAID or waits),
         "can_cancel_part": payment.status == Status.PAID,
+        "needs_refund_account": refunds.needs_refund_account(payment),
+        "cancelled_text": won(payment.cancel_amount),
         "can_deposit": can_act and waits,
         "cancel_form": CancelForm(), "remaining": payment.remaining,
         "usage_label": CustomerUidUsage(payment.customer_uid_usage).label
@@ -223,6 +234,7 @@ def payment_detail(request, access, imp_uid):
     })
 
 
+@sensitive_post_parameters("refund_account")
 @merchant_action(ACT_PERM, load=selectors.payment_get)
 def payment_cancel(request, access, payment, imp_uid):
     form = CancelForm(request.POST)
@@ -232,8 +244,11 @@ def payment_cancel(request, access, payment, imp_uid):
     else:
         amount = form.cleaned_data["amount"]
         try:
-            cancellation = cancels.payment_cancel(actor=Actor.from_request(request), payment=payment,
-                                                   amount=amount, reason=form.cleaned_data["reason"])
+            data = form.cleaned_data
+            cancellation = cancels.payment_cancel(
+                actor=Actor.from_request(request), payment=payment, amount=amount, reason=data["reason"],
+                refund_holder=data["refund_holder"], refund_bank=data["refund_bank"],
+                refund_account=data["refund_account"])
         except PaymentError as exc:
             messages.error(request, exc.message)
         else:

@@ -19,19 +19,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from console.tenancy.access import merchant_view
 from console.tenancy.audit import Actor
 from payments.domain import billing_keys
 from payments.domain.errors import PaymentError
-from payments.models import BillingKey, IssuedThrough
+from payments.models import BillingKey, IssuedThrough, card_type_label
 from payments.pages.activity_views import ACT_PERM, VIEW_PERM  # the Payments page's permissions
 from payments.pages.billing_forms import BillingKeyDeleteForm, BillingKeySearchForm
 from payments.selectors import billing as billing_selectors
-
-CARD_TYPES = {0: gettext_lazy("Credit card"), 1: gettext_lazy("Check card")}  # PortOne's card_type
 
 
 def _when(value) -> str:
@@ -74,7 +72,7 @@ def _key_sections(key: BillingKey) -> list[tuple[str, list[tuple[str, str]]]]:
         ])),
         (_("Card"), rows([
             ("card_number", key.card_number), ("card_name", key.card_name), ("card_code", key.card_code),
-            ("card_type", CARD_TYPES.get(key.card_type, "") if key.card_type is not None else ""),
+            ("card_type", card_type_label(key.card_type)),
         ])),
         (_("Channel"), rows([
             ("channel", str(channel) if channel else _("Deleted")),
@@ -90,7 +88,7 @@ def _key_sections(key: BillingKey) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _shown(name: str, value):
-    return CARD_TYPES.get(value, value) if name == "card_type" else value
+    return card_type_label(value) if name == "card_type" and value is not None else value
 
 
 def _replacement_rows(events) -> list[dict]:
@@ -149,8 +147,8 @@ def billing_key_delete(request, access, billing_key_id):
     if request.method == "POST" and form.is_valid():
         try:
             billing_keys.billing_key_delete(actor=Actor.from_request(request), merchant=access.merchant,
-                                       customer_uid=key.customer_uid, reason=form.cleaned_data["reason"],
-                                       billing_key_id=key.pk)
+                                            customer_uid=key.customer_uid, reason=form.cleaned_data["reason"],
+                                            billing_key_id=key.pk)
         except PaymentError as exc:
             messages.error(request, exc.message)
             return redirect(_key_url(access, key))

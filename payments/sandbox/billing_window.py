@@ -3,8 +3,8 @@ a channel of the window subscription module (issue 15; docs/sandbox-payments.md,
 keys from the window").
 
 PortOne's window asks the buyer for a card; the sandbox's asks for none: the tester chooses
-one of the test cards (``payments.sandbox.cards``) and the key keeps it, masked. As at PortOne the
-window is a payment record of its own, with the ``customer_uid``:
+one of the test cards (``payments.sandbox.cards``) and the key keeps it, masked. As at PortOne
+the window is a payment record of its own, with the ``customer_uid``:
 
 - ``amount`` 0, or any amount on a PG that does not pay at issuance
   (``channels.catalog.can_pay_at_issuance``; the amount is then only shown): a payment of
@@ -30,15 +30,14 @@ from channels.catalog import Module
 from console.tenancy.audit import Actor
 from payments.domain.billing_keys import billing_key_issue_from_window, require_issuance
 from payments.domain.errors import PaymentError
-from payments.domain.inputs import parse_amount, read_customer_uid, read_text
+from payments.domain.inputs import (
+    parse_amount,
+    read_channel,
+    read_customer_uid,
+)
 from payments.domain.lifecycle import fail, notify
 from payments.domain.merchants import find_channel, merchant_by_code
-from payments.models import (
-    CustomerUidUsage,
-    Payment,
-    PayMethod,
-    Status,
-)
+from payments.models import CustomerUidUsage, Payment, PayMethod, Status
 from payments.sandbox import cards
 from payments.sandbox.window import (
     locked_open,
@@ -78,8 +77,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
         raise PaymentError("F400", _("The sandbox issues billing keys in the window for pay_method "
                                      "card only."))
     channel = find_channel(
-        merchant, module=Module.WINDOW_SUBSCRIPTION, pg=read_text(params, "pg", 100),
-        channel_key=read_text(params, "channelKey", 60) or read_text(params, "channel_key", 60))
+        merchant, module=Module.WINDOW_SUBSCRIPTION, **read_channel(params))
     require_issuance(channel, catalog.Issuance.WINDOW)
     pays = asked > 0 and catalog.can_pay_at_issuance(channel.pg_provider, order["pay_method"])
     return window_payment_open(
@@ -114,8 +112,8 @@ def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> P
             return fail(payment, *declined)  # no key, no webhook: a failed window
         # The channel is looked up again: one disabled since the window opened refuses.
         key = billing_key_issue_from_window(
-            actor=actor, imp_uid=payment.imp_uid, merchant=payment.merchant, customer_uid=payment.customer_uid, channel_key=payment.channel_key,
-            test_card=card.key, customer_name=payment.buyer_name, customer_tel=payment.buyer_tel,
+            actor=actor, imp_uid=payment.imp_uid, merchant=payment.merchant, customer_uid=payment.customer_uid,
+            channel_key=payment.channel_key, test_card=card.key, customer_name=payment.buyer_name, customer_tel=payment.buyer_tel,
             customer_email=payment.buyer_email, customer_addr=payment.buyer_addr,
             customer_postcode=payment.buyer_postcode)
         payment.billing_key = key

@@ -1,15 +1,15 @@
-"""Sandbox payments: the window a test channel opens, its outcomes, deposits and cancels.
+"""The sandbox PG's payment window: what IMP.request_pay opens on a test channel, and its
+outcomes (approve, fail with a PG error, close, issue a virtual account).
 
 Every state change takes the payment's row lock, and the webhook it causes is written in
-the same transaction (``webhooks.services.payment_event_record``, an outbox) and handed to
-the broker after the commit. A
-window is addressed by a signed token (``window_token``): the buyer has no login, and a
-third-party iframe gets no cookie, so the token is the capability. Approving twice (a double
-click, two tabs on one order) finds the payment paid and changes nothing: one payment, one
-webhook. Live channels never pay: no PG is reachable from PG Console.
+the same transaction (``lifecycle.notify``, an outbox) and handed to the broker after the
+commit. A window is addressed by a signed token (``window_token``): the buyer has no login,
+and a third-party iframe gets no cookie, so the token is the capability. Approving twice (a
+double click, two tabs on one order) finds the payment paid and changes nothing: one payment,
+one webhook. Live channels never pay: no PG is reachable from PG Console. The pages around it
+are the protocol's (``payments.v1.sdk``).
 """
 
-import json
 import re
 import secrets
 from datetime import timedelta
@@ -26,42 +26,27 @@ from console.models import Merchant
 from console.tenancy.locks import lock_rows
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
+    ORDER_FIELDS,
+    max_length_of,
     parse_amount,
+    read_channel,
+    read_currency,
+    read_custom_data,
+    read_merchant_uid,
     read_notice_urls,
     read_text,
 )
-from payments.domain.lifecycle import (
-    fail,
-    notify,
-    window_expire,
-)
-from payments.domain.merchants import (
-    find_channel,
-    merchant_by_code,
-)
+from payments.domain.lifecycle import fail, notify, window_expire
+from payments.domain.merchants import find_channel, merchant_by_code
 from payments.domain.orders import order_lock, prepared_amount_problem
-from payments.models import (
-    MERCHANT_UID_MAX,
-    NAME_MAX,
-    WINDOW_MAX_AGE,
-    Payment,
-    PayMethod,
-    Status,
-)
-from payments.sandbox.cards import PG_ERRORS
+from payments.models import WINDOW_MAX_AGE, Payment, PayMethod, Status
+from payments.sandbox import failures
+from payments.sandbox.cards import DEFAULT_CARD
 
 WINDOW_SALT = "payments.window"
-
-
 VBANK_DAYS = 3
-
-
 CLOSED_CODE = "F1002"
-
-
 REPLACED_CODE = "F1007"  # the sandbox's: another request_pay for the order replaced this window
-
-
 VBANK_BANKS = [
     ("004", gettext_lazy("KB Kookmin Bank")),
     ("088", gettext_lazy("Shinhan Bank")),
@@ -69,9 +54,6 @@ VBANK_BANKS = [
     ("081", gettext_lazy("Hana Bank")),
     ("011", gettext_lazy("NH NongHyup Bank")),
 ]
-
-
-CARD = ("361", "BC카드")  # the card a sandbox approval reports (masked number, no real card)
 
 
 def window_token(payment: Payment) -> str:
@@ -110,8 +92,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     merchant = merchant_by_code(merchant_code, tier_code)
     amount = parse_amount(params.get("amount"))
     order = read_window_order(params, user_agent=user_agent)
-    channel = find_channel(merchant, pg=read_text(params, "pg", 100),
-                           channel_key=read_text(params, "channelKey", 60) or read_text(params, "channel_key", 60))
+    channel = find_channel(merchant, **read_channel(params))
     provider = channel.provider_entry
     if provider is None or provider.kind != catalog.Kind.PG:
         order["emb_pg_provider"] = ""  # a simple payment's own channel is no hub: it is the pg_provider
@@ -127,7 +108,7 @@ HUB_PAY_METHODS = ("kakaopay", "naverpay", "samsung", "applepay", "ssgpay", "pay
 def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     """The order request_pay describes (merchant_uid, pay_method, currency, name, buyer,
     custom_data, m_redirect_url, notice_url), as the payment keeps it."""
-    merchant_uid = read_text(params, "merchant_uid", MERCHANT_UID_MAX, required=True)
+    merchant_uid = read_merchant_uid(params.get("merchant_uid"))
     pay_method = read_text(params, "pay_method", 16) or PayMethod.CARD
     emb_pg_provider = ""
     if pay_method in HUB_PAY_METHODS:
@@ -135,25 +116,14 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     elif pay_method not in PayMethod.values:
         raise PaymentError("F400", _("The sandbox takes pay_method %(methods)s.") % {
             "methods": ", ".join((*PayMethod.values, *HUB_PAY_METHODS))})
-    currency = (read_text(params, "currency", 3) or "KRW").upper()
-    if currency != "KRW":
-        raise PaymentError("F400", _("The sandbox takes payments in KRW only."))
-    custom_data = params.get("custom_data")
-    if custom_data is not None and not isinstance(custom_data, str):
-        custom_data = json.dumps(custom_data, ensure_ascii=False)
-    if custom_data and len(custom_data) > 10_000:
-        raise PaymentError("F400", _("custom_data is too long: at most 10,000 characters."))
+    currency = read_currency(params.get("currency"))
+    custom_data = read_custom_data(params.get("custom_data"))
     order = {
         "merchant_uid": merchant_uid, "pay_method": pay_method, "emb_pg_provider": emb_pg_provider,
         "currency": currency,
-        "name": read_text(params, "name", NAME_MAX),
-        "buyer_name": read_text(params, "buyer_name", 100),
-        "buyer_email": read_text(params, "buyer_email", 254),
-        "buyer_tel": read_text(params, "buyer_tel", 40),
-        "buyer_addr": read_text(params, "buyer_addr", 200),
-        "buyer_postcode": read_text(params, "buyer_postcode", 20),
+        **{field: read_text(params, field, max_length_of(Payment, field)) for field in ORDER_FIELDS},
         "m_redirect_url": read_text(params, "m_redirect_url", 2000),
-        "custom_data": custom_data or "",
+        "custom_data": custom_data,
         "user_agent": (user_agent or "")[:300],
         "notice_urls": read_notice_urls(params.get("notice_url")),
     }
@@ -257,20 +227,20 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
         if payment.pay_method == PayMethod.CARD:
             payment.apply_num = f"{secrets.randbelow(10**8):08d}"
-            payment.card_code, payment.card_name = CARD
-            payment.card_number = "9410********0000"
-            payment.card_type = 0
+            card = DEFAULT_CARD  # the card a sandbox approval reports: one masking, PortOne's
+            payment.card_code, payment.card_name = card.card_code, card.card_name
+            payment.card_number, payment.card_type = card.masked, card.card_type
         payment.save()
         notify(payment, "paid")
     return payment
 
 
 def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
-    labels = dict(PG_ERRORS)
-    if error_code not in labels:
-        raise PaymentError("F400", _("Choose a PG error from the list."))
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
+        labels = dict(failures.for_method(payment.pay_method))  # the failures of its pay method
+        if error_code not in labels:
+            raise PaymentError("F400", _("Choose a PG error from the list."))
         if payment.status == Status.FAILED:
             return payment
         if not payment.is_open:

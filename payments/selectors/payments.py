@@ -6,13 +6,14 @@ from datetime import date, timedelta
 
 from django.db import connection, models
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel, Mode
 from console.tenancy.dates import day_range
 from console.tenancy.selectors import MerchantAccess
-from payments.models import Payment, Preparation
+from payments.models import Payment, Preparation, Status
 from payments.selectors.paging import cursor_of, keyset_page
 
 
@@ -36,7 +37,7 @@ def preparation_for_api(*, merchant_id: int, merchant_uid: str) -> Preparation |
 def test_channel_for_try(*, access: MerchantAccess, channel_key: str) -> Channel:
     """An enabled test channel this merchant may pay with (its own or assigned to it), or 404:
     the demo checkout's channel."""
-    channel = (Channel.objects.filter(Q(merchant=access.merchant) | Q(assigned_to=access.merchant))
+    channel = (Channel.objects.usable_by(access.merchant)
                .filter(channel_key=channel_key, mode=Mode.TEST, enabled=True).first())
     if channel is None:
         raise Http404
@@ -95,6 +96,7 @@ class SearchBy(models.TextChoices):
 @dataclass(frozen=True)
 class PaymentFilters:
     status: str = ""
+    mode: str = ""  # test or live
     channel: str = ""  # a channel key
     pay_method: str = ""
     date_from: date | None = None
@@ -104,15 +106,15 @@ class PaymentFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.status or self.channel or self.pay_method or self.date_from or self.date_to
-                    or self.q)
+        return bool(self.status or self.mode or self.channel or self.pay_method or self.date_from
+                    or self.date_to or self.q)
 
 
 def payment_channel_choices(*, access: MerchantAccess) -> list[tuple[str, str]]:
     """The channels this merchant pays with (its own and those assigned to it), test first, as
     (channel key, label) for the filter."""
     merchant = access.merchant
-    channels = (Channel.objects.filter(Q(merchant=merchant) | Q(assigned_to=merchant))
+    channels = (Channel.objects.usable_by(merchant)
                 .only("channel_key", "name", "provider", "pg_provider", "mid", "module", "mode")
                 .order_by("-mode", "name", "pg_provider", "mid", "id"))
     return [(c.channel_key, f"{c.name or c.pg_string} · {c.module_label} · {c.get_mode_display()}")
@@ -126,6 +128,8 @@ def _filtered(access: MerchantAccess, filters: PaymentFilters) -> QuerySet[Payme
     payments = Payment.objects.filter(merchant=access.merchant)
     if filters.status:
         payments = payments.filter(status=filters.status)
+    if filters.mode:
+        payments = payments.filter(mode=filters.mode)
     if filters.channel:
         payments = payments.filter(channel_key=filters.channel)
     if filters.pay_method:
@@ -168,6 +172,43 @@ def payments_page(*, access: MerchantAccess, filters: PaymentFilters, after: str
             .prefetch_related(models.Prefetch("channel", queryset=Channel.objects.only("id", "module"))))
     page = keyset_page(rows, field="started_at", after=after, before=before, per_page=per_page)
     return PaymentsPage(page.rows, next_cursor=page.next_cursor, previous_cursor=page.previous_cursor)
+
+
+@dataclass(frozen=True)
+class PaymentTotals:
+    """The filtered payments of one currency, as PortOne's payment list sums them: how many of
+    each status, what was paid (every payment that was paid at some time, cancelled since or
+    not), what of it was cancelled, and the net (paid − cancelled). A virtual account cancelled
+    before its deposit was never paid: it is counted, and neither paid nor cancelled."""
+
+    currency: str
+    count: int
+    paid_count: int  # paid now (partly cancelled included)
+    cancelled_count: int
+    ready_count: int
+    failed_count: int
+    paid: int
+    cancelled: int
+
+    @property
+    def net(self) -> int:
+        return self.paid - self.cancelled
+
+
+def payment_totals(*, access: MerchantAccess, filters: PaymentFilters) -> list[PaymentTotals]:
+    """The totals of what ``filters`` show, one per currency (KRW first, then by code), in one
+    aggregate query over the same rows the list pages through."""
+    was_paid = Q(paid_at__isnull=False)
+    rows = (_filtered(access, filters).order_by().values("currency").annotate(
+        count=models.Count("id"),
+        paid_count=models.Count("id", filter=Q(status=Status.PAID)),
+        cancelled_count=models.Count("id", filter=Q(status=Status.CANCELLED)),
+        ready_count=models.Count("id", filter=Q(status=Status.READY)),
+        failed_count=models.Count("id", filter=Q(status=Status.FAILED)),
+        paid=Coalesce(models.Sum("amount", filter=was_paid), 0),
+        cancelled=Coalesce(models.Sum("cancel_amount", filter=was_paid), 0)))
+    totals = [PaymentTotals(**row) for row in rows]
+    return sorted(totals, key=lambda t: (t.currency != "KRW", t.currency))
 
 
 def payments_for_export(*, access: MerchantAccess, filters: PaymentFilters, limit: int = CSV_MAX_ROWS):

@@ -31,7 +31,7 @@ from console.tenancy.client_ip import client_ip
 from console.tenancy.inputs import answers_unstorable_input, unstorable_field, unstorable_message
 from payments.domain.errors import PaymentError
 from payments.models import PayMethod
-from payments.sandbox import billing_window, cards, window
+from payments.sandbox import billing_window, cards, failures, window
 from payments.v1 import annotation
 
 SDK_FILE = "payments/iamport.js"
@@ -192,7 +192,7 @@ def _window_context(payment, token: str, signed_origin: str, error: str = "", as
         "provider_name": provider.name if provider else payment.pg_provider,
         "pg_string": f"{payment.pg_provider}.{payment.pg_id}",
         "amount": f"{payment.amount:,}", "is_vbank": payment.pay_method == PayMethod.VBANK,
-        "pg_errors": cards.PG_ERRORS, "banks": window.VBANK_BANKS,
+        "pg_errors": failures.for_method(payment.pay_method), "banks": window.VBANK_BANKS,
     }
     if payment.customer_uid:  # a billing key's window
         pays = billing_window.pays_at_issuance(payment)
@@ -299,7 +299,7 @@ def window_action(request, imp_uid):
             payment = window.window_approve(imp_uid=imp_uid, token=token)
         elif action == "fail":
             payment = window.window_fail(imp_uid=imp_uid, token=token,
-                                           error_code=post.get("error_code", ""))
+                                         error_code=post.get("error_code", ""))
         elif action == "close":
             payment = window.window_close(imp_uid=imp_uid, token=token)
         elif action == "vbank":

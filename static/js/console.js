@@ -83,9 +83,25 @@
   })();
 
   // <form data-confirm="Are you sure?">: ask before a destructive action.
+  // With data-confirm-part and data-remaining (a partial cancel), an amount field that asks less
+  // than what remains gets that text instead, {amount} and {rest} filled in.
+  function confirmText(form) {
+    var text = form.dataset.confirm;
+    var part = form.dataset.confirmPart;
+    var field = form.querySelector("input[name=amount]");
+    if (part && field && field.value.trim()) {
+      var left = Number(form.dataset.remaining);
+      var asked = Number(field.value);
+      if (Number.isInteger(asked) && asked > 0 && asked < left) {
+        text = part.replace("{amount}", asked.toLocaleString("en-US"))
+          .replace("{rest}", (left - asked).toLocaleString("en-US"));
+      }
+    }
+    return text;
+  }
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    if (form.dataset && form.dataset.confirm && !window.confirm(confirmText(form))) {
       event.preventDefault();
     }
   }, true);

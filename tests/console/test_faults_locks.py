@@ -74,7 +74,7 @@ def _vbank(merchant) -> Payment:
 
 def _schedule(merchant) -> Schedule:
     billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number="9410-0000-7000-0000",
-                              expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                   expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     return schedules.schedules_create(merchant=merchant, customer_uid="cust_1", schedules=[
         {"merchant_uid": "plan_1", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])[0]
 

@@ -41,7 +41,7 @@ def shop():
                                                    defaults={"pg_provider": provider})
     merchant = make_merchant("Numbers")
     billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
-                              birth="900101", pg="ksnet.2999199990")
+                                   birth="900101", pg="ksnet.2999199990")
     return merchant
 
 

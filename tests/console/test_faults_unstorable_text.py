@@ -107,7 +107,7 @@ def test_a_window_button_refuses_a_nul(client, shop):
 @pytest.fixture
 def api(client, shop):
     billing_keys.billing_key_issue(merchant=shop, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
-                              birth="900101", pg="ksnet.2999199990")
+                                   birth="900101", pg="ksnet.2999199990")
     issued = api_keys.api_key_create(actor=SYSTEM, merchant=shop, name="order server")
     token = client.post("/users/getToken", {"imp_key": issued.api_key.key, "imp_secret": issued.secret},
                         REMOTE_ADDR=IP).json()["response"]["access_token"]

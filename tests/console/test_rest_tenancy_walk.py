@@ -43,7 +43,7 @@ class World:
         self.payment = window.window_approve(imp_uid=opened.imp_uid, token=window.window_token(opened))
         orders.prepare(merchant=self.a, merchant_uid="prep_a", amount=5000, update=False)
         billing_keys.billing_key_issue(merchant=self.a, customer_uid="cust_a", card_number=APPROVE, expiry="2030-12",
-                                  birth="900101", pg="ksnet.2999199990")
+                                       birth="900101", pg="ksnet.2999199990")
         schedules.schedules_create(merchant=self.a, customer_uid="cust_a", schedules=[
             {"merchant_uid": "sched_a", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])
         self.vbank = vbanks.vbank_issue(merchant=self.a, merchant_uid="vbank_a", amount=25000, vbank_code="004",

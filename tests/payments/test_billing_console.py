@@ -28,7 +28,7 @@ LIMIT = "9410-0000-1000-1001"  # issues a key, declines each payment with it
 
 def _key(merchant, customer_uid="cust_1", card=APPROVE):
     return billing_keys.billing_key_issue(merchant=merchant, customer_uid=customer_uid, card_number=card,
-                                     expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                          expiry="2030-12", birth="900101", pg="ksnet.2999199990")
 
 
 def _schedule(merchant, *merchant_uids, customer_uid="cust_1", seconds=3600, amount=9900):
@@ -130,8 +130,8 @@ def test_another_merchants_key_is_not_found_whatever_the_role(owner_client, agen
 
 def test_the_detail_shows_every_field_its_payments_and_its_schedules(owner_client, agency):
     key = billing_keys.billing_key_issue(merchant=agency, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
-                                    birth="900101", pg="ksnet.2999199990", customer_id="member-42",
-                                    customer_name="Hong Gildong", customer_email="hong@example.test")
+                                         birth="900101", pg="ksnet.2999199990", customer_id="member-42",
+                                         customer_name="Hong Gildong", customer_email="hong@example.test")
     paid = charges.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="again_1", amount=5000,
                                  name="One-off")
     _schedule(agency, "plan_2025_01")

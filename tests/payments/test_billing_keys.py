@@ -199,7 +199,7 @@ def test_a_billing_key_is_issued_read_replaced_and_deleted_with_an_audit_row(age
     assert replaced.pk == key.pk and replaced.card_name == "신한카드" and replaced.pg_provider == "welcome"
     assert billing_selectors.billing_key_for_api(merchant_id=agency.pk, customer_uid="cust_1") == replaced
     deleted = billing_keys.billing_key_delete(actor=Actor(user=owner), merchant=agency, customer_uid="cust_1",
-                                         reason="customer left")
+                                              reason="customer left")
     assert deleted.deleted_at and deleted.delete_reason == "customer left"
     event = AuditEvent.objects.get(action=AuditAction.BILLING_KEY_DELETE)
     assert (event.actor, event.target_id, event.merchant) == (owner, str(key.pk), agency)
@@ -256,20 +256,20 @@ def test_keys_by_uids_and_a_customers_payments(agency):
 
 def test_the_window_issues_a_billing_key_on_a_subscription_channel_without_card_data(agency):
     key = billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_1", pg="html5_inicis.INIBillTst",
-                                                customer_name="Lee")
+                                                     customer_name="Lee")
     assert (key.issued_through, key.pg_provider, key.channel.module) == ("window", "html5_inicis", "window_subscription")
     assert key.card_number == cards.DEFAULT_CARD.masked and key.customer_name == "Lee"
     channel = Channel.objects.get(merchant=agency, mid="INIBillTst")
     by_key = billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_2",
-                                                   channel_key=channel.channel_key, test_card="limit_exceeded")
+                                                        channel_key=channel.channel_key, test_card="limit_exceeded")
     assert by_key.card_number == "941000******1001"
     _refused(lambda: billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_3", pg="kcp.T0000"),
              "“Payment window · subscription”")
     _refused(lambda: billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_4",
-                                                           pg="html5_inicis.INIBillTst", test_card="invalid_card"),
+                                                                pg="html5_inicis.INIBillTst", test_card="invalid_card"),
              code="F1003")
     _refused(lambda: billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_5",
-                                                           pg="html5_inicis.INIBillTst", test_card="nope"),
+                                                                pg="html5_inicis.INIBillTst", test_card="nope"),
              "Choose a test card")
     assert _again(agency, customer_uid="win_1").status == "paid"
     assert _again(agency, customer_uid="win_2", merchant_uid="again_2").error_code == "F1001"
@@ -347,6 +347,6 @@ def test_deleting_one_row_never_deletes_the_key_issued_after_it(agency):
     billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race")
     new = _issue(agency, "cust_race")
     _refused(lambda: billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race",
-                                                billing_key_id=old.pk), "cust_race", code="F404")
+                                                     billing_key_id=old.pk), "cust_race", code="F404")
     new.refresh_from_db()
     assert new.deleted_at is None

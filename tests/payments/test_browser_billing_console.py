@@ -40,7 +40,7 @@ def _world():
     merchant = make_merchant("Corner Shop")
     for uid, card in (("gildong_0001", APPROVE), ("chulsoo_0002", LIMIT)):
         billing_keys.billing_key_issue(merchant=merchant, customer_uid=uid, card_number=card, expiry="2030-12",
-                                  birth="900101", pg="ksnet.2999199990", customer_name="Hong Gildong")
+                                       birth="900101", pg="ksnet.2999199990", customer_name="Hong Gildong")
     at = int(time.time()) + 86_400
     made = schedules.schedules_create(merchant=merchant, customer_uid="gildong_0001", schedules=[
         {"merchant_uid": f"plan-2026-0{m}", "schedule_at": at + m * 60, "amount": 9900, "name": "Monthly plan"}

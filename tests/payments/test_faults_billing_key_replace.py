@@ -32,8 +32,8 @@ def shop(db):
 
 def issued_over_the_api(merchant) -> BillingKey:
     return billing_keys.billing_key_issue(merchant=merchant, customer_uid="gildong_0001", card_number=APPROVE,
-                                     expiry="2030-12", birth="900101", pg="ksnet.2999199990",
-                                     customer_name="Hong Gildong", customer_email="gildong@example.test")
+                                          expiry="2030-12", birth="900101", pg="ksnet.2999199990",
+                                          customer_name="Hong Gildong", customer_email="gildong@example.test")
 
 
 def replacements(merchant):
@@ -80,7 +80,7 @@ def test_a_replacement_over_the_api_names_the_api_key(shop):
     issued_over_the_api(shop)
     actor = Actor(ip="203.0.113.7")
     billing_keys.billing_key_issue(merchant=shop, customer_uid="gildong_0001", card_number=APPROVE, expiry="2030-12",
-                              birth="900101", pg="ksnet.2999199990", customer_name="Hong Gildong", actor=actor)
+                                   birth="900101", pg="ksnet.2999199990", customer_name="Hong Gildong", actor=actor)
     event = replacements(shop).get()
     assert event.ip_address == "203.0.113.7"
     assert event.changes["issued_through"] == {"old": "api", "new": "api"}

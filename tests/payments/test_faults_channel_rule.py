@@ -37,7 +37,7 @@ def _live(merchant, provider: str, module: str, mid: str, *, default: bool = Fal
 def _window(merchant, uid: str, **params):
     agency, tier = (merchant.parent, merchant.tier_code) if merchant.parent_id else (merchant, None)
     return window.window_open(merchant_code=agency.code, tier_code=tier, user_agent="pytest",
-                                params={"merchant_uid": uid, "amount": 1000, "name": "Mug", **params})
+                              params={"merchant_uid": uid, "amount": 1000, "name": "Mug", **params})
 
 
 def _refused(call) -> str:
@@ -80,7 +80,7 @@ def _vbank(merchant, uid, pg):
 
 def _billing_key(merchant, uid, pg):
     return billing_keys.billing_key_issue(merchant=merchant, customer_uid=uid, card_number=APPROVE, expiry="2030-12",
-                                     birth="900101", pg=pg).channel
+                                          birth="900101", pg=pg).channel
 
 
 def _billing_window(merchant, uid, pg):

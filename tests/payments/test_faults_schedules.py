@@ -41,7 +41,7 @@ def _failed_schedule(name: str, card: str = APPROVE) -> tuple:
     merchant = make_merchant(name)
     endpoint_for(merchant, "http://127.0.0.1:9/hook")
     key = billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=card,
-                                    expiry="2030-12", birth="900101", pg=KEY_PG)
+                                         expiry="2030-12", birth="900101", pg=KEY_PG)
     [row] = schedules.schedules_create(merchant=merchant, customer_uid="cust_1", schedules=[
         {"merchant_uid": "order_1", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])
     Schedule.objects.filter(pk=row.pk).update(schedule_at=timezone.now() - timedelta(seconds=1))

@@ -56,7 +56,7 @@ def opener(merchant, **params):
     request = {"pg": "kcp.T0000", "merchant_uid": "order-1", "amount": 1000, "name": "Blue mug",
                "buyer_name": "Hong Gildong", **params}
     return lambda: window.window_open(merchant_code=merchant.code, tier_code=None, params=request,
-                                        user_agent="pytest")
+                                      user_agent="pytest")
 
 
 def test_thirty_opens_of_the_same_request_at_once_are_one_payment(shop):

@@ -65,7 +65,7 @@ def _vbank(merchant, merchant_uid):
 def _again(merchant, merchant_uid):
     if not BillingKey.objects.filter(merchant=merchant, customer_uid="cust_1").exists():
         billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE,
-                                  expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                       expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     return charges.payment_again(merchant=merchant, customer_uid="cust_1", merchant_uid=merchant_uid,
                                  amount=1000, name="Blue mug")
 
@@ -73,7 +73,7 @@ def _again(merchant, merchant_uid):
 def _schedule(merchant, merchant_uid):
     if not BillingKey.objects.filter(merchant=merchant, customer_uid="cust_1").exists():
         billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE,
-                                  expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                       expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     return schedules.schedules_create(merchant=merchant, customer_uid="cust_1", schedules=[
         {"merchant_uid": merchant_uid, "schedule_at": int(time.time()) + 3600, "amount": 1000, "name": "Blue mug"}])
 

@@ -62,7 +62,7 @@ def open_payment(merchant, notice_url=None, *, merchant_uid="order_1", tier_code
     if notice_url is not None:
         params["notice_url"] = notice_url
     return window.window_open(merchant_code=merchant.code, tier_code=tier_code, params=params,
-                                user_agent="pytest")
+                              user_agent="pytest")
 
 
 def approve(payment) -> Payment:

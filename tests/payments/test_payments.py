@@ -27,7 +27,7 @@ def _open(merchant, **params):
             "buyer_name": "Kim"}
     base.update(params)
     return window.window_open(merchant_code=merchant.code, tier_code=None, params=base,
-                                user_agent="pytest")
+                              user_agent="pytest")
 
 
 def _token(payment):
@@ -50,7 +50,7 @@ def test_a_test_channel_pays_and_one_webhook_says_paid(agency):
     paid = window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
     again = window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))  # a double click
     assert paid.status == again.status == Status.PAID and paid.pg_tid == again.pg_tid
-    assert paid.card_number == "9410********0000" and paid.apply_num
+    assert paid.card_number == "941000******0000" and paid.apply_num
     deliveries = list(Delivery.objects.filter(merchant=agency))
     assert len(deliveries) == 1
     assert f'"imp_uid":"{payment.imp_uid}"' in deliveries[0].body and '"status":"paid"' in deliveries[0].body
@@ -165,11 +165,11 @@ def test_a_prepared_amount_that_differs_fails_the_window(agency):
 def test_a_sub_merchant_pays_on_its_agency_test_channel_through_its_tier(agency):
     sub = make_sub_merchant(agency, "SEL")
     payment = window.window_open(merchant_code=agency.code, tier_code="SEL",
-                                   params={"pg": "kcp.T0000", "merchant_uid": "s1", "amount": 100})
+                                 params={"pg": "kcp.T0000", "merchant_uid": "s1", "amount": 100})
     assert payment.merchant == sub
     with pytest.raises(PaymentError, match="no sub-merchant with the tier code"):
         window.window_open(merchant_code=agency.code, tier_code="ZZZ",
-                             params={"pg": "kcp.T0000", "merchant_uid": "s2", "amount": 100})
+                           params={"pg": "kcp.T0000", "merchant_uid": "s2", "amount": 100})
 
 
 # --- REST ------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_another_merchants_payment_is_a_404_and_a_sub_merchants_needs_its_tier(c
     theirs = _open(make_merchant("Other"), merchant_uid="t")
     sub = make_sub_merchant(agency, "SEL")
     subs = window.window_open(merchant_code=agency.code, tier_code="SEL",
-                                params={"pg": "kcp.T0000", "merchant_uid": "s1", "amount": 100})
+                              params={"pg": "kcp.T0000", "merchant_uid": "s1", "amount": 100})
     token = _token_of(client, issued)
     for imp_uid in (theirs.imp_uid, subs.imp_uid, "imp_000000000000"):
         response = client.get(f"/payments/{imp_uid}", HTTP_AUTHORIZATION=token)

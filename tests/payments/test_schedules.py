@@ -46,7 +46,7 @@ def _at(seconds: float = 3600) -> int:
 
 def _key(merchant, customer_uid="cust_1", card=APPROVE):
     return billing_keys.billing_key_issue(merchant=merchant, customer_uid=customer_uid, card_number=card,
-                                     expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                          expiry="2030-12", birth="900101", pg="ksnet.2999199990")
 
 
 def _item(merchant_uid="sched_1", seconds: float = 3600, **fields):

@@ -60,7 +60,7 @@ def _token(client, merchant) -> str:
 def test_a_call_of_1000_schedules_naming_5000_notice_urls_looks_none_up(client, lookups):
     merchant = _shop()
     billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number="9410-0000-7000-0000",
-                              expiry="2030-12", birth="900101", pg="ksnet.2999199990")
+                                   expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     token = _token(client, merchant)
     seen, _answers = lookups
     at = int(time.time()) + 3600

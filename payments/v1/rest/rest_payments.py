@@ -76,7 +76,7 @@ class Prepare(ImportView):
         data = self.valid(s.PrepareRequest, self.body(request))
         try:
             registered = orders.prepare(merchant=self.merchant, merchant_uid=data["merchant_uid"],
-                                                  amount=data["amount"], update=update)
+                                        amount=data["amount"], update=update)
         except PaymentError as exc:
             raise Refusal(404 if exc.code == "F404" else 400, exc.message) from None
         return envelope(_prepared(registered))
@@ -219,7 +219,9 @@ class Cancel(ImportView):
             cancels.payment_cancel(
                 actor=Actor(api_key=self.api_key, ip=client_ip(request)), payment=target,
                 amount=None if amount in (None, "", 0, "0") else amount, reason=data.get("reason") or "",
-                checksum=data.get("checksum"), tax_free=data.get("tax_free"))
+                checksum=data.get("checksum"), tax_free=data.get("tax_free"),
+                refund_holder=data.get("refund_holder"), refund_bank=data.get("refund_bank"),
+                refund_account=data.get("refund_account"))
         except PaymentError as exc:
             if exc.code == "F400":
                 raise Refusal(400, exc.message) from None

@@ -52,11 +52,10 @@ def _fields(data, names) -> dict:
     return {name: data[name] for name in names if name in data and data[name] is not None}
 
 
-_ORDER = ("name", "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "card_quota",
-          "custom_data", "notice_url", "currency")
-_CARD = ("card_number", "expiry", "birth", "pwd_2digit")
-_CUSTOMER = ("customer_id", "customer_name", "customer_tel", "customer_email", "customer_addr",
-             "customer_postcode")
+# The fields each request passes on to the domain, which reads them (``payments.domain.inputs``).
+_ORDER = tuple(s.ORDER_FIELDS)
+_CARD = tuple(s.card_fields(required=False))
+_CUSTOMER = tuple(s.CUSTOMER_FIELDS)
 
 
 def _actor(view: ImportView, request) -> Actor:
@@ -143,7 +142,7 @@ class Customer(ImportView):
         key = _customer(self, customer_uid)
         reason = self.valid(s.ReasonQuery, request.query_params).get("reason", "")
         _answer(lambda: billing_keys.billing_key_delete(actor=_actor(self, request), merchant=self.merchant,
-                                                   customer_uid=customer_uid, reason=reason))
+                                                        customer_uid=customer_uid, reason=reason))
         return envelope(customer_annotation(key))
 
 

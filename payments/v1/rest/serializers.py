@@ -6,6 +6,8 @@ schemathesis checks every answer against the description generated from these cl
 they cannot drift apart). drf-spectacular turns both into /api/openapi.json.
 """
 
+import copy
+
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,9 +16,10 @@ from console.rest.base import CONTROL_CHARACTERS as _CC  # never in a name, an o
 from console.rest.base import NO_NUL as _NO_NUL
 from console.rest.base import enveloped
 from console.tenancy.inputs import ascii_int
+from payments.domain.inputs import MAX_AMOUNT
 from payments.models import MERCHANT_UID_MAX
 
-MAX_WON = 10_000_000_000
+MAX_WON = MAX_AMOUNT  # the domain's limit (payments.domain.inputs), described here
 STATUSES = ("ready", "paid", "cancelled", "failed")
 SORTING = ("-started", "started", "-paid", "paid", "-updated", "updated")
 
@@ -122,6 +125,13 @@ class CancelRequest(serializers.Serializer):
                                      "nothing is cancelled; null (or none) checks nothing, as PortOne says")
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, trim_whitespace=False,
                                    validators=[RegexValidator(f"^[^{_CC}]*$", "No control characters.")])
+    # A paid virtual account's refund (payments.domain.refunds reads and checks them).
+    refund_holder = serializers.CharField(max_length=50, required=False, allow_blank=True,
+                                          help_text="The refund account's holder (a paid virtual account)")
+    refund_bank = serializers.CharField(max_length=8, required=False, allow_blank=True,
+                                        help_text="The refund account's bank code, e.g. 004")
+    refund_account = serializers.CharField(max_length=30, required=False, allow_blank=True,
+                                           help_text="The refund account's number (kept masked)")
 
     def validate(self, attrs):
         if not (attrs.get("imp_uid") or "").strip() and not (attrs.get("merchant_uid") or "").strip():
@@ -262,20 +272,10 @@ CustomerUidsQuery._declared_fields["customer_uid[]"] = serializers.ListField(
 SCHEDULE_STATUSES = ("scheduled", "executed", "revoked")  # PortOne's schedule_status filter
 
 
-class ScheduleItem(serializers.Serializer):
-    merchant_uid = order_field()
-    schedule_at = UnixTimeField()
-    amount = AmountField()
-    name = text(200)
-    buyer_name = text(100)
-    buyer_email = text(254)
-    buyer_tel = text(40)
-    buyer_addr = text(200)
-    buyer_postcode = text(20)
-    custom_data = CustomDataField(required=False)
-    notice_url = NoticeUrlField(required=False)
-    currency = serializers.ChoiceField(choices=["KRW"], required=False)
-    card_quota = QuotaField(required=False)
+ScheduleItem = _request("ScheduleItem", {  # copies of the order fields: DRF orders fields as they were made
+    "merchant_uid": order_field(), "schedule_at": UnixTimeField(), "amount": AmountField(),
+    **{name: copy.deepcopy(ORDER_FIELDS[name]) for name in ("name", "buyer_name", "buyer_email", "buyer_tel",
+                                                            "buyer_addr", "buyer_postcode", "custom_data", "notice_url", "currency", "card_quota")}})
 
 
 ScheduleRequest = _request("ScheduleRequest", {
