@@ -93,6 +93,10 @@ class Payment(models.Model):
     channel_type = models.CharField(_("environment"), max_length=8, default="pc",
                                     help_text=_("PortOne's `channel`: pc, mobile or api."))
     pg_provider = models.CharField(_("PG code"), max_length=40)
+    emb_pg_provider = models.CharField(
+        _("simple payment through the PG"), max_length=16, blank=True,
+        help_text=_("PortOne's `emb_pg_provider`: the simple payment (kakaopay, naverpay…) a PG's own window "
+                    "took, in a hub-type payment."))
     pg_id = models.CharField(_("MID"), max_length=80)
     pg_tid = models.CharField(_("PG transaction ID"), max_length=64, blank=True)
     channel_key = models.CharField(_("channel key"), max_length=60, blank=True)

@@ -3,6 +3,7 @@ custom_data, notice_url, the order and buyer fields, card_quota, schedule_at, vb
 is read here, once; a bad one raises ``PaymentError`` (``F400``) with a message for the caller."""
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
@@ -165,16 +166,29 @@ def read_customer(values: dict) -> dict:
 MAX_DAYS_AHEAD = 366  # a yearly plan may be scheduled a year ahead, leap day included
 
 
+def unix_seconds(value) -> int | None:
+    """A UNIX time as sent, in whole seconds: an integer, or a number with a fraction (what
+    JavaScript's ``Date.now() / 1000`` gives, cut to its second as i'mport reads it), as a JSON
+    number or as ASCII digits with an optional ``.fraction``; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and 0 <= value < 10**12 else None
+    if isinstance(value, str):
+        whole, dot, fraction = value.strip().partition(".")
+        if dot and not (fraction.isascii() and fraction.isdigit() and len(fraction) <= 9):
+            return None
+        return ascii_int(whole, max_digits=12)
+    return None
+
+
 def read_schedule_at(value, *, now: datetime | None = None, label: str = "schedule_at") -> datetime:
-    """A UNIX time in seconds, from the current second up to ``MAX_DAYS_AHEAD`` days ahead."""
+    """A UNIX time in seconds (``unix_seconds``), from the current second up to
+    ``MAX_DAYS_AHEAD`` days ahead."""
     now = now or timezone.now()
-    seconds = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        seconds = value
-    elif isinstance(value, float) and value.is_integer():
-        seconds = int(value)
-    elif isinstance(value, str):
-        seconds = ascii_int(value.strip(), max_digits=12)
+    seconds = unix_seconds(value)
     if seconds is None or not 0 < seconds < 10**11:
         raise PaymentError("F400", _("%(field)s must be a time in UNIX seconds, e.g. %(example)d.")
                            % {"field": label, "example": int(now.timestamp()) + 3600})
@@ -198,11 +212,11 @@ VBANK_DUE_MAX_DAYS = 366
 
 
 def read_vbank_due(value, *, now: datetime | None = None) -> datetime:
-    """``vbank_due``: UNIX seconds, after now and at most ``VBANK_DUE_MAX_DAYS`` days ahead."""
+    """``vbank_due``: UNIX seconds (``unix_seconds``: a fraction is cut), after now and at most
+    ``VBANK_DUE_MAX_DAYS`` days ahead."""
     now = now or timezone.now()
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    seconds = ascii_int(text, max_digits=12)
-    if seconds is None:
+    seconds = unix_seconds(value)
+    if seconds is None or seconds < 0:
         raise PaymentError("F400", _("vbank_due must be the deposit deadline in UNIX seconds, e.g. %(example)d.")
                            % {"example": int((now + timedelta(days=3)).timestamp())})
     if seconds <= now.timestamp():

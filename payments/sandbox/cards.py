@@ -1,9 +1,11 @@
 """The sandbox's test cards, and reading the card data of a key-in payment or a billing key.
 
-The sandbox never sees a real card: a card number is accepted only when it is one of
-``TEST_CARDS`` (documented in docs/sandbox-payments.md, "Test cards"), and whatever the
-number, only its masked form (``MASK``: the 7th to the 4th-last digits hidden, as PortOne
-answers) is ever kept. The functions that hold card data are ``sensitive_variables``, so an
+The sandbox charges no card: a card number is any well-formed one (15 or 16 digits with a
+right check digit), and whatever the number, only its masked form (``mask``: the 7th to the
+4th-last digits hidden, as PortOne answers) is ever kept. A number is known by that mask:
+one masked like a card of ``TEST_CARDS`` (documented in docs/sandbox-payments.md, "Test
+cards") does what that card does; any other approves, as the shop's own card does on a
+PG's test MID. The functions that hold card data are ``sensitive_variables``, so an
 error report shows none of it, and no message here repeats a number. The log filter
 (``ops.log_filters``) masks any card-number-shaped run of digits a log line carries.
 
@@ -65,12 +67,13 @@ class TestCard:
     __test__ = False  # a test card, not a pytest class
 
     key: str
-    number: str  # as written in the guide: groups of digits
+    number: str  # as written in the guide: groups of digits ("" for a shop's own card)
     card_code: str  # PortOne's card company code
     card_name: str  # as PortOne answers it
-    card_type: int  # 0 credit, 1 check card
+    card_type: int | None  # 0 credit, 1 check card, None unknown
     error_code: str = ""  # a PG error (PG_ERRORS); "" approves
     declines_at_issuance: bool = False  # no billing key either
+    own_mask: str = ""  # a shop's own card: its mask, all that is kept of it
 
     @property
     def digits(self) -> str:
@@ -78,7 +81,7 @@ class TestCard:
 
     @property
     def masked(self) -> str:
-        return mask(self.digits)
+        return self.own_mask or mask(self.digits)
 
     @property
     def approves(self) -> bool:
@@ -101,11 +104,22 @@ _BY_DIGITS = {card.digits: card for card in TEST_CARDS}
 _BY_MASKED = {card.masked: card for card in TEST_CARDS}
 DEFAULT_CARD = BY_KEY["approve"]  # what a billing key issued through the window holds
 EXPIRED_CODE = "F1004"
+OWN_CARD_KEY = "own"
+_MASKED = re.compile(r"[0-9]{6}\*{5,6}[0-9]{4}")
+
+
+def own_card(masked: str) -> TestCard:
+    """A shop's own card, known by its mask only: it approves. Its issuer is unknown to the
+    sandbox (no PG is asked), so ``card_code``, ``card_name`` and ``card_type`` stay empty."""
+    return TestCard(OWN_CARD_KEY, "", "", "", None, own_mask=masked)
 
 
 def card_for_masked(masked: str) -> TestCard | None:
-    """The test card behind a masked number (each test card masks differently)."""
-    return _BY_MASKED.get(masked)
+    """The card behind a masked number: the test card masked so (each masks differently), else
+    a shop's own card; None for what is no mask at all."""
+    if masked in _BY_MASKED:
+        return _BY_MASKED[masked]
+    return own_card(masked) if _MASKED.fullmatch(masked or "") else None
 
 
 def pg_error_label(code: str) -> str:
@@ -114,8 +128,9 @@ def pg_error_label(code: str) -> str:
 
 @sensitive_variables("value", "text", "digits")
 def read_card_number(value) -> TestCard:
-    """The test card ``value`` names (digits, with spaces or dashes between them allowed),
-    or a ``PaymentError`` saying what is wrong; the message never repeats the number."""
+    """The card ``value`` names (digits, with spaces or dashes between them allowed): a test
+    card, or a shop's own (``card_for_masked``), or a ``PaymentError`` saying what is wrong;
+    the message never repeats the number, and what is returned holds only its mask."""
     text = "" if value is None else str(value).strip()
     if not text:
         raise PaymentError("F400", _("card_number is required."))
@@ -130,12 +145,7 @@ def read_card_number(value) -> TestCard:
                            % {"count": len(digits)})
     if not luhn_ok(digits):
         raise PaymentError("F400", _("card_number is not a card number: its check digit is wrong."))
-    card = _BY_DIGITS.get(digits)
-    if card is None:
-        raise PaymentError("F400", _("The sandbox takes only its test cards, e.g. %(example)s; see "
-                                     "“Test cards” in the sandbox guide. Never send a real card.")
-                           % {"example": DEFAULT_CARD.number})
-    return card
+    return _BY_DIGITS.get(digits) or card_for_masked(mask(digits))
 
 
 @sensitive_variables("value", "text")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from channels import catalog
 from channels.models import Channel
 from console.models import Merchant
 from console.tenancy.inputs import ascii_digits, ascii_int
@@ -99,7 +100,16 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     amount = parse_amount(params.get("amount"))
     order = read_window_order(params, user_agent=user_agent)
     channel = find_channel(merchant, **read_channel(params))
+    provider = channel.provider_entry
+    if provider is None or provider.kind != catalog.Kind.PG:
+        order["emb_pg_provider"] = ""  # a simple payment's own channel is no hub: it is the pg_provider
     return window_payment_open(merchant=merchant, channel=channel, order=order, amount=amount)
+
+
+# The simple payments a PG's own window takes as ``pay_method`` (PortOne's hub-type payments,
+# 허브형: e.g. KG INICIS's guide lists kakaopay, naverpay, samsung, applepay, ssgpay, payco,
+# tosspay, lpay). The payment is then a card payment whose ``emb_pg_provider`` names it.
+HUB_PAY_METHODS = ("kakaopay", "naverpay", "samsung", "applepay", "ssgpay", "payco", "tosspay", "lpay")
 
 
 def read_window_order(params: dict, *, user_agent: str = "") -> dict:
@@ -107,13 +117,17 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     custom_data, m_redirect_url, notice_url), as the payment keeps it."""
     merchant_uid = read_merchant_uid(params.get("merchant_uid"))
     pay_method = read_text(params, "pay_method", 16) or PayMethod.CARD
-    if pay_method not in PayMethod.values:
+    emb_pg_provider = ""
+    if pay_method in HUB_PAY_METHODS:
+        emb_pg_provider, pay_method = pay_method, PayMethod.CARD
+    elif pay_method not in PayMethod.values:
         raise PaymentError("F400", _("The sandbox takes pay_method %(methods)s.") % {
-            "methods": ", ".join(PayMethod.values)})
+            "methods": ", ".join((*PayMethod.values, *HUB_PAY_METHODS))})
     currency = read_currency(params.get("currency"))
     custom_data = read_custom_data(params.get("custom_data"))
     order = {
-        "merchant_uid": merchant_uid, "pay_method": pay_method, "currency": currency,
+        "merchant_uid": merchant_uid, "pay_method": pay_method, "emb_pg_provider": emb_pg_provider,
+        "currency": currency,
         **{field: read_text(params, field, max_length_of(Payment, field)) for field in ORDER_FIELDS},
         "m_redirect_url": read_text(params, "m_redirect_url", 2000),
         "custom_data": custom_data,
@@ -219,7 +233,7 @@ def read_confirm_url(value) -> str:
 
 # What a request_pay asks of its window besides the order's number: a second request that
 # differs in any of these is a window of its own (``window_payment_open``).
-WINDOW_REQUEST_FIELDS = ("amount", "channel_id", "customer_uid", "pay_method", "currency", "name",
+WINDOW_REQUEST_FIELDS = ("amount", "channel_id", "customer_uid", "pay_method", "emb_pg_provider", "currency", "name",
                          "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode",
                          "m_redirect_url", "notice_urls", "custom_data", "tax_free", "vat_amount", "escrow",
                          "products", "card_code", "card_quota", "vbank_date", "confirm_url", "language")

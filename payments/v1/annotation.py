@@ -9,6 +9,11 @@ def _ts(value) -> int:
 
 
 def payment_annotation(payment: Payment) -> dict:
+    """Every property of PortOne's ``PaymentAnnotation`` (``promotion`` too: null, the sandbox
+    has no promotions). After a cancel, in full or in part, i'mport's way: ``status`` stays
+    ``paid`` until all is cancelled, ``cancelled_at`` is the latest cancellation's time (a
+    partial one too), and each ``cancel_history`` entry names the PG's ``pg_id`` beside its
+    ``pg_tid``."""
     # Nothing cancelled, nothing to read (the REST hot path stays one query); else the
     # cancellations, prefetched by a list's selector or read here.
     cancellations = list(payment.cancellations.all()) if payment.cancel_amount else []
@@ -18,7 +23,7 @@ def payment_annotation(payment: Payment) -> dict:
         "pay_method": payment.pay_method,
         "channel": payment.channel_type,
         "pg_provider": payment.pg_provider,
-        "emb_pg_provider": None,
+        "emb_pg_provider": payment.emb_pg_provider or None,
         "pg_tid": payment.pg_tid or None,
         "pg_id": payment.pg_id,
         "escrow": payment.escrow,
@@ -55,12 +60,12 @@ def payment_annotation(payment: Payment) -> dict:
         "started_at": _ts(payment.started_at),
         "paid_at": _ts(payment.paid_at) if payment.status in (Status.PAID, Status.CANCELLED) else 0,
         "failed_at": _ts(payment.failed_at),
-        "cancelled_at": _ts(payment.cancelled_at),
+        "cancelled_at": _ts(cancellations[-1].cancelled_at) if cancellations else _ts(payment.cancelled_at),
         "fail_reason": payment.fail_reason or None,
         "cancel_reason": payment.cancel_reason or None,
         "receipt_url": None,
         "cancel_history": [
-            {"pg_tid": c.pg_tid, "amount": c.amount, "cancelled_at": _ts(c.cancelled_at),
+            {"pg_id": payment.pg_id, "pg_tid": c.pg_tid, "amount": c.amount, "cancelled_at": _ts(c.cancelled_at),
              "reason": c.reason, "cancellation_id": c.cancellation_id, "receipt_url": None}
             for c in cancellations
         ],
@@ -68,6 +73,7 @@ def payment_annotation(payment: Payment) -> dict:
         "cash_receipt_issued": False,
         "customer_uid": payment.customer_uid or None,
         "customer_uid_usage": payment.customer_uid_usage or None,
+        "promotion": None,
     }
 
 

@@ -115,14 +115,34 @@ def test_a_key_in_payment_pays_or_fails_as_the_test_card_says(shop, merchant):
 
 
 @pytest.mark.parametrize(("card_number", "words"), [
-    ("9410-0000-ABCD-0000", "card"), ("1" * 30, "card"), ("4111-1111-1111-1111", "test card")])
-def test_a_card_number_that_is_not_a_test_card_is_a_400_and_saves_nothing(shop, merchant, card_number, words):
+    ("9410-0000-ABCD-0000", "card"), ("1" * 30, "card"), ("4111-1111-1111-1112", "check digit")])
+def test_a_card_number_that_is_no_card_number_is_a_400_and_saves_nothing(shop, merchant, card_number, words):
     failed = _api_error(lambda: shop.create_payment(
         merchant_uid="keyin_bad", name="Blue mug", amount=1000, card_number=card_number, expiry="2030-12",
         birth="900101", pg="nice"))
     assert failed.response.status == 400 and words in failed.response.message.lower()
     assert card_number.replace("-", "") not in failed.response.message.replace("-", "")
     assert not Payment.objects.filter(merchant=merchant).exists()
+
+
+def test_a_shops_own_card_approves_on_key_in_and_billing_keys_and_only_its_mask_is_kept(shop, merchant):
+    own = "4111-1111-1111-1111"  # none of the sandbox's test cards: a shop testing with its own
+    paid = _valid("PaymentAnnotation", shop.create_payment(
+        merchant_uid="own_1", name="Blue mug", amount=1000, card_number=own, expiry="2030-12", birth="900101",
+        pg="nice", customer_uid="cust_own"))
+    assert paid["status"] == "paid" and paid["card_number"] == "411111******1111"
+    key = _valid("CustomerAnnotation", shop.create_billkey(
+        customer_uid="cust_own_2", card_number=own.replace("-", ""), expiry="2030-12", birth="900101", pg=KEY_PG))
+    assert key["card_number"] == "411111******1111"
+    again = shop.create_payment(merchant_uid="own_2", customer_uid="cust_own_2", name="Monthly plan", amount=9900)
+    assert again["status"] == "paid"
+    # A decline card still declines, whatever else is around it.
+    declined = shop.create_payment(merchant_uid="own_3", name="Blue mug", amount=1000, card_number=LIMIT,
+                                   expiry="2030-12", birth="900101", pg="nice")
+    assert declined["status"] == "failed"
+    stored = [*Payment.objects.filter(merchant=merchant).values_list("card_number", flat=True),
+              *BillingKey.objects.filter(merchant=merchant).values_list("card_number", flat=True)]
+    assert stored and not any("1111111111" in (number or "") for number in stored)
 
 
 def test_another_merchants_billing_key_is_unknown(shop, live_server):
@@ -154,10 +174,17 @@ def test_schedules_are_made_read_moved_and_cancelled(shop, merchant, live_server
 
     listed = session.get(base + "/subscribe/payments/schedule", params={
         "schedule_from": at - 10, "schedule_to": at + 600, "sorting": "scheduled"}).json()
-    assert [s["merchant_uid"] for s in listed["response"]] == ["plan_b", "plan_a"]
-    of_customer = session.get(base + "/subscribe/customers/cust_plan/schedules", params={
-        "from": at - 10, "to": at + 600}).json()
-    assert {s["merchant_uid"] for s in of_customer["response"]} == {"plan_a", "plan_b"}
+    # A page, as i'mport answers it (its clients read total, previous, next and list).
+    assert {k: listed["response"][k] for k in ("total", "previous", "next")} == {"total": 2, "previous": 0, "next": 0}
+    assert [s["merchant_uid"] for s in listed["response"]["list"]] == ["plan_b", "plan_a"]
+    for path in ("/subscribe/customers/cust_plan/schedules", "/subscribe/payments/schedule/customers/cust_plan"):
+        of_customer = session.get(base + path, params={"from": at - 10, "to": at + 600}).json()
+        assert of_customer["response"]["total"] == 2
+        assert {s["merchant_uid"] for s in of_customer["response"]["list"]} == {"plan_a", "plan_b"}
+    paged = session.get(base + "/subscribe/payments/schedule", params={
+        "schedule_from": at - 10, "schedule_to": at + 600, "limit": 1, "page": 2, "sorting": ""}).json()
+    assert {k: paged["response"][k] for k in ("total", "previous", "next")} == {"total": 2, "previous": 1, "next": 0}
+    assert [s["merchant_uid"] for s in paged["response"]["list"]] == ["plan_b"]  # latest first: plan_a, plan_b
 
     cancelled = session.post(base + "/subscribe/payments/unschedule",
                              json={"customer_uid": "cust_plan", "merchant_uid": ["plan_b"]}).json()

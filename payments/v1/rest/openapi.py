@@ -2,12 +2,17 @@
 drf-spectacular: ``console.rest.openapi``): its hooks, named in ``SPECTACULAR_SETTINGS``.
 """
 
-from .serializers import CONSTRAINTS, REQUIRED_BODIES
+from rest_framework import serializers as drf
 
-# Paths that answer but are left out of the description: find and findAll without a status.
+from . import serializers
+from .serializers import CONSTRAINTS, INTEGER_UID, REQUIRED_BODIES
+
+# Paths that answer but are left out of the description: find and findAll without a status,
+# aliases, and doors PortOne's contract no longer lists.
 SKIP = ("/payments/find/{merchant_uid}", "/payments/find/{merchant_uid}/",
         "/payments/findAll/{merchant_uid}", "/payments/findAll/{merchant_uid}/",
-        "/subscribe/payments/schedule/customers/{customer_uid}")  # the same as .../customers/{}/schedules
+        "/subscribe/payments/schedule/customers/{customer_uid}",  # the same as .../customers/{}/schedules
+        "/subscribe/payments/foreign")  # onetime's older door, which PortOne's contract no longer lists
 
 
 def only_described_paths(endpoints, **kwargs):
@@ -22,4 +27,18 @@ def add_constraints(result, **kwargs):
         result["components"]["schemas"][name].update(extra)
     for path, method in REQUIRED_BODIES:
         result["paths"][path][method]["requestBody"]["required"] = True
+    _integer_uids(result["components"]["schemas"])
     return result
+
+
+def _integer_uids(schemas: dict) -> None:
+    """Each ``UidField`` of a request takes a JSON integer too (read as its digits)."""
+    for name, value in vars(serializers).items():
+        if not (isinstance(value, type) and issubclass(value, drf.Serializer) and name in schemas):
+            continue
+        for field_name, field in value().fields.items():
+            prop = schemas[name].get("properties", {}).get(field_name)
+            if isinstance(field, serializers.UidField) and prop is not None and "anyOf" not in prop:
+                description = prop.pop("description", None)
+                schemas[name]["properties"][field_name] = {
+                    "anyOf": [prop, INTEGER_UID], **({"description": description} if description else {})}

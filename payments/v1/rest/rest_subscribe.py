@@ -82,6 +82,15 @@ class Onetime(ImportView):
         return envelope(payment_annotation(payment))
 
 
+class Foreign(Onetime):
+    """``POST /subscribe/payments/foreign``: i'mport's older door for a key-in payment with a card
+    issued abroad, which PortOne's contract no longer lists but clients still call (iamporter's
+    ``payForeign``, iamport-rest-client's ``pay_foreign``): ``merchant_uid``, ``amount``,
+    ``card_number`` and ``expiry`` (no ``birth`` or ``pwd_2digit``, which a foreign card has
+    not), the order's fields. The sandbox takes it as ``onetime`` does, on the API key-in
+    module. Left out of the description (``openapi.SKIP``)."""
+
+
 @operation("post", operation_id="payAgain", request=s.AgainRequest,
            summary="A payment with the billing key of customer_uid",
            description="A declined card is a failed payment, answered with code 0.",
@@ -154,13 +163,16 @@ class Customers(ImportView):
         return envelope([customer_annotation(key) for key in found], status=207 if missing else 200)
 
 
-def _page_of(query: dict, queryset, annotate):
+def _page(query: dict, queryset, annotate) -> dict:
+    """One page as i'mport answers a list (``PagedPaymentAnnotation``'s shape, which the lists of
+    schedules answer too): ``total``, the ``previous`` and ``next`` page (0 for none), ``list``."""
     page, limit = query["page"], query["limit"]
     total = queryset.count()
     start = (page - 1) * limit
     if total and start >= total:
         raise Refusal(400, f"page {page} is past the last page ({-(-total // limit)}).")
-    return total, [annotate(row) for row in queryset[start:start + limit]], page, limit
+    return {"total": total, "previous": page - 1 if page > 1 else 0, "next": page + 1 if page * limit < total else 0,
+            "list": [annotate(row) for row in queryset[start:start + limit]]}
 
 
 @operation("get", operation_id="getBillingKeyPayments", parameters=[CUSTOMER_UID, s.PageOnlyQuery],
@@ -171,21 +183,21 @@ class CustomerPayments(ImportView):
         _customer(self, customer_uid)
         query = self.valid(s.PageOnlyQuery, request.query_params)
         found = selectors.payments_of_customer(merchant_id=self.merchant.pk, customer_uid=customer_uid)
-        total, rows, page, limit = _page_of(query, found, payment_annotation)
-        return envelope({"total": total, "previous": page - 1 if page > 1 else 0,
-                         "next": page + 1 if page * limit < total else 0, "list": rows})
+        return envelope(_page(query, found, payment_annotation))
 
 
 # --- schedules ------------------------------------------------------------------------------
 
 
 def _schedules(view: ImportView, query: dict, *, start: int, end: int, customer_uid=None):
+    """A page of schedules. PortOne's contract gives these lists as a bare array
+    (``ScheduleResponse``), but i'mport answers a page, which its clients read (the official
+    Node and Java clients' ``total``/``previous``/``next``/``list``): the clients win."""
     found = _answer(lambda: selectors.schedules_between(
         merchant_id=view.merchant.pk, start=datetime.fromtimestamp(start, UTC),
         end=datetime.fromtimestamp(end, UTC), status=query.get("schedule_status"),
         customer_uid=customer_uid, oldest_first=query.get("sorting") == "scheduled"))
-    _total, rows, _page, _limit = _page_of(query, found.select_related("payment"), schedule_annotation)
-    return envelope(rows)
+    return envelope(_page(query, found.select_related("payment"), schedule_annotation))
 
 
 class Schedule(ImportView):
@@ -194,7 +206,7 @@ class Schedule(ImportView):
     @extend_schema(operation_id="getSchedules", parameters=[s.ScheduleRangeQuery],
                    summary="The schedules due between schedule_from and schedule_to (UNIX seconds, at "
                            "most 92 days apart), page by page",
-                   responses=responses(s.SchedulesAnswer, 400, 401, 403, 404))
+                   responses=responses(s.PagedSchedulesAnswer, 400, 401, 403, 404))
     def get(self, request):
         query = self.valid(s.ScheduleRangeQuery, request.query_params)
         return _schedules(self, query, start=query["schedule_from"], end=query["schedule_to"])
@@ -269,7 +281,7 @@ class Retry(ImportView):
 @operation("get", operation_id="getSchedulesOfCustomer", parameters=[CUSTOMER_UID, s.CustomerSchedulesQuery],
            summary="The schedules of customer_uid due between from and to (UNIX seconds, at most 92 days "
                    "apart), page by page",
-           responses=responses(s.SchedulesAnswer, 400, 401, 403, 404))
+           responses=responses(s.PagedSchedulesAnswer, 400, 401, 403, 404))
 class CustomerSchedules(ImportView):
     def get(self, request, customer_uid):
         query = self.valid(s.CustomerSchedulesQuery, request.query_params)

@@ -60,12 +60,43 @@ class AmountOrZeroField(AmountField):
     pass
 
 
+class UidField(serializers.CharField):
+    """An order number or a customer_uid as sent: text, or a JSON integer read as its digits
+    (``12345`` is ``"12345"``), as i'mport reads one (a form sends every value as text, and
+    i'mport's server takes a JSON number in its place); a fraction, a negative number or
+    true/false is no uid. The description says so (``openapi.add_constraints``: ``INTEGER_UID``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("invalid")
+        if isinstance(data, int) and not 0 <= data <= INTEGER_UID["maximum"]:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+INTEGER_UID = {"type": "integer", "minimum": 0, "maximum": 10**15 - 1}  # 15 digits fit every uid
+
+
 def order_field(**kwargs) -> serializers.CharField:
     """An order number (merchant_uid) as sent: a non-space character, no control characters."""
-    return serializers.CharField(
+    return UidField(
         max_length=kwargs.pop("max_length", MERCHANT_UID_MAX), trim_whitespace=False,
         validators=[RegexValidator(f"^\\s*[^\\s{_CC}][^{_CC}]*$", "Give a value without control characters.")],
         **kwargs)
+
+
+class QueryChoiceField(serializers.ChoiceField):
+    """An optional choice of the query: empty (``sorting=``) is the same as absent, as
+    i'mport's server reads an empty parameter (its default), so the description lists ``""``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == "":
+            return None if self.default is serializers.empty else self.default
+        return super().to_internal_value(data)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -87,10 +118,11 @@ REQUIRED_BODIES = (("/payments/cancel", "post"),)
 class CancelRequest(serializers.Serializer):
     imp_uid = order_field(max_length=16, required=False, help_text="The payment; else merchant_uid")
     merchant_uid = order_field(required=False, help_text="The order's latest payment that did not fail")
-    amount = AmountOrZeroField(required=False)
-    tax_free = AmountOrZeroField(required=False)
-    checksum = AmountField(required=False, help_text="The amount the caller believes is left to cancel: "
-                                                     "when it differs, nothing is cancelled")
+    amount = AmountOrZeroField(required=False, allow_null=True)
+    tax_free = AmountOrZeroField(required=False, allow_null=True)
+    checksum = AmountField(required=False, allow_null=True,
+                           help_text="The amount the caller believes is left to cancel: when it differs, "
+                                     "nothing is cancelled; null (or none) checks nothing, as PortOne says")
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, trim_whitespace=False,
                                    validators=[RegexValidator(f"^[^{_CC}]*$", "No control characters.")])
     # A paid virtual account's refund (payments.domain.refunds reads and checks them).
@@ -110,11 +142,11 @@ class CancelRequest(serializers.Serializer):
 class PageQuery(serializers.Serializer):
     page = WholeNumberField(min_value=1, max_value=10**6, required=False, default=1)
     limit = WholeNumberField(min_value=1, max_value=1000, required=False, default=20)
-    sorting = serializers.ChoiceField(choices=SORTING, required=False, default="-started")
+    sorting = QueryChoiceField(choices=SORTING, default="-started")
 
 
 class SortingQuery(serializers.Serializer):
-    sorting = serializers.ChoiceField(choices=SORTING, required=False, default="-started")
+    sorting = QueryChoiceField(choices=SORTING, default="-started")
 
 
 class StatusQuery(PageQuery):
@@ -176,8 +208,9 @@ class QuotaField(serializers.Field):
         return data
 
 
-@extend_schema_field({"description": "UNIX seconds", "oneOf": [
-    {"type": "integer", "minimum": 0, "maximum": 2**33}, {"type": "string", "pattern": "^[0-9]{1,11}$"}]})
+@extend_schema_field({"description": "UNIX seconds; a fraction (JavaScript's Date.now() / 1000) is cut to its second",
+                      "anyOf": [{"type": "number", "minimum": 0, "maximum": 2**33},
+                                {"type": "string", "pattern": "^[0-9]{1,11}([.][0-9]{1,9})?$"}]})
 class UnixTimeField(serializers.Field):
     def to_internal_value(self, data):
         return data
@@ -269,8 +302,11 @@ class ScheduleAtRequest(serializers.Serializer):
 class ScheduleRangeQuery(PageOnlyQuery):
     schedule_from = WholeNumberField(min_value=0, max_value=2**33)
     schedule_to = WholeNumberField(min_value=0, max_value=2**33)
-    schedule_status = serializers.ChoiceField(choices=SCHEDULE_STATUSES, required=False)
-    sorting = serializers.ChoiceField(choices=["-scheduled", "scheduled"], required=False)
+    schedule_status = QueryChoiceField(choices=SCHEDULE_STATUSES)
+    # PortOne's contract gives no values but "scheduled" (oldest first); anything else is its
+    # default, latest first (the official Node client's types offer the payments' "-started"…).
+    sorting = serializers.CharField(required=False, allow_blank=True, max_length=20, validators=[_NO_NUL],
+                                    help_text="scheduled: oldest first; anything else: latest first")
 
 
 class CustomerSchedulesQuery(PageOnlyQuery):
@@ -278,8 +314,7 @@ class CustomerSchedulesQuery(PageOnlyQuery):
 
 
 CustomerSchedulesQuery._declared_fields["from"] = WholeNumberField(min_value=0, max_value=2**33)
-CustomerSchedulesQuery._declared_fields["schedule-status"] = serializers.ChoiceField(
-    choices=SCHEDULE_STATUSES, required=False)
+CustomerSchedulesQuery._declared_fields["schedule-status"] = QueryChoiceField(choices=SCHEDULE_STATUSES)
 
 VbankRequest = _request("VbankRequest", {
     "merchant_uid": order_field(), "amount": AmountField(), "vbank_code": text(10, required=True, allow_blank=False),
@@ -297,12 +332,18 @@ class VbankChangeRequest(serializers.Serializer):
 
 
 class PaymentCancelAnnotation(serializers.Serializer):
+    pg_id = serializers.CharField(help_text="The PG's MID, as i'mport adds it to each entry")
     pg_tid = serializers.CharField()
     amount = serializers.FloatField()
     cancelled_at = serializers.IntegerField()
     reason = serializers.CharField()
     cancellation_id = serializers.CharField()
     receipt_url = serializers.CharField(allow_null=True, required=False)
+
+
+class Promotion(serializers.Serializer):
+    id = serializers.CharField()
+    discount = serializers.FloatField()
 
 
 _S, _I, _B, _N = serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.FloatField
@@ -334,6 +375,7 @@ PaymentAnnotation = type("PaymentAnnotation", (serializers.Serializer,), {
     **{name: _payment_field(name, kind) for name, kind in _PAYMENT_FIELDS.items()},
     "cancel_history": PaymentCancelAnnotation(many=True),
     "cancel_receipt_urls": serializers.ListField(child=serializers.CharField()),
+    "promotion": Promotion(allow_null=True, help_text="null: the sandbox has no promotions"),
 })
 
 
@@ -396,6 +438,13 @@ class ScheduleResultAnnotation(serializers.Serializer):
     fail_reason = serializers.CharField(allow_null=True)
 
 
+class PagedSchedules(serializers.Serializer):
+    total = serializers.IntegerField()
+    previous = serializers.IntegerField(help_text="The previous page; 0 for none")
+    next = serializers.IntegerField(help_text="The next page; 0 for none")
+    list = ScheduleResultAnnotation(many=True)
+
+
 PaymentAnswer = enveloped("PaymentAnswer", PaymentAnnotation(allow_null=True))
 PaymentsAnswer = enveloped("PaymentsAnswer", PaymentAnnotation(many=True, allow_null=True))
 PagedPaymentsAnswer = enveloped("PagedPaymentsAnswer", PagedPayments(allow_null=True))
@@ -404,3 +453,4 @@ CustomerAnswer = enveloped("CustomerAnswer", CustomerAnnotation(allow_null=True)
 CustomersAnswer = enveloped("CustomersAnswer", CustomerAnnotation(many=True, allow_null=True))
 ScheduleAnswer = enveloped("ScheduleAnswer", ScheduleResultAnnotation(allow_null=True))
 SchedulesAnswer = enveloped("SchedulesAnswer", ScheduleResultAnnotation(many=True, allow_null=True))
+PagedSchedulesAnswer = enveloped("PagedSchedulesAnswer", PagedSchedules(allow_null=True))

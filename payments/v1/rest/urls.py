@@ -26,6 +26,7 @@ urlpatterns = [
     path("payments/<str:imp_uid>", rest_payments.PaymentView.as_view(), name="rest_payment"),
     path("subscribe/payments/onetime", sub.Onetime.as_view(), name="rest_subscribe_onetime"),
     path("subscribe/payments/again", sub.Again.as_view(), name="rest_subscribe_again"),
+    path("subscribe/payments/foreign", sub.Foreign.as_view(), name="rest_subscribe_foreign"),
     path("subscribe/payments/schedule", sub.Schedule.as_view(), name="rest_subscribe_schedule"),
     path("subscribe/payments/unschedule", sub.Unschedule.as_view(), name="rest_subscribe_unschedule"),
     path("subscribe/payments/schedule/customers/<str:customer_uid>", sub.CustomerSchedules.as_view(),
