@@ -40,7 +40,8 @@ setup: $(STAMP)
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py createcachetable -v0  # quiet: "already exists" on every start says nothing
+	@# -v0: without it, every start prints "Cache table 'pgconsole_cache' already exists."
+	$(PY) manage.py createcachetable -v0
 
 run: migrate
 	$(PY) manage.py seed_demo --if-empty

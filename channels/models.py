@@ -185,5 +185,11 @@ class Channel(models.Model):
         return catalog.MODULE_LABELS.get(self.module, self.module)
 
     @property
+    def opens_payment_window(self) -> bool:
+        """A channel IMP.request_pay pays on (general and simple windows). Key-in and API
+        subscription channels never open a window; a subscription window issues billing keys."""
+        return self.module in (Module.WINDOW_GENERAL, Module.WINDOW_SIMPLE)
+
+    @property
     def api_type(self) -> str:
         return catalog.MODULE_TYPE[Module(self.module)]

@@ -172,7 +172,7 @@ def _default_news(channel, form) -> str:
     new = form.successor_channel()
     if new is None:
         return " " + _("This merchant has no default channel now.")
-    return " " + _("The default channel is now: %(pg)s") % {"pg": new.pg_string}
+    return " " + _("The default channel is now: %(pg)s") % {"pg": f"{new.pg_string} ({new.module_label})"}
 
 
 @merchant_view(Perm.EDIT_INTEGRATION)

@@ -114,6 +114,13 @@ class Payment(models.Model):
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     notice_urls = models.JSONField(_("notice URLs"), default=list, blank=True)
     m_redirect_url = models.CharField(_("redirect URL"), max_length=2000, blank=True)
+    # What else IMP.request_pay asked (docs/sandbox-payments.md, "What request_pay honours").
+    tax_free = models.BigIntegerField(_("tax-free amount"), default=0)
+    vat_amount = models.BigIntegerField(_("VAT"), null=True, blank=True)
+    escrow = models.BooleanField(_("escrow"), default=False)
+    products = models.JSONField(_("products"), default=list, blank=True)
+    confirm_url = models.CharField(_("confirm URL"), max_length=2000, blank=True)
+    language = models.CharField(_("window language"), max_length=8, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.READY)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)

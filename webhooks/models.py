@@ -163,6 +163,10 @@ class Delivery(models.Model):
         help_text=_("The last error as a message code and its parameters, shown translated."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # One payment's events to one URL share a key and are sent in ``id`` order: a delivery
+    # waits while an earlier one of its key is pending or retrying (``engine._claim``).
+    # Blank: no order (tests, rows older than the key).
+    sequence_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("delivery")
@@ -172,6 +176,8 @@ class Delivery(models.Model):
             models.Index(fields=["merchant", "-created_at"], name="delivery_merchant_time"),
             models.Index(fields=["next_attempt_at"], name="delivery_due",
                          condition=Q(status__in=["pending", "retrying"])),
+            models.Index(fields=["sequence_key", "id"], name="delivery_in_line",
+                         condition=Q(status__in=["pending", "retrying"]) & ~Q(sequence_key="")),
         ]
 
     def __str__(self):

@@ -19,16 +19,28 @@ V2_TYPES = {
     "virtual_account_issued": "Transaction.VirtualAccountIssued",
     "pay_pending": "Transaction.PayPending",
     "cancel_pending": "Transaction.CancelPending",
+    "billing_key_issued": "BillingKey.Issued",
+}
+# What a V1 (i'mport) endpoint is told of an event it has no word for: i'mport notifies a
+# billing key issued in the window as ``paid``, a partial cancel as ``cancelled``.
+V1_STATUS_OF = {
+    "partial_cancelled": "cancelled",
+    "cancel_pending": "cancelled",
+    "billing_key_issued": "paid",
 }
 
 
 def build(
     *, version: str, content_type: str, store_id: str, imp_uid: str, merchant_uid: str,
-    status: str, cancellation_id: str | None = None,
+    status: str, cancellation_id: str | None = None, billing_key: str | None = None,
 ) -> tuple[str, str]:
-    """The exact body to send, and the event name shown in the log."""
+    """The exact body to send, and the event name shown in the log. A V2 ``BillingKey.*``
+    event carries ``storeId`` and ``billingKey`` (the V1 ``customer_uid``) only."""
     if version == PayloadVersion.V2:
-        data = {"storeId": store_id, "paymentId": merchant_uid, "transactionId": imp_uid}
+        if status.startswith("billing_key_"):
+            data = {"storeId": store_id, "billingKey": billing_key or ""}
+        else:
+            data = {"storeId": store_id, "paymentId": merchant_uid, "transactionId": imp_uid}
         if cancellation_id:
             data["cancellationId"] = cancellation_id
         event = V2_TYPES[status]

@@ -123,7 +123,7 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
     require_issuance(channel, catalog.Issuance.API)
     declined = provider().decline(card, issuing=True)
     if declined:
-        raise PaymentError(*declined)
+        raise PaymentError(declined[0], str(declined[1]))
     with transaction.atomic():
         return store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
                           through=IssuedThrough.API, customer=customer, customer_id=customer_id, actor=actor)
@@ -152,7 +152,7 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
     require_issuance(channel, catalog.Issuance.WINDOW)
     declined = provider().decline(card, issuing=True)
     if declined:
-        raise PaymentError(*declined)
+        raise PaymentError(declined[0], str(declined[1]))
     with transaction.atomic():
         return store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card,
                           through=IssuedThrough.WINDOW, customer=customer, actor=actor, imp_uid=imp_uid)

@@ -17,6 +17,7 @@ only its masked form is stored.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from channels import catalog
@@ -42,7 +43,7 @@ from payments.domain.inputs import (
     read_order,
     read_text,
 )
-from payments.domain.lifecycle import notify
+from payments.domain.lifecycle import in_stored_language, notify, stored_text
 from payments.domain.merchants import channel_problem, find_channel
 from payments.domain.orders import order_taken
 from payments.domain.provider import Card, provider
@@ -84,7 +85,7 @@ def _settle(payment: Payment, *, card: Card | None, declined: tuple[str, str] | 
         payment.card_number, payment.card_type = card.masked, card.card_type
     if declined:
         payment.status, payment.failed_at = Status.FAILED, now
-        payment.error_code, payment.fail_reason = declined[0], declined[1][:300]
+        payment.error_code, payment.fail_reason = declined[0], stored_text(declined[1])[:300]
     else:
         payment.status, payment.paid_at = Status.PAID, now
         payment.apply_num = provider().approval_number()
@@ -103,8 +104,8 @@ def _insert(payment: Payment, *, refuse_taken: bool) -> Payment:
         if refuse_taken:
             raise PaymentError("F409", _("This order is being paid by another request.")) from exc
         payment.paid_at, payment.apply_num = None, ""
-        _settle(payment, card=None, declined=(ORDER_TAKEN, _("This order is being paid by another "
-                                                                "request.")))
+        _settle(payment, card=None, declined=(ORDER_TAKEN, gettext_lazy("This order is being paid by another "
+                                                                         "request.")))
         payment.save(force_insert=True)
     return payment
 
@@ -122,16 +123,17 @@ def pay_with_key(*, merchant: Merchant, customer_uid: str, merchant_uid: str, am
         payment = _new_payment(merchant=merchant, channel=None, key=last, merchant_uid=merchant_uid, amount=amount,
                                order=order, customer_uid=customer_uid, usage=usage,
                                pg_provider=last.pg_provider if last else "", pg_id=last.pg_id if last else "")
-        _settle(payment, card=None, declined=(NO_BILLING_KEY, _("No billing key of this merchant has this "
-                                                                  "customer_uid: it was deleted.")))
+        _settle(payment, card=None, declined=(NO_BILLING_KEY, gettext_lazy("No billing key of this merchant has "
+                                                                             "this customer_uid: it was deleted.")))
         return _insert(payment, refuse_taken=refuse_taken)
     channel = key.channel
     payment = _new_payment(merchant=merchant, channel=channel, key=key, merchant_uid=merchant_uid, amount=amount,
                            order=order, customer_uid=customer_uid, usage=usage, pg_provider=key.pg_provider,
                            pg_id=key.pg_id)
     card = provider().card_of_billing_key(key.card_number)
-    problem = channel_problem(channel, merchant)
-    taken = order_taken(merchant, merchant_uid, schedule=schedule)
+    with in_stored_language():  # the reasons a failed payment keeps
+        problem = channel_problem(channel, merchant)
+        taken = order_taken(merchant, merchant_uid, schedule=schedule)
     if problem:
         declined = (CHANNEL_UNUSABLE, problem)
     elif taken:

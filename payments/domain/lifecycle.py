@@ -3,8 +3,9 @@ the change's transaction: an outbox, ``webhooks.services.payment_event_record``)
 expiry of an open window, and a virtual account's deposit."""
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, audit_record
@@ -17,7 +18,8 @@ from webhooks.services import payment_event_record
 EXPIRED_CODE = "F1006"  # the sandbox's: the window's hour ran out before it was decided
 
 
-def notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM):
+def notify(payment: Payment, status: str, *, cancellation_id: str | None = None, actor: Actor = SYSTEM,
+           billing_key: str | None = None, v2_only: bool = False):
     """The webhooks this change causes (one to each notice_url the payment gave, else one to
     the merchant's endpoint, none without one), written in the same transaction as the change:
     both commit or neither does, and the broker gets them after the commit
@@ -25,19 +27,37 @@ def notify(payment: Payment, status: str, *, cancellation_id: str | None = None,
     payment_event_record(merchant=payment.merchant, mode=payment.mode, imp_uid=payment.imp_uid,
                          merchant_uid=payment.merchant_uid, status=status,
                          cancellation_id=cancellation_id, notice_urls=payment.notice_urls or (),
-                         actor=actor)
+                         actor=actor, billing_key=billing_key, v2_only=v2_only)
 
 
-def fail(payment: Payment, code: str, reason: str) -> Payment:
+# The language of every text the sandbox stores (fail_reason, cancel_reason, vbank_name):
+# i'mport's, whatever the buyer's browser or the API caller speaks. Pages show them as stored.
+STORED_LANGUAGE = "ko"
+
+
+def stored_text(message) -> str:
+    """``message`` (a lazy translation, or a str already made) as the sandbox stores it."""
+    with translation.override(STORED_LANGUAGE):
+        return str(message)
+
+
+def in_stored_language():
+    """Make texts to store inside this block: ``with in_stored_language(): why = problem(...)``."""
+    return translation.override(STORED_LANGUAGE)
+
+
+def fail(payment: Payment, code: str, reason) -> Payment:
+    """Fail an open payment with a PG's or the sandbox's code; ``reason`` is stored in Korean
+    (give a lazy translation, or a text made ``in_stored_language``)."""
     now = timezone.now()
     payment.status, payment.failed_at = Status.FAILED, now
-    payment.error_code, payment.fail_reason = code, reason[:300]
+    payment.error_code, payment.fail_reason = code, stored_text(reason)[:300]
     payment.save(update_fields=["status", "failed_at", "error_code", "fail_reason", "updated_at"])
     return payment
 
 
-def expired_reason() -> str:
-    return _("The payment window expired before it was decided.")
+def expired_reason():
+    return gettext_lazy("The payment window expired before it was decided.")
 
 
 def _expire(payments) -> tuple[int, dict]:
@@ -46,7 +66,7 @@ def _expire(payments) -> tuple[int, dict]:
     alone. Returns how many failed, and the values written."""
     now = timezone.now()
     values = {"status": Status.FAILED, "failed_at": now, "error_code": EXPIRED_CODE,
-              "fail_reason": expired_reason(), "updated_at": now}
+              "fail_reason": stored_text(expired_reason()), "updated_at": now}
     return payments.expired_windows(now=now).update(**values), values
 
 

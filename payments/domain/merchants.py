@@ -100,6 +100,20 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
                                % {"expected": Module(module).label, "channel": shown.pg_string,
                                   "actual": Module(shown.module).label} + _use_pg(channels, module, shown))
         named = of_module
+    elif named:
+        # The payment window (module None) pays on a window channel only: a key-in or API
+        # channel never opens one (not even as the default), and a pg without a MID names its
+        # PG's window channels.
+        windows = [c for c in named if c.opens_payment_window]
+        if not windows and (channel_key or pg):
+            shown = next((c for c in named if _payable(c)), named[0])
+            raise PaymentError("F400", _("%(channel)s is a channel of the module “%(actual)s”: it opens no "
+                                         "payment window. Name a channel of the module “%(general)s” or "
+                                         "“%(simple)s”.")
+                               % {"channel": shown.pg_string, "actual": Module(shown.module).label,
+                                  "general": Module.WINDOW_GENERAL.label, "simple": Module.WINDOW_SIMPLE.label}
+                               + _use_pg(channels, module, shown))
+        named = windows
     payable = [c for c in named if _payable(c)]
     if channel_key or mid:  # one channel (a test and a live one may share a MID: the test one pays)
         if payable:
@@ -111,8 +125,6 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
     pool = payable
     if default is not None:
         pool = [c for c in pool if (c.pg_provider, c.module) == (default.pg_provider, default.module)] or pool
-    if module is None:
-        pool = [c for c in pool if c.module in WINDOW_MODULES] or pool
     if len(pool) == 1:
         return pool[0]
     if pool:

@@ -145,7 +145,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         require_issuance(channel, catalog.Issuance.API)
         declined = provider().decline(card, issuing=True)
         if declined:
-            raise PaymentError(*declined)
+            raise PaymentError(declined[0], str(declined[1]))
     with transaction.atomic():
         if live_key(merchant, customer_uid, for_payment=True) is None:
             if channel is None:

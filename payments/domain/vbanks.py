@@ -11,6 +11,8 @@ that is paid, waiting or cancelled takes no new account (PortOne allows several 
 accounts per order).
 """
 
+import secrets
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,15 +33,16 @@ from payments.domain.inputs import (
     read_text,
     read_vbank_due,
 )
-from payments.domain.lifecycle import notify
+from payments.domain.lifecycle import notify, stored_text
 from payments.domain.merchants import find_channel
 from payments.domain.orders import order_taken
 from payments.domain.provider import provider
-from payments.models import Payment, PayMethod, Status
+from payments.models import Payment, PaymentCancellation, PayMethod, Status
 
 # PortOne's V1 API reference, POST /vbanks, "지원되는 PG사".
 VBANK_API_PGS = ("settle", "nice", "html5_inicis", "tosspayments", "ksnet", "smartro_v2", "nice_v2", "welcome")
 DEFAULT_HOLDER = "PG Console (test)"
+REVOKED_REASON = "가상계좌 발급 취소"  # stored in Korean, as every text the sandbox keeps
 
 
 def _bank(pg_code: str, vbank_code) -> str:
@@ -50,7 +53,7 @@ def _bank(pg_code: str, vbank_code) -> str:
     if bank is None:
         raise PaymentError("F400", _("Unknown vbank_code “%(code)s”: give the bank's 3-digit code, e.g. "
                                      "004 for KB Kookmin Bank.") % {"code": code})
-    return str(bank.name)
+    return stored_text(bank.name)
 
 
 def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vbank_due, vbank_holder: str = "",
@@ -136,14 +139,20 @@ def vbank_update(*, actor: Actor, merchant: Merchant, imp_uid: str, amount=None,
 
 def vbank_revoke(*, actor: Actor, merchant: Merchant, imp_uid: str) -> Payment:
     """``DELETE /vbanks/{imp_uid}``: close an account that waits for its deposit, so that no
-    transfer can reach it. The payment is ``cancelled`` (nothing was paid, so no cancellation
-    of an amount is recorded), and the webhook says ``cancelled``."""
+    transfer can reach it. The payment is ``cancelled`` in full, with its cancellation
+    recorded as when a waiting account is cancelled through ``POST /payments/cancel``, and the
+    webhook says ``cancelled`` with that ``cancellation_id`` (V2: ``cancellationId``)."""
     with transaction.atomic():
         payment = _locked_vbank(merchant, imp_uid)
+        before = payment.cancel_amount
+        cancellation = PaymentCancellation.objects.create(
+            payment=payment, pg_tid=f"sandbox_cancel_{secrets.token_hex(8)}", amount=payment.remaining,
+            reason=REVOKED_REASON, cancellation_id=f"cancel_{secrets.token_hex(10)}")
         payment.status, payment.cancelled_at = Status.CANCELLED, timezone.now()
-        payment.cancel_reason = "Virtual account revoked"
-        payment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        payment.cancel_amount, payment.cancel_reason = payment.amount, REVOKED_REASON
+        payment.save(update_fields=["status", "cancelled_at", "cancel_amount", "cancel_reason", "updated_at"])
         audit_record(actor=actor, merchant=merchant, action=AuditAction.PAYMENT_VBANK_REVOKE, target=payment,
-                     changes={"status": (Status.READY, Status.CANCELLED)})
-        notify(payment, "cancelled", actor=actor)
+                     changes={"status": (Status.READY, Status.CANCELLED),
+                              "cancel_amount": (before, payment.cancel_amount)})
+        notify(payment, "cancelled", cancellation_id=cancellation.cancellation_id, actor=actor)
     return payment

@@ -200,7 +200,10 @@ def _sections(payment: Payment) -> list[tuple[str, list[tuple[str, str]]]]:
         ("error_code", payment.error_code), ("fail_reason", payment.fail_reason),
         ("cancel_reason", payment.cancel_reason), ("custom_data", payment.custom_data),
         ("notice_urls", ", ".join(payment.notice_urls or [])), ("m_redirect_url", payment.m_redirect_url),
-        ("user_agent", payment.user_agent),
+        ("tax_free", f"{payment.tax_free:,}" if payment.tax_free else ""),
+        ("vat_amount", "" if payment.vat_amount is None else f"{payment.vat_amount:,}"),
+        ("escrow", "true" if payment.escrow else ""), ("confirm_url", payment.confirm_url),
+        ("language", payment.language), ("user_agent", payment.user_agent),
     ])))
     return [(heading, fields) for heading, fields in sections if fields]
 

@@ -124,7 +124,11 @@ def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> P
         if pays:
             payment.apply_num = f"{secrets.randbelow(10**8):08d}"
         payment.save()
-        notify(payment, "paid")
+        # i'mport tells a V1 endpoint "paid"; a V2 endpoint hears BillingKey.Issued, then, when
+        # the issuance paid an amount, Transaction.Paid (V1 was told once already).
+        notify(payment, "billing_key_issued", billing_key=payment.customer_uid)
+        if pays:
+            notify(payment, "paid", v2_only=True)
     return payment
 
 

@@ -35,6 +35,14 @@ PG_ERRORS = [
     ("F1099", gettext_lazy("The PG had a temporary failure")),
 ]
 
+# PortOne's card company codes (card_code), for request_pay's card.direct.code, with the
+# names PortOne answers.
+CARD_COMPANIES = {
+    "361": "BC카드", "364": "광주카드", "365": "삼성카드", "366": "신한카드", "367": "현대카드",
+    "368": "롯데카드", "369": "수협카드", "370": "씨티카드", "371": "NH카드", "372": "전북카드",
+    "373": "제주카드", "374": "하나카드", "381": "KB국민카드", "041": "우리카드", "071": "우체국카드",
+}
+
 CARD_NUMBER_LENGTHS = (15, 16)
 
 
@@ -174,12 +182,12 @@ class CardIn:
     expired: bool
 
     def decline(self, *, issuing: bool) -> tuple[str, str] | None:
-        """(PG error code, reason) when this card is refused: for a payment always, when a
+        """(PG error code, reason: a lazy translation, stored in Korean) when this card is refused: for a payment always, when a
         billing key is issued only for the declines the PG checks then."""
         if self.expired:
-            return EXPIRED_CODE, pg_error_label(EXPIRED_CODE)
+            return EXPIRED_CODE, dict(PG_ERRORS)[EXPIRED_CODE]
         if self.card.error_code and (not issuing or self.card.declines_at_issuance):
-            return self.card.error_code, pg_error_label(self.card.error_code)
+            return self.card.error_code, dict(PG_ERRORS)[self.card.error_code]
         return None
 
 

@@ -28,7 +28,7 @@ class SandboxProvider:
 
     def decline(self, card, *, issuing: bool) -> Decline:
         if card is None:
-            return INVALID_CARD, cards.pg_error_label(INVALID_CARD)
+            return INVALID_CARD, dict(cards.PG_ERRORS)[INVALID_CARD]  # lazy: stored in Korean
         if not isinstance(card, cards.CardIn):  # a card kept by a billing key: its expiry was checked then
             card = cards.CardIn(card=card, expired=False)
         return card.decline(issuing=issuing)

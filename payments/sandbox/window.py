@@ -10,9 +10,11 @@ one webhook. Live channels never pay: no PG is reachable from PG Console. The pa
 are the protocol's (``payments.v1.sdk``).
 """
 
+import json
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -23,9 +25,11 @@ from django.utils.translation import gettext_lazy
 from channels import catalog
 from channels.models import Channel
 from console.models import Merchant
+from console.tenancy.inputs import ascii_digits, ascii_int
 from console.tenancy.locks import lock_rows
 from payments.domain.errors import PaymentError
 from payments.domain.inputs import (
+    MAX_AMOUNT,
     ORDER_FIELDS,
     max_length_of,
     parse_amount,
@@ -35,13 +39,16 @@ from payments.domain.inputs import (
     read_merchant_uid,
     read_notice_urls,
     read_text,
+    read_vbank_due,
 )
-from payments.domain.lifecycle import fail, notify, window_expire
+from payments.domain.lifecycle import fail, in_stored_language, notify, stored_text, window_expire
 from payments.domain.merchants import find_channel, merchant_by_code
 from payments.domain.orders import order_lock, prepared_amount_problem
 from payments.models import WINDOW_MAX_AGE, Payment, PayMethod, Status
-from payments.sandbox import failures
-from payments.sandbox.cards import DEFAULT_CARD
+from payments.sandbox import confirm, failures
+from payments.sandbox.cards import CARD_COMPANIES, DEFAULT_CARD
+from webhooks import net
+from webhooks.services import allowed_networks
 
 WINDOW_SALT = "payments.window"
 VBANK_DAYS = 3
@@ -129,14 +136,107 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     }
     if order["m_redirect_url"] and not re.match(r"https?://", order["m_redirect_url"]):
         raise PaymentError("F400", _("m_redirect_url must start with http:// or https://."))
+    order.update(read_request_extras(params, pay_method=pay_method))
     return order
+
+
+WINDOW_LANGUAGES = ("ko", "en")
+KST = ZoneInfo("Asia/Seoul")
+
+
+def _json_param(params: dict, key: str):
+    """A parameter the SDK sent as JSON (an object or a list), decoded; None when absent."""
+    value = params.get(key)
+    if isinstance(value, str):
+        try:
+            return json.loads(value) if value.strip()[:1] in ("{", "[") else value
+        except ValueError as exc:
+            raise PaymentError("F400", _("%(field)s is not valid JSON.") % {"field": key}) from exc
+    return value
+
+
+def _whole(value, field: str, *, low: int = 0, high: int = MAX_AMOUNT) -> int:
+    number = None if isinstance(value, bool) else value
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if isinstance(number, str):
+        number = ascii_int(number.strip(), max_digits=15)
+    if not isinstance(number, int) or not low <= number <= high:
+        raise PaymentError("F400", _("%(field)s must be a whole number from %(low)s to %(high)s.")
+                           % {"field": field, "low": f"{low:,}", "high": f"{high:,}"})
+    return number
+
+
+def read_window_vbank_due(value) -> datetime | None:
+    """request_pay's ``vbank_due``: ``YYYYMMDDhhmm`` or ``YYYYMMDD`` (Korean time, the end of
+    that day when no time is given), or UNIX seconds as the REST API takes it."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if ascii_digits(text) and len(text) in (8, 12):
+        try:
+            due = datetime.strptime(text + ("2359" if len(text) == 8 else ""), "%Y%m%d%H%M").replace(tzinfo=KST)
+        except ValueError as exc:
+            raise PaymentError("F400", _("vbank_due must be YYYYMMDDhhmm, e.g. 202612312359.")) from exc
+        return read_vbank_due(int(due.timestamp()))
+    return read_vbank_due(text)
+
+
+def read_request_extras(params: dict, *, pay_method: str) -> dict:
+    """What request_pay asks besides the order that changes the payment: ``tax_free``,
+    ``vat_amount``, ``escrow``, ``products``, ``card`` (``direct``: the card company and
+    instalment months the buyer pays with), ``vbank_due``, ``confirm_url`` and ``language``."""
+    amount = parse_amount(params.get("amount")) if params.get("amount") not in (None, "", "0", 0) else 0
+    extras = {}
+    tax_free = params.get("tax_free")
+    extras["tax_free"] = 0 if tax_free in (None, "") else _whole(tax_free, "tax_free", high=amount)
+    vat = params.get("vat_amount")
+    extras["vat_amount"] = None if vat in (None, "") else _whole(vat, "vat_amount", high=amount - extras["tax_free"])
+    extras["escrow"] = str(params.get("escrow") or "").strip().lower() in ("true", "1")
+    products = _json_param(params, "products")
+    if products in (None, ""):
+        products = []
+    if not isinstance(products, list) or len(json.dumps(products, ensure_ascii=False)) > 10_000:
+        raise PaymentError("F400", _("products must be a list of products (at most 10,000 characters)."))
+    extras["products"] = products
+    card = _json_param(params, "card")
+    card = card if isinstance(card, dict) else {}
+    direct = card.get("direct") if isinstance(card.get("direct"), dict) else {}
+    extras["card_code"], extras["card_quota"] = "", 0
+    if direct:
+        code = str(direct.get("code") or "").strip()
+        if code not in CARD_COMPANIES:
+            raise PaymentError("F400", _("card.direct.code “%(code)s” is not a card company code the sandbox "
+                                         "knows: %(codes)s.") % {"code": code, "codes": ", ".join(CARD_COMPANIES)})
+        extras["card_code"] = code
+        quota = direct.get("quota")
+        extras["card_quota"] = 0 if quota in (None, "") else _whole(quota, "card.direct.quota", high=36)
+    extras["vbank_date"] = read_window_vbank_due(params.get("vbank_due")) if pay_method == PayMethod.VBANK else None
+    extras["confirm_url"] = read_confirm_url(params.get("confirm_url"))
+    language = str(params.get("language") or "").strip().lower()
+    extras["language"] = language if language in WINDOW_LANGUAGES else ""
+    return extras
+
+
+def read_confirm_url(value) -> str:
+    """``confirm_url``: checked in form as a webhook URL (no lookup here; the address policy
+    of ``webhooks.net`` is applied again when the sandbox calls it)."""
+    url = "" if value is None else str(value).strip()
+    if not url:
+        return ""
+    try:
+        net.check_url_form(url, allowed_networks=allowed_networks())
+    except net.UnsafeURL as exc:
+        raise PaymentError("F400", _("confirm_url cannot be used: %(why)s") % {"why": exc.message}) from exc
+    return url
 
 
 # What a request_pay asks of its window besides the order's number: a second request that
 # differs in any of these is a window of its own (``window_payment_open``).
 WINDOW_REQUEST_FIELDS = ("amount", "channel_id", "customer_uid", "pay_method", "emb_pg_provider", "currency", "name",
                          "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode",
-                         "m_redirect_url", "notice_urls", "custom_data")
+                         "m_redirect_url", "notice_urls", "custom_data", "tax_free", "vat_amount", "escrow",
+                         "products", "card_code", "card_quota", "vbank_date", "confirm_url", "language")
 
 
 def _same_request(payment: Payment, other: Payment) -> bool:
@@ -176,7 +276,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
             if not window_expire(existing):  # expired, it is failed and this request opens a new window
                 if _same_request(existing, payment):
                     return existing  # the same request, still open: one payment
-                fail(existing, REPLACED_CODE, _("Another payment window was opened for this order."))
+                fail(existing, REPLACED_CODE, gettext_lazy("Another payment window was opened for this order."))
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
@@ -194,7 +294,8 @@ def refuse_undecidable(payment: Payment) -> bool:
         return True
     if not payment.amount:  # a billing key's window that pays nothing
         return False
-    problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
+    with in_stored_language():
+        problem = prepared_amount_problem(payment.merchant, payment.merchant_uid, payment.amount)
     if problem:
         fail(payment, "F400", problem)
         return True
@@ -211,6 +312,10 @@ def locked_open(imp_uid: str, token: str) -> Payment:
 
 
 def window_approve(*, imp_uid: str, token: str) -> Payment:
+    """Approve the window's payment. With ``confirm_url`` the shop is asked first, outside the
+    transaction (``confirm.shop_refusal``), and a refusal fails the payment (no webhook)."""
+    asked = payment_get_for_window(imp_uid, token)
+    refusal = confirm.shop_refusal(asked) if asked.is_open and asked.status != Status.PAID else None
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
         if payment.status == Status.PAID:
@@ -222,13 +327,18 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
                 "status": payment.get_status_display().lower()})
         if refuse_undecidable(payment):
             return payment
+        if refusal is not None:
+            return fail(payment, confirm.CONFIRM_REFUSED_CODE, refusal)
         now = timezone.now()
         payment.status, payment.paid_at = Status.PAID, now
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
         if payment.pay_method == PayMethod.CARD:
             payment.apply_num = f"{secrets.randbelow(10**8):08d}"
             card = DEFAULT_CARD  # the card a sandbox approval reports: one masking, PortOne's
-            payment.card_code, payment.card_name = card.card_code, card.card_name
+            if payment.card_code:  # card.direct: the card company the shop sent the buyer to
+                payment.card_name = CARD_COMPANIES[payment.card_code]
+            else:
+                payment.card_code, payment.card_name = card.card_code, card.card_name
             payment.card_number, payment.card_type = card.masked, card.card_type
         payment.save()
         notify(payment, "paid")
@@ -246,7 +356,7 @@ def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
         if not payment.is_open:
             raise PaymentError("F409", _("This payment is %(status)s: it cannot fail now.") % {
                 "status": payment.get_status_display().lower()})
-        return fail(payment, error_code, str(labels[error_code]))  # no webhook, as PortOne
+        return fail(payment, error_code, labels[error_code])  # no webhook, as PortOne
 
 
 def window_close(*, imp_uid: str, token: str) -> Payment:
@@ -254,7 +364,7 @@ def window_close(*, imp_uid: str, token: str) -> Payment:
         payment = locked_open(imp_uid, token)
         if not payment.is_open:
             return payment  # decided already: closing the window changes nothing
-        return fail(payment, CLOSED_CODE, _("The buyer closed the payment window."))
+        return fail(payment, CLOSED_CODE, gettext_lazy("The buyer closed the payment window."))
 
 
 def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
@@ -270,10 +380,12 @@ def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
         if refuse_undecidable(payment):
             return payment
         now = timezone.now()
-        payment.vbank_code, payment.vbank_name = bank, str(banks[bank])
+        payment.vbank_code, payment.vbank_name = bank, stored_text(banks[bank])
         payment.vbank_num = f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**6):06d}-{secrets.randbelow(10**4):04d}"
         payment.vbank_holder = "PG Console (test)"
-        payment.vbank_issued_at, payment.vbank_date = now, now + timedelta(days=VBANK_DAYS)
+        # vbank_due when request_pay gave one, else three days
+        payment.vbank_issued_at = now
+        payment.vbank_date = payment.vbank_date or now + timedelta(days=VBANK_DAYS)
         payment.pg_tid = f"sandbox_{secrets.token_hex(10)}"
         payment.save()
         notify(payment, "virtual_account_issued")

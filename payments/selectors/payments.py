@@ -35,11 +35,11 @@ def preparation_for_api(*, merchant_id: int, merchant_uid: str) -> Preparation |
 
 
 def test_channel_for_try(*, access: MerchantAccess, channel_key: str) -> Channel:
-    """An enabled test channel this merchant may pay with (its own or assigned to it), or 404:
-    the demo checkout's channel."""
+    """An enabled test channel this merchant may pay with (its own or assigned to it) in the
+    payment window, or 404: the demo checkout's channel. A key-in or API channel opens no window."""
     channel = (Channel.objects.usable_by(access.merchant)
                .filter(channel_key=channel_key, mode=Mode.TEST, enabled=True).first())
-    if channel is None:
+    if channel is None or not channel.opens_payment_window:
         raise Http404
     return channel
 

@@ -26,7 +26,7 @@ def payment_annotation(payment: Payment) -> dict:
         "emb_pg_provider": payment.emb_pg_provider or None,
         "pg_tid": payment.pg_tid or None,
         "pg_id": payment.pg_id,
-        "escrow": False,
+        "escrow": payment.escrow,
         "apply_num": payment.apply_num or None,
         "bank_code": None,
         "bank_name": None,

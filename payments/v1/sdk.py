@@ -8,6 +8,7 @@ Content-Security-Policy stays. The result goes back as the SDK expects: a ``post
 merchant page's origin (iframe), or a redirect to ``m_redirect_url`` with the query PortOne sends.
 """
 
+import contextlib
 import hashlib
 import json
 from functools import cache
@@ -19,6 +20,7 @@ from django.core import signing
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -41,7 +43,8 @@ ORIGIN_SALT = "payments.window.origin"
 # What request_pay sends that the window reads; everything else the SDK sends is ignored.
 PARAMS = ("pg", "channelKey", "channel_key", "pay_method", "merchant_uid", "amount", "name",
           "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "m_redirect_url",
-          "notice_url", "custom_data", "currency", "customer_uid")
+          "notice_url", "custom_data", "currency", "customer_uid", "tax_free", "vat_amount", "vbank_due",
+          "card", "escrow", "products", "language", "confirm_url")
 ACTIONS = ("approve", "fail", "close", "vbank", "issue")
 
 
@@ -264,9 +267,15 @@ def window_open(request):
         return _open_refused(request, post, params, error)
     # The amount asked was read by the service already: it is valid here.
     asked = billing_window.read_issuance_amount(params.get("amount")) if billing_key else 0
-    context = _window_context(payment, window.window_token(payment),
-                              _sign_origin(payment.imp_uid, origin) if origin else "", asked_amount=asked)
-    return _window_page(request, context)
+    with _language(payment):
+        context = _window_context(payment, window.window_token(payment),
+                                  _sign_origin(payment.imp_uid, origin) if origin else "", asked_amount=asked)
+        return _window_page(request, context)
+
+
+def _language(payment):
+    """request_pay's ``language`` (ko, en) is the window's, whatever the browser speaks."""
+    return translation.override(payment.language) if payment.language else contextlib.nullcontext()
 
 
 @answers_unstorable_input(_action_unstorable)
@@ -288,6 +297,11 @@ def window_action(request, imp_uid):
         payment = window.payment_get_for_window(imp_uid, token)
     except PaymentError as error:
         return _refused(request, error.message, status=404 if error.code == "F404" else 403)
+    with _language(payment):
+        return _window_action(request, post, payment, imp_uid, token)
+
+
+def _window_action(request, post, payment, imp_uid: str, token: str):
     signed_origin = post.get("origin", "")
     origin = _unsign_origin(imp_uid, signed_origin) if signed_origin else ""
     if signed_origin and not origin:

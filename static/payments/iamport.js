@@ -1,9 +1,11 @@
 /*!
  * PG Console sandbox: the i'mport (PortOne V1) browser SDK's `IMP` object.
- * IMP.init(code), IMP.agency(code, tier), IMP.request_pay(params, callback); with
- * params.customer_uid the window issues a billing key (amount 0: the key only).
+ * IMP.init(code), IMP.agency(code, tier), IMP.request_pay(params[, callback]), IMP.close();
+ * with params.customer_uid the window issues a billing key (amount 0: the key only).
+ * Without a callback, request_pay returns a Promise of the rsp (as PortOne's SDK).
  * No dependencies, ES5. The payment window is this console's sandbox page: a full-screen
- * overlay with an iframe, or (with m_redirect_url) the page itself goes there and comes back.
+ * overlay with an iframe; on a mobile device with m_redirect_url the page itself goes there
+ * and comes back (on a PC the callback runs, m_redirect_url is not used, as at PortOne).
  */
 (function (window, document) {
   "use strict";
@@ -71,6 +73,19 @@
     }
   }
 
+  // A phone or a tablet: PortOne's SDK goes to m_redirect_url there, and runs the callback on a PC.
+  function isMobileDevice() {
+    return /Mobi|Android|iPhone|iPad|iPod/i.test((window.navigator && window.navigator.userAgent) || "");
+  }
+
+  // i'mport reads a string of digits ("1000") as that amount.
+  function numeric(value) {
+    if (typeof value === "string" && /^\s*[0-9]+(\.0*)?\s*$/.test(value)) {
+      return Number(value);
+    }
+    return value;
+  }
+
   // What the SDK refuses before opening anything; the console checks the rest.
   function invalid(params) {
     if (!state.code) {
@@ -82,21 +97,21 @@
     if (state.open) {
       return "A payment window is open already.";
     }
-    var amount = params.amount;
+    var amount = numeric(params.amount);
     // With customer_uid the window issues a billing key: 0 issues the key only.
     var billingKey = params.customer_uid != null && String(params.customer_uid) !== "";
     if (typeof amount !== "number" || !isFinite(amount) || amount < 0 || Math.floor(amount) !== amount) {
-      return billingKey ? "amount must be a number of won, 0 or more (a number, not a string)."
-        : "amount must be a number of won greater than 0 (a number, not a string).";
+      return billingKey ? "amount must be a whole number of won, 0 or more."
+        : "amount must be a whole number of won greater than 0.";
     }
     if (amount === 0 && !billingKey) {
-      return "amount must be a number of won greater than 0 (a number, not a string).";
+      return "amount must be a whole number of won greater than 0.";
     }
     if (params.merchant_uid == null || String(params.merchant_uid) === "") {
       return "merchant_uid is required.";
     }
-    if (!params.m_redirect_url && !pageOrigin()) {
-      return "This page has no http(s) origin: open it over http(s), or set m_redirect_url.";
+    if (!(params.m_redirect_url && isMobileDevice()) && !pageOrigin()) {
+      return "This page has no http(s) origin: open it over http(s), or set m_redirect_url on a mobile device.";
     }
     return null;
   }
@@ -109,7 +124,7 @@
     form.appendChild(input);
   }
 
-  function buildForm(params, target) {
+  function buildForm(params, target, redirect) {
     var form = document.createElement("form");
     form.method = "post";
     form.action = CONSOLE_ORIGIN + WINDOW_PATH;
@@ -119,6 +134,7 @@
     for (var key in params) {
       if (!Object.prototype.hasOwnProperty.call(params, key)) continue;
       if (key === "imp_code" || key === "tier" || key === "origin") continue;
+      if (key === "m_redirect_url" && !redirect) continue;  // a PC: the callback, not a redirect
       var value = params[key];
       if (value === undefined || value === null || typeof value === "function") continue;
       field(form, key, typeof value === "object" ? JSON.stringify(value) : String(value));
@@ -178,33 +194,58 @@
   }
 
   function request_pay(params, callback) {
+    if (typeof callback !== "function" && typeof window.Promise === "function") {
+      return new window.Promise(function (resolve) { pay(params, resolve); });
+    }
+    pay(params, callback);
+  }
+
+  function pay(params, callback) {
     var problem = invalid(params);
     if (problem) {
       respond(callback, failure(params, problem));
       return;
     }
-    if (params.m_redirect_url) {
-      var page = buildForm(params, "_self");
+    var sent = {};
+    for (var key in params) {
+      if (Object.prototype.hasOwnProperty.call(params, key)) sent[key] = params[key];
+    }
+    sent.amount = numeric(params.amount);
+    if (params.m_redirect_url && isMobileDevice()) {
+      var page = buildForm(sent, "_self", true);
       document.body.appendChild(page);
       page.submit();
       return;
     }
     var open = openModal();
-    var done = false;
+    open.done = false;
+    open.callback = callback;
+    open.params = params;
     open.listener = function (event) {
       if (event.origin !== CONSOLE_ORIGIN || event.source !== open.iframe.contentWindow) return;
       var data = event.data;
-      if (!isObject(data) || data.source !== MESSAGE_SOURCE || !isObject(data.rsp) || done) return;
-      done = true;
+      if (!isObject(data) || data.source !== MESSAGE_SOURCE || !isObject(data.rsp) || open.done) return;
+      open.done = true;
       closeModal(open);
       if (typeof callback === "function") callback(data.rsp);
     };
     window.addEventListener("message", open.listener, false);
     state.open = open;
-    var form = buildForm(params, open.name);
+    var form = buildForm(sent, open.name, false);
     document.body.appendChild(form);
     form.submit();
     form.parentNode.removeChild(form);
+  }
+
+  // IMP.close(): the shop closes the open window; the callback hears that the buyer stopped.
+  function close() {
+    var open = state.open;
+    if (!open || open.done) return;
+    open.done = true;
+    closeModal(open);
+    var rsp = failure(open.params, "The payment window was closed (IMP.close).");
+    rsp.error_code = "F1002";
+    if (typeof open.callback === "function") open.callback(rsp);
   }
 
   window.IMP = {
@@ -216,6 +257,7 @@
       state.code = code == null ? null : String(code);
       state.tier = tier == null ? null : String(tier);
     },
-    request_pay: request_pay
+    request_pay: request_pay,
+    close: close
   };
 })(window, document);

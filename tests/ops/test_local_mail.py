@@ -80,8 +80,9 @@ def test_a_real_worker_keeps_the_invitation_readable_and_its_link_works(client, 
 
     # Headers decoded, the body as UTF-8 text: no MIME, no quoted-printable.
     assert "To: new.person@example.test\n" in text
-    assert re.search(r"^Subject: \[PG Console\] .* invited you to Acme Agency · Acme Agency 초대$", text, re.M)
-    assert "님이 PG Console의 Acme Agency 가맹점에 초대했습니다." in text
+    # The merchant named once; the product as the console names it in each language (issue 22).
+    assert re.search(r"^Subject: \[PG Console · PG 콘솔\] .* invited you to Acme Agency · 가맹점 초대$", text, re.M)
+    assert "님이 PG 콘솔의 Acme Agency 가맹점에 초대했습니다." in text
     assert "=EB" not in text and "Content-Transfer-Encoding" not in text and "=\n" not in text
     links = LINK_LINE.findall(text)
     assert len(links) == 2 and links[0] == links[1]  # the English and the Korean part, each whole
@@ -104,7 +105,7 @@ def test_a_real_worker_keeps_the_invitation_readable_and_its_link_works(client, 
     page = client.get(OUTBOX)
     html = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
-    assert "new.person@example.test" in html and "Acme Agency 초대" in html
+    assert "new.person@example.test" in html and "Acme Agency · 가맹점 초대" in html
     assert f'<a href="{link}"' in html
     assert files[0].name in html
 

@@ -296,7 +296,7 @@ def test_the_four_tabs(owner_client, agency, four_kinds):
     key = BillingKey.objects.get(merchant=agency, customer_uid="cust_ok")
     assert _key_url("detail", key) in done  # customer_uid links to its key
     failed = owner_client.get(url, {"view": "failed"}).content.decode()
-    assert "limit exceeded" in failed and _url("payment_activity:detail", agency,
+    assert "카드사 승인 거절: 한도 초과" in failed and _url("payment_activity:detail", agency,
                                                 imp_uid=four_kinds["declined"].imp_uid) in failed
     # Only a schedule still to run has a Cancel button.
     assert _url("schedules:cancel", agency, schedule_id=four_kinds["due"].pk) in owner_client.get(url).content.decode()

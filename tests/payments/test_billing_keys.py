@@ -130,8 +130,8 @@ def test_a_key_in_payment_is_paid_with_a_masked_card_and_one_webhook(agency):
 
 
 @pytest.mark.parametrize(("card", "code", "words"), [
-    (LIMIT, "F1001", "limit exceeded"), (INVALID, "F1003", "invalid card"),
-    ("9410-0000-9000-1004", "F1004", "expired card"), ("9410-0000-7000-1099", "F1099", "temporary failure"),
+    (LIMIT, "F1001", "한도 초과"), (INVALID, "F1003", "유효하지 않은 카드"),
+    ("9410-0000-9000-1004", "F1004", "유효기간 만료"), ("9410-0000-7000-1099", "F1099", "PG사 일시 장애"),
 ])
 def test_a_declined_key_in_payment_is_kept_as_failed_and_sends_no_webhook(agency, card, code, words):
     _endpoint(agency)

@@ -167,3 +167,41 @@ def test_a_request_that_names_its_channel_reads_only_those_channels(agency):
     assert channel.pg_provider == "nice" and channel.module == "api_keyin"
     assert len(queries) == 1, [q["sql"] for q in queries]
     assert "pg_provider" in queries[0]["sql"]
+
+
+# --- issue 23, item 9: a key-in or API channel never opens a payment window ----------------
+
+
+def test_the_window_pays_on_a_window_channel_only(agency):
+    """nice has a window channel (iamport00m) and a key-in one (iamport01m): ``pg: "nice"``
+    opens the window's; naming the key-in channel (with its MID or its channelKey) is refused,
+    saying why; key-in itself takes the key-in one by the same rule."""
+    assert _window(agency, "w-1", pg="nice").pg_id == "iamport00m"
+    keyin = Channel.objects.get(merchant=agency, pg_provider="nice", module="api_keyin")
+    for params in ({"pg": "nice.iamport01m"}, {"channelKey": keyin.channel_key},
+                   {"pg": "kcp", "channelKey": keyin.channel_key}):  # channelKey wins over pg, as at PortOne
+        message = _refused(lambda params=params: _window(agency, "w-2", **params))
+        assert "opens no payment window" in message and "API · key-in" in message
+    assert _refused(lambda: _window(agency, "w-3", pg="ksnet.2999199990")).startswith("ksnet.2999199990 is a")
+    paid = charges.keyin_pay(merchant=agency, merchant_uid="k-1", amount=1000, card_number=APPROVE,
+                             expiry="2099-12", pg="nice")
+    assert paid.pg_id == "iamport01m"
+    # A PG with only a key-in channel opens no window either, even as the merchant's default.
+    Channel.objects.filter(merchant=agency, pg_provider="nice", module="window_general").delete()
+    assert "opens no payment window" in _refused(lambda: _window(agency, "w-4", pg="nice"))
+    channel_services.channel_make_default(actor=SYSTEM, channel=keyin)
+    assert "opens no payment window" in _refused(lambda: _window(agency, "w-5", channelKey=keyin.channel_key))
+
+
+def test_try_a_test_payment_is_offered_on_window_channels_only(client, agency):
+    from django.urls import reverse
+
+    from tests.factories import make_member
+
+    client.force_login(make_member(agency, "owner"))
+    listing = client.get(reverse("channels:list", kwargs={"merchant_code": agency.code})).content.decode()
+    for channel in Channel.objects.filter(merchant=agency):
+        offered = f"/channels/{channel.channel_key}/try/" in listing
+        assert offered == (channel.module in ("window_general", "window_simple")), channel.pg_string
+        status = client.get(f"/m/{agency.code}/channels/{channel.channel_key}/try/").status_code
+        assert status == (200 if offered else 404), (channel.pg_string, status)

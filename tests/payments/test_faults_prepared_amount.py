@@ -39,7 +39,7 @@ def rest(shop):  # noqa: F811
 def refused_for_the_registered_amount(done, imp_uid, registered: str):
     rsp = message(done)["data"]["rsp"]
     assert rsp["success"] is False and rsp["error_code"] == "F400", rsp
-    assert f"{registered} won registered" in rsp["error_msg"]
+    assert f"등록 금액: {registered}원" in rsp["error_msg"]  # stored in Korean, whatever the window speaks
     payment = Payment.objects.get(imp_uid=imp_uid)
     assert payment.status == "failed" and payment.paid_at is None and payment.error_code == "F400"
     return payment

@@ -38,7 +38,7 @@ def opened(merchant, merchant_uid: str) -> str:
 def expired_window(payment_imp_uid: str) -> Payment:
     payment = Payment.objects.get(imp_uid=payment_imp_uid)
     assert (payment.status, payment.error_code) == ("failed", lifecycle.EXPIRED_CODE)
-    assert payment.failed_at is not None and "expired" in payment.fail_reason
+    assert payment.failed_at is not None and payment.fail_reason == "결제가 끝나기 전에 결제창이 만료되었습니다."
     return payment
 
 

@@ -78,7 +78,7 @@ def test_the_replaced_window_says_why_and_the_same_request_still_joins(client, s
     assert len(payments) == 2
     replaced, live = payments
     assert (replaced.status, replaced.error_code) == ("failed", window.REPLACED_CODE)
-    assert "Another payment window was opened for this order" in replaced.fail_reason
+    assert replaced.fail_reason == "이 주문에 다른 결제창이 열렸습니다."
     assert (live.status, live.buyer_name) == ("ready", "Someone else")
     done, imp_uid = press(client, first, "approve")
     assert imp_uid == replaced.imp_uid and done.status_code == 409

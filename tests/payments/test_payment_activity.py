@@ -346,7 +346,7 @@ def test_deposit_into_an_issued_virtual_account(owner_client, agency, owner):
     window.window_issue_vbank(imp_uid=payment.imp_uid, token=window.window_token(payment), bank="088")
     url = _url("detail", agency, imp_uid=payment.imp_uid)
     html = owner_client.get(url).content.decode()
-    assert "Deposit" in html and "Shinhan Bank" in html
+    assert "Deposit" in html and "신한은행" in html
     assert 'name="amount"' not in html  # a waiting virtual account is cancelled in full only
     assert owner_client.get(_url("deposit", agency, imp_uid=payment.imp_uid)).status_code == 405
     response = owner_client.post(_url("deposit", agency, imp_uid=payment.imp_uid), follow=True)

@@ -105,7 +105,7 @@ def test_fail_with_a_chosen_pg_error(client, shop):
     done, imp_uid = press(client, open_window(client, shop), "fail", error_code="F1001")
     rsp = message(done)["data"]["rsp"]
     assert rsp["success"] is False and rsp["error_code"] == "F1001"
-    assert "limit exceeded" in rsp["error_msg"]
+    assert rsp["error_msg"] == "카드사 승인 거절: 한도 초과"  # stored in Korean
     assert Payment.objects.get(imp_uid=imp_uid).status == "failed"
 
 
@@ -141,7 +141,7 @@ def test_vbank_issues_a_virtual_account(client, shop):
     done, imp_uid = press(client, window, "vbank", bank="004")
     rsp = message(done)["data"]["rsp"]
     assert rsp["success"] is True and rsp["status"] == "ready"
-    assert rsp["vbank_num"] and rsp["vbank_name"] == "KB Kookmin Bank" and rsp["vbank_date"] > 0
+    assert rsp["vbank_num"] and rsp["vbank_name"] == "KB국민은행" and rsp["vbank_date"] > 0
     missing, _ = press(client, open_window(client, shop, pay_method="vbank", merchant_uid="order-2"), "vbank")
     assert missing.status_code == 400 and "Choose a bank from the list." in missing.content.decode()
 
@@ -182,7 +182,7 @@ def test_redirect_mode_goes_back_with_portones_query(client, shop):
     back, imp_uid = press(client, failed, "fail", error_code="F1005")
     query = parse_qs(urlsplit(back["Location"]).query)
     assert query["imp_success"] == ["false"] and query["error_code"] == ["F1005"]
-    assert "wrong password" in query["error_msg"][0]
+    assert query["error_msg"][0] == "카드사 승인 거절: 비밀번호 오류"
 
 
 @pytest.mark.parametrize("amount", ["abc", "-1", "0", "1e20", "10.5", "", "99999999999999999999"])

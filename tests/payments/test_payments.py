@@ -85,7 +85,7 @@ def test_a_failure_sends_no_webhook_and_the_order_can_be_tried_again(agency):
     _endpoint(agency)
     payment = _open(agency)
     failed = window.window_fail(imp_uid=payment.imp_uid, token=_token(payment), error_code="F1001")
-    assert (failed.status, failed.error_code) == ("failed", "F1001") and "limit exceeded" in failed.fail_reason
+    assert (failed.status, failed.error_code) == ("failed", "F1001") and failed.fail_reason == "카드사 승인 거절: 한도 초과"
     rsp = annotation.window_result(failed)
     assert rsp["success"] is False and rsp["error_code"] == "F1001"
     closed_try = _open(agency)  # the same merchant_uid, a new try
@@ -103,7 +103,7 @@ def test_a_virtual_account_is_issued_then_deposited_from_the_console(agency, own
     with pytest.raises(PaymentError):
         window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
     issued = window.window_issue_vbank(imp_uid=payment.imp_uid, token=_token(payment), bank="088")
-    assert issued.status == "ready" and issued.vbank_num and issued.vbank_name == "Shinhan Bank"
+    assert issued.status == "ready" and issued.vbank_num and issued.vbank_name == "신한은행"
     assert annotation.window_result(issued)["success"] is True
     paid = lifecycle.vbank_deposit(actor=Actor(user=owner), payment=issued)
     assert paid.status == "paid"

@@ -268,7 +268,7 @@ def test_a_failed_run_is_a_failed_payment_that_notifies(agency, endpoint):
     annotation = schedule_annotation(Schedule.objects.select_related("payment").get(merchant_uid="limit"))
     validator("ScheduleResultAnnotation").validate(annotation)
     assert (annotation["schedule_status"], annotation["payment_status"]) == ("executed", "failed")
-    assert "limit exceeded" in annotation["fail_reason"]
+    assert annotation["fail_reason"] == "카드사 승인 거절: 한도 초과"  # stored in Korean
 
 
 def test_a_run_on_a_disabled_channel_fails_and_can_be_retried(agency, endpoint, owner):
@@ -280,7 +280,7 @@ def test_a_run_on_a_disabled_channel_fails_and_can_be_retried(agency, endpoint, 
     run_due_schedules()
     row.refresh_from_db()
     assert (row.payment.status, row.payment.error_code) == ("failed", charges.CHANNEL_UNUSABLE)
-    assert "disabled" in row.payment.fail_reason
+    assert "사용 안 함" in row.payment.fail_reason
     failed_payment = row.payment
     key.channel.enabled = True
     key.channel.save(update_fields=["enabled"])

@@ -2,6 +2,7 @@
 POST /vbanks issues one (ready, webhook), PUT changes its amount or due date while it waits,
 DELETE revokes it, and an account past its due date takes no deposit."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -56,14 +57,14 @@ def test_an_account_is_issued_ready_on_a_key_in_channel_with_a_webhook(agency, e
     nice = Channel.objects.get(merchant=agency, pg_provider="nice", module="api_keyin")
     assert (payment.status, payment.pay_method, payment.channel_type, payment.channel) == ("ready", "vbank", "api", nice)
     assert payment.waits_for_deposit and payment.vbank_num and payment.vbank_holder == "Corner Shop"
-    assert (payment.vbank_code, payment.vbank_name) == ("004", "KB Kookmin Bank")
+    assert (payment.vbank_code, payment.vbank_name) == ("004", "KB국민은행")
     assert payment.vbank_date.timestamp() == pytest.approx(_due(), abs=5)
     deliveries = list(Delivery.objects.filter(merchant=agency))
     assert len(deliveries) == 1 and '"status":"ready"' in deliveries[0].body
     validator("PaymentAnnotation").validate(payment_annotation(payment))
     # The PG's own code for a bank works too, and a holder is filled in when none is given.
     other = _issue(agency, merchant_uid="vbank_2", pg="ksnet", vbank_code="088", vbank_holder="")
-    assert other.vbank_name == "Shinhan Bank" and other.vbank_holder == vbanks.DEFAULT_HOLDER
+    assert other.vbank_name == "신한은행" and other.vbank_holder == vbanks.DEFAULT_HOLDER
 
 
 def test_bad_accounts_are_refused_and_nothing_is_saved(agency):
@@ -127,15 +128,35 @@ def test_only_an_account_issued_over_the_api_changes(agency):
 def test_a_revoked_account_takes_no_deposit_and_notifies_cancelled(agency, owner, endpoint):
     payment = _issue(agency)
     revoked = vbanks.vbank_revoke(actor=Actor(user=owner), merchant=agency, imp_uid=payment.imp_uid)
-    assert (revoked.status, revoked.cancel_amount) == ("cancelled", 0) and revoked.cancelled_at
+    assert (revoked.status, revoked.cancel_amount) == ("cancelled", revoked.amount) and revoked.cancelled_at
+    assert revoked.cancel_reason == "가상계좌 발급 취소"
     assert AuditEvent.objects.filter(action=AuditAction.PAYMENT_VBANK_REVOKE, actor=owner).count() == 1
-    statuses = [body.split('"status":"')[1].split('"')[0]
-                for body in Delivery.objects.filter(merchant=agency).order_by("id").values_list("body", flat=True)]
-    assert statuses == ["ready", "cancelled"]
+    [cancellation] = revoked.cancellations.all()
+    assert (cancellation.amount, cancellation.reason) == (revoked.amount, "가상계좌 발급 취소")
+    bodies = [json.loads(body) for body in
+              Delivery.objects.filter(merchant=agency).order_by("id").values_list("body", flat=True)]
+    assert [body["status"] for body in bodies] == ["ready", "cancelled"]
+    # The cancel webhook names its cancellation, as every cancel's does.
+    assert "cancellation_id" not in bodies[0] and bodies[1]["cancellation_id"] == cancellation.cancellation_id
+    assert payment_annotation(revoked)["cancel_history"][0]["amount"] == revoked.amount
     _refused(lambda: vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid), code="F409")
     _refused(lambda: lifecycle.vbank_deposit(actor=Actor(user=owner), payment=revoked),
              "waiting for its deposit", code="F409")
     validator("PaymentAnnotation").validate(payment_annotation(revoked))
+
+
+def test_a_revoked_account_tells_a_v2_endpoint_its_cancellation_id(agency):
+    endpoint_save(actor=SYSTEM, merchant=agency, mode="test", url="http://127.0.0.1:9/hook",
+                  content_type="json", version="v2")
+    payment = _issue(agency)
+    vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid)
+    [cancellation] = payment.cancellations.all()
+    bodies = [json.loads(body) for body in
+              Delivery.objects.filter(merchant=agency).order_by("id").values_list("body", flat=True)]
+    assert [body["type"] for body in bodies] == ["Transaction.VirtualAccountIssued", "Transaction.Cancelled"]
+    assert bodies[1]["data"] == {"storeId": agency.code, "paymentId": payment.merchant_uid,
+                                 "transactionId": payment.imp_uid,
+                                 "cancellationId": cancellation.cancellation_id}
 
 
 def test_an_account_past_its_due_date_takes_no_deposit(agency, owner):

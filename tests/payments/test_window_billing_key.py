@@ -119,6 +119,7 @@ def test_issue_stores_the_chosen_card_masked_and_records_a_paid_payment_of_0_won
     assert (annotation["customer_uid"], annotation["customer_uid_usage"], annotation["amount"]) == (
         "gildong_0001", "issue", 0)
     assert deliveries(shop) == [{"imp_uid": imp_uid, "merchant_uid": "issue-1", "status": "paid"}]
+    assert Delivery.objects.get(merchant=shop).event == "paid"  # i'mport's word for V1
 
     # The merchant's server then pays with the key.
     paid = charges.payment_again(merchant=shop, customer_uid="gildong_0001", merchant_uid="month-1",
@@ -227,6 +228,25 @@ def test_a_pg_that_pays_at_issuance_pays_the_amount_with_the_new_key(client, sho
     assert payment.apply_num and key.issued_through == "window" and key.pg_provider == "kakaopay"
     validator("PaymentAnnotation").validate(payment_annotation(payment))
     assert deliveries(shop) == [{"imp_uid": imp_uid, "merchant_uid": "issue-1", "status": "paid"}]
+
+
+@pytest.mark.parametrize(("pg", "amount", "types"), [
+    (INICIS, "0", ["BillingKey.Issued"]),
+    (KAKAO, "12000", ["BillingKey.Issued", "Transaction.Paid"]),
+])
+def test_a_v2_endpoint_hears_billing_key_issued(client, shop, pg, amount, types):
+    """PortOne V2 tells an issuance as BillingKey.Issued (data: storeId, billingKey); an
+    issuance that pays is a payment too. V1 hears one ``paid`` either way (above)."""
+    endpoint_save(actor=SYSTEM, merchant=shop, mode="test", url="http://127.0.0.1:9/hook",
+                  content_type="json", version="v2")
+    done, imp_uid = press(client, open_window(client, shop, pg=pg, amount=amount), "issue", test_card="approve")
+    assert rsp_of(done)["success"] is True
+    bodies = [json.loads(body) for body in
+              Delivery.objects.filter(merchant=shop).order_by("id").values_list("body", flat=True)]
+    assert [body["type"] for body in bodies] == types
+    assert bodies[0]["data"] == {"storeId": shop.code, "billingKey": "gildong_0001"}
+    if len(bodies) > 1:
+        assert bodies[1]["data"] == {"storeId": shop.code, "paymentId": "issue-1", "transactionId": imp_uid}
 
 
 def test_paying_at_issuance_with_a_declining_card_issues_no_key(client, shop):

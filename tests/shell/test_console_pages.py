@@ -78,11 +78,13 @@ def test_the_menu_links_exactly_the_pages_the_role_opens_and_no_empty_heading(cl
     assert nav.count('fw-semibold px-3 mb-1">') == len(re.findall(r'fw-semibold px-3 mb-1">[^<]+</div>\s*<ul', nav))
 
 
-def test_a_developer_menu_has_no_audit_log(client, agency):
+def test_a_developer_menu_has_the_audit_log(client, agency):
+    """PortOne's Dev uses the integration and reads the accounts: it reads their history too
+    (issue 22)."""
     client.force_login(make_member(agency, "developer"))
     nav = _nav(client.get(reverse("console:overview", kwargs={"merchant_code": agency.code})).content.decode())
     assert ">Accounts<" in nav and ">IDs & API keys<" in nav and ">Administration<" in nav
-    assert ">Audit log<" not in nav
+    assert ">Audit log<" in nav
 
 
 def test_navigation_holds_every_area(client, agency, owner):

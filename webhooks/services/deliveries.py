@@ -2,6 +2,7 @@
 Celery; if the broker refuses it, the row stays due and ``engine.dispatch_due`` sends it."""
 
 import enum
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,22 +48,33 @@ def _enqueue(delivery_ids: list[int]) -> bool:
 
 
 def _create_deliveries(*, merchant, endpoint, trigger, status, imp_uid, merchant_uid,
-                       cancellation_id=None, max_attempts, notice_urls=()) -> list[Delivery]:
-    """One message, built once: to the endpoint's URL, or to each of ``notice_urls``."""
+                       cancellation_id=None, billing_key=None, max_attempts, notice_urls=(),
+                       in_order=False) -> list[Delivery]:
+    """One message, built once: to the endpoint's URL, or to each of ``notice_urls``. A
+    payment's event (``in_order``) is sent to each URL after that payment's earlier events to
+    the same URL (``Delivery.sequence_key``, ``engine._claim``)."""
     body, event = payloads.build(
         version=endpoint.version, content_type=endpoint.content_type, store_id=merchant.code,
         imp_uid=imp_uid, merchant_uid=merchant_uid, status=status, cancellation_id=cancellation_id,
+        billing_key=billing_key,
     )
-    return [
-        Delivery.objects.create(
+    deliveries = []
+    for notice_url in (notice_urls or [""]):
+        deliveries.append(Delivery.objects.create(
             merchant=merchant, endpoint=endpoint, mode=endpoint.mode, trigger=trigger, event=event,
             url=notice_url or endpoint.url, to_notice_url=bool(notice_url),
             imp_uid=imp_uid if trigger == Delivery.Trigger.EVENT else "",
             content_type=endpoint.content_type, version=endpoint.version, body=body,
             max_attempts=max_attempts, next_attempt_at=timezone.now(),
-        )
-        for notice_url in (notice_urls or [""])
-    ]
+            sequence_key=sequence_key(imp_uid, notice_url or f"endpoint {endpoint.pk}") if in_order else "",
+        ))
+    return deliveries
+
+
+def sequence_key(imp_uid: str, destination: str) -> str:
+    """The line one payment's webhooks to one destination wait in (a notice_url, or the
+    endpoint, whose URL may change between two events): a hash, so that an index holds it."""
+    return hashlib.sha256(f"{imp_uid}\n{destination}".encode()).hexdigest()[:40]
 
 
 # delivery_send_test, notify_event and delivery_resend hand the delivery to the broker when
@@ -123,6 +135,7 @@ def notify_event(
 def payment_event_record(
     *, merchant: Merchant, mode: str, imp_uid: str, merchant_uid: str, status: str,
     cancellation_id: str | None = None, notice_urls: Sequence[str] = (), actor: Actor = SYSTEM,
+    billing_key: str | None = None, v2_only: bool = False,
 ) -> list[Delivery]:
     """The webhooks a payment's change causes, written in the caller's transaction (an
     outbox): the delivery rows commit with the payment's new state or not at all, so a
@@ -142,7 +155,11 @@ def payment_event_record(
     named these for this payment (PortOne sends to notice_url whatever the console says). A
     410 from a notice_url fails that delivery and leaves the endpoint alone. The URLs are
     checked again at every send (``webhooks.net``), so one that now resolves to a private
-    address is refused then; a resend goes to the same URL."""
+    address is refused then; a resend goes to the same URL.
+
+    One payment's webhooks to one URL are delivered in the order they were written (a
+    ``partial_cancelled`` never before its ``paid``): see ``engine._claim``. ``v2_only``: an
+    event a V1 endpoint is not told (it has been told already in V1's words)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("payment_event_record runs inside the transaction that changes the payment")
     if status not in payloads.V2_TYPES:
@@ -159,13 +176,15 @@ def payment_event_record(
     elif not notice_urls and (endpoint is None or not endpoint.url or not endpoint.enabled):
         logger.info("no enabled %s webhook endpoint for %s; event not sent", mode, merchant.code)
         return []
-    if endpoint.version == PayloadVersion.V1 and status not in payloads.V1_STATUSES:
-        status_v1 = "cancelled" if "cancel" in status else status
-        status = status_v1 if status_v1 in payloads.V1_STATUSES else "ready"
+    if endpoint.version == PayloadVersion.V1:
+        if v2_only:
+            return []
+        if status not in payloads.V1_STATUSES:
+            status = payloads.V1_STATUS_OF.get(status, "ready")
     deliveries = _create_deliveries(merchant=merchant, endpoint=endpoint, trigger=Delivery.Trigger.EVENT,
                                     status=status, imp_uid=imp_uid, merchant_uid=merchant_uid,
-                                    cancellation_id=cancellation_id, max_attempts=event_attempts(),
-                                    notice_urls=notice_urls)
+                                    cancellation_id=cancellation_id, billing_key=billing_key,
+                                    max_attempts=event_attempts(), notice_urls=notice_urls, in_order=True)
     for delivery in deliveries:
         audit_record(actor=actor, merchant=merchant, action=AuditAction.WEBHOOK_NOTIFY, target=delivery)
     _after_commit_enqueue(*deliveries)

@@ -1,7 +1,15 @@
 """The delivery engine: ``deliver`` claims a delivery with a lease (so two workers never
 send it at once), signs it with Standard Webhooks headers, sends it through
 ``webhooks.net`` and records an ``Attempt``. Retries are scheduled in the database and
-picked up by ``dispatch_due`` (celery beat), never as long countdowns."""
+picked up by ``dispatch_due`` (celery beat), never as long countdowns.
+
+One payment's webhooks to one URL go out in order (``Delivery.sequence_key``): the claim
+itself refuses a delivery while an earlier one of its key is pending or retrying, in the
+same single UPDATE that takes the lease, so the rule holds across any number of worker
+processes without a lock held over a send. When a delivery ends (delivered, or given up
+after its last attempt), the next of its line is queued after the commit
+(``_release_next``); ``dispatch_due`` leaves waiting ones alone until then, and picks up the
+released one if the broker did not take it."""
 
 import email.utils
 import logging
@@ -13,7 +21,7 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from standardwebhooks import Webhook
@@ -82,29 +90,37 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 # What a send needs from the delivery row, returned by the claim itself.
 _CLAIM_COLUMNS = ("id", "merchant_id", "endpoint_id", "message_id", "mode", "trigger", "url",
-                  "to_notice_url", "content_type", "version", "body", "attempt_count", "max_attempts")
+                  "to_notice_url", "content_type", "version", "body", "attempt_count", "max_attempts",
+                  "sequence_key")
+_UNFINISHED = (Delivery.Status.PENDING, Delivery.Status.RETRYING)
 
 
 def _claim(delivery_id: int) -> tuple[Delivery, str] | None:
-    """Take the delivery for one send, or None if it is not due or another worker holds it.
+    """Take the delivery for one send, or None if it is not due, another worker holds it, or
+    an earlier delivery of its line (``sequence_key``) is not finished yet.
 
     One conditional UPDATE … RETURNING (PostgreSQL, and SQLite 3.35+) both takes the lease and
-    loads the row, so a send costs no extra read.
+    loads the row, so a send costs no extra read. The line's condition is in the same
+    statement: an earlier delivery stays pending or retrying while it is being sent, so no
+    two workers can hold two deliveries of one line, and none takes a later one first.
     """
     now = timezone.now()
     token = uuid.uuid4().hex
     ops, qn = connection.ops, connection.ops.quote_name
     at = ops.adapt_datetimefield_value(now)
+    table = qn(Delivery._meta.db_table)
     sql = (
-        f"UPDATE {qn(Delivery._meta.db_table)} SET {qn('locked_until')} = %s, {qn('lock_token')} = %s "
+        f"UPDATE {table} SET {qn('locked_until')} = %s, {qn('lock_token')} = %s "
         f"WHERE {qn('id')} = %s AND {qn('status')} IN (%s, %s) AND {qn('next_attempt_at')} <= %s "
         f"AND ({qn('locked_until')} IS NULL OR {qn('locked_until')} < %s) "
+        f"AND ({table}.{qn('sequence_key')} = '' OR NOT EXISTS (SELECT 1 FROM {table} AS {qn('earlier')} "
+        f"WHERE {qn('earlier')}.{qn('sequence_key')} = {table}.{qn('sequence_key')} "
+        f"AND {qn('earlier')}.{qn('id')} < {table}.{qn('id')} AND {qn('earlier')}.{qn('status')} IN (%s, %s))) "
         f"RETURNING {', '.join(qn(c) for c in _CLAIM_COLUMNS)}"
     )
     lease_end = ops.adapt_datetimefield_value(now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
     with connection.cursor() as cursor:  # one statement: atomic on its own
-        cursor.execute(sql, [lease_end, token, delivery_id, Delivery.Status.PENDING,
-                             Delivery.Status.RETRYING, at, at])
+        cursor.execute(sql, [lease_end, token, delivery_id, *_UNFINISHED, at, at, *_UNFINISHED])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -184,11 +200,14 @@ def _deliver(delivery_id: int) -> Attempt | None:
 
 
 def _fail_unsent(delivery: Delivery, token: str, now: datetime, why: Reason) -> None:
-    """End a delivery that cannot be sent at all (no attempt is made), while holding its lease."""
-    Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
-        status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
-        lock_token="", last_error=why.english(), last_error_params=why.as_json(),
-    )
+    """End a delivery that cannot be sent at all (no attempt is made), while holding its lease;
+    the next of its payment's line goes then (``_release_next``)."""
+    with transaction.atomic():
+        if Delivery.objects.filter(pk=delivery.pk, lock_token=token).update(
+            status=Delivery.Status.FAILED, completed_at=now, next_attempt_at=None, locked_until=None,
+            lock_token="", last_error=why.english(), last_error_params=why.as_json(),
+        ):
+            _release_next(delivery)
 
 
 def _record(delivery: Delivery, token: str, started: datetime, headers: dict, result) -> Attempt | None:
@@ -231,7 +250,24 @@ def _record(delivery: Delivery, token: str, started: datetime, headers: dict, re
         )
         if result.status == 410 and not delivery.to_notice_url:  # a notice_url is not the endpoint
             _disable_gone(delivery.endpoint)
+        if changes["status"] in (Delivery.Status.SUCCEEDED, Delivery.Status.FAILED):
+            _release_next(delivery)
     return attempt
+
+
+def _release_next(delivery: Delivery) -> None:
+    """The delivery ended (delivered or given up): queue the next of its line after the
+    commit. It is marked not queued first, so that ``dispatch_due`` sends it should the
+    broker refuse it."""
+    if not delivery.sequence_key:
+        return
+    following = (Delivery.objects.filter(sequence_key=delivery.sequence_key, id__gt=delivery.pk,
+                                         status__in=_UNFINISHED)
+                 .order_by("id").values_list("pk", flat=True).first())
+    if following is None:
+        return
+    Delivery.objects.filter(pk=following).update(enqueued_at=None)
+    transaction.on_commit(lambda: _enqueue([following]))
 
 
 def _disable_gone(endpoint: WebhookEndpoint) -> None:
@@ -249,16 +285,20 @@ def _disable_gone(endpoint: WebhookEndpoint) -> None:
 
 def dispatch_due(limit: int = 1000) -> int:
     """Queue deliveries that are due and not in anyone's hands: retries whose time came,
-    sends the broker never took, and sends whose worker died (lease expired)."""
+    sends the broker never took, and sends whose worker died (lease expired). A delivery
+    waiting for an earlier one of its payment is left for ``_release_next``."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
     # A delivery created a moment ago is being queued by its own request; give it a grace.
     settled = now - timedelta(seconds=DISPATCH_GRACE_SECONDS)
+    waiting = Delivery.objects.filter(sequence_key=OuterRef("sequence_key"), id__lt=OuterRef("id"),
+                                      status__in=_UNFINISHED)
     ids = list(
         Delivery.objects.filter(
             status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING], next_attempt_at__lte=now,
         )
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .filter(Q(sequence_key="") | ~Exists(waiting))  # a later event of a line waits its turn
         .filter(Q(enqueued_at__isnull=True, next_attempt_at__lte=settled) | Q(enqueued_at__lt=stale))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0003_window_billing_key_issuance'),
+        ('payments', '0004_request_pay_parameters'),
     ]
 
     operations = [
