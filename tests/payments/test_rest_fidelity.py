@@ -81,7 +81,7 @@ def test_checksum_and_amount_null_check_nothing_and_cancel_the_rest(client, agen
 
 def test_an_empty_optional_query_value_is_its_default(client, agency, auth):
     _paid(agency)
-    for path in ("/payments/status/all?sorting=", "/payments/findAll/order_1/paid?sorting=&page=1",
+    for path in ("/payments/status/all?sorting=&limit=&page=&from=", "/payments/findAll/order_1/paid?sorting=&page=1",
                  "/payments/find/order_1/paid?sorting="):
         answer = client.get(path, **auth)
         assert answer.status_code == 200 and answer.json()["code"] == 0, path

@@ -28,7 +28,21 @@ def add_constraints(result, **kwargs):
     for path, method in REQUIRED_BODIES:
         result["paths"][path][method]["requestBody"]["required"] = True
     _integer_uids(result["components"]["schemas"])
+    _empty_optional_numbers(result["paths"])
     return result
+
+
+def _empty_optional_numbers(paths: dict) -> None:
+    """An optional number of the query may be sent empty (``limit=``): it is then its default,
+    as i'mport's server reads an empty parameter (Django REST framework does the same with a
+    field that is not required); the choices say so with ``""`` among their values
+    (``serializers.QueryChoiceField``), the numbers here."""
+    for operations in paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and not parameter.get("required") and schema.get("type") == "integer":
+                    parameter["schema"] = {"anyOf": [schema, {"type": "string", "enum": [""]}]}
 
 
 def _integer_uids(schemas: dict) -> None:
