@@ -108,3 +108,13 @@ def test_coded_values_on_the_audit_log_read_as_labels(client, agency, owner):
         html = client.get(url, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
         assert f"→ {module}" in html and f"→ {live}" in html
         assert "→ api_keyin" not in html and "→ live" not in html
+
+
+def test_a_rest_cancel_takes_null_refund_fields(client, agency, issued):  # noqa: F811
+    """Clients send every field of the cancel, null when unused (JSON ``null``): a card payment's
+    cancel with null refund fields is a cancel, not a 400."""
+    card = _paid(agency, amount=1000)
+    auth = {"HTTP_AUTHORIZATION": _token_of(client, issued)}
+    body = {"imp_uid": card.imp_uid, "refund_holder": None, "refund_bank": None, "refund_account": None}
+    done = client.post("/payments/cancel", json.dumps(body), content_type="application/json", **auth).json()
+    assert done["code"] == 0 and done["response"]["status"] == "cancelled"

@@ -126,11 +126,11 @@ class CancelRequest(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, trim_whitespace=False,
                                    validators=[RegexValidator(f"^[^{_CC}]*$", "No control characters.")])
     # A paid virtual account's refund (payments.domain.refunds reads and checks them).
-    refund_holder = serializers.CharField(max_length=50, required=False, allow_blank=True,
+    refund_holder = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True,
                                           help_text="The refund account's holder (a paid virtual account)")
-    refund_bank = serializers.CharField(max_length=8, required=False, allow_blank=True,
+    refund_bank = serializers.CharField(max_length=8, required=False, allow_blank=True, allow_null=True,
                                         help_text="The refund account's bank code, e.g. 004")
-    refund_account = serializers.CharField(max_length=30, required=False, allow_blank=True,
+    refund_account = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True,
                                            help_text="The refund account's number (kept masked)")
 
     def validate(self, attrs):
