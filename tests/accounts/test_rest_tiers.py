@@ -111,7 +111,7 @@ def test_a_missing_or_bad_tier_name_is_a_400(client, agency, token, method, as_j
                                                   as_json=True), 400)
         bad = client.generic(method.upper(), path, "[1, 2]", content_type="application/json",
                              HTTP_AUTHORIZATION=token)
-        assert "JSON or a form" in refused(bad, 400)
+        assert "JSON 또는 폼" in refused(bad, 400)  # i'mport answers in Korean
     assert not agency.sub_merchants.filter(tier_code="NEW").exists()
     assert agency.sub_merchants.get(tier_code="SEL").name == "Seoul"
 
@@ -119,7 +119,7 @@ def test_a_missing_or_bad_tier_name_is_a_400(client, agency, token, method, as_j
 def test_a_duplicate_code_is_a_400(client, agency, token):
     make_sub_merchant(agency, "SEL", name="Seoul")
     message = refused(call(client, "post", "/tiers/SEL", token, data={"tier_name": "Another"}), 400)
-    assert "The tier code SEL is taken" in message
+    assert "SEL 코드는 이미 사용 중입니다" in message
     assert agency.sub_merchants.get().name == "Seoul"
 
 
@@ -168,7 +168,7 @@ def test_a_call_acting_for_a_sub_merchant_may_not_manage_tiers(client, agency, t
 
 def test_no_token_is_a_401_and_nothing_changes(client, agency):
     for method in ("post", "put", "delete"):
-        assert "access token" in refused(client.generic(method.upper(), "/tiers/SEL", "tier_name=x",
+        assert "액세스 토큰" in refused(client.generic(method.upper(), "/tiers/SEL", "tier_name=x",
                                                         content_type="application/x-www-form-urlencoded"), 401)
     assert not agency.sub_merchants.exists()
 

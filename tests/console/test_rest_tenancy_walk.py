@@ -116,7 +116,8 @@ QUERY_ADDRESSED = {
 
 def _routes():
     for pattern in rest_api:
-        if not isinstance(pattern, URLPattern) or pattern.name in SKIP or not pattern.name:
+        if (not isinstance(pattern, URLPattern) or pattern.name in SKIP or not pattern.name
+                or pattern.name.startswith("rest_unserved_")):  # those reach no data: test_v1_routes
             continue
         view = pattern.callback.view_class
         methods = [m for m in ("GET", "POST", "PUT", "DELETE") if hasattr(view, m.lower())]

@@ -250,9 +250,9 @@ def test_cancel_in_part_then_the_rest_with_the_checksum_guard(client, agency, is
     assert part["code"] == 0 and part["response"]["status"] == "paid" and part["response"]["cancel_amount"] == 3000
     assert list(validator("PaymentResponse").iter_errors(part)) == []
     stale = client.post("/payments/cancel", {"imp_uid": payment.imp_uid, "checksum": "10000"}, **auth).json()
-    assert stale["code"] != 0 and "checksum does not match" in stale["message"]
+    assert stale["code"] != 0 and "checksum" in stale["message"]
     too_much = client.post("/payments/cancel", {"imp_uid": payment.imp_uid, "amount": 8000}, **auth).json()
-    assert too_much["code"] != 0 and "more than the 7,000 won left" in too_much["message"]
+    assert too_much["code"] != 0 and "7,000원" in too_much["message"]
     for bad in ("abc", "-1", "1e20"):
         answer = client.post("/payments/cancel", {"imp_uid": payment.imp_uid, "amount": bad}, **auth)
         assert answer.status_code == 400 and "amount" in answer.json()["message"], bad
@@ -262,7 +262,7 @@ def test_cancel_in_part_then_the_rest_with_the_checksum_guard(client, agency, is
     assert annotation["status"] == "cancelled" and annotation["cancel_amount"] == 10000
     assert [h["amount"] for h in annotation["cancel_history"]] == [3000, 7000] and annotation["cancelled_at"] > 0
     again = client.post("/payments/cancel", {"imp_uid": payment.imp_uid}, **auth).json()
-    assert again["code"] != 0 and "cancelled already" in again["message"]
+    assert again["code"] != 0 and "이미 취소된" in again["message"]
     events = list(Delivery.objects.filter(merchant=agency).order_by("id").values_list("event", flat=True))
     assert events == ["Transaction.Paid", "Transaction.PartialCancelled", "Transaction.Cancelled"]
     rows = AuditEvent.objects.filter(merchant=agency, action="payment.cancel")

@@ -167,7 +167,7 @@ def test_schedules_are_made_read_moved_and_cancelled(shop, merchant, live_server
 
 
 @pytest.mark.parametrize(("change", "words"), [
-    ({"schedule_at": 1}, "past"), ({"schedule_at": int(time.time()) + 10 * 366 * 86400}, "ahead"),
+    ({"schedule_at": 1}, "지난 시각"), ({"schedule_at": int(time.time()) + 10 * 366 * 86400}, "너무 먼 시각"),
     ({"customer_uid": "nobody"}, "nobody")])
 def test_a_bad_schedule_is_refused_and_nothing_is_saved(shop, merchant, live_server, change, words):
     session = _session(shop)
