@@ -40,7 +40,7 @@ setup: $(STAMP)
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py createcachetable
+	$(PY) manage.py createcachetable -v0  # quiet: "already exists" on every start says nothing
 
 run: migrate
 	$(PY) manage.py seed_demo --if-empty

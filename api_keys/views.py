@@ -139,6 +139,7 @@ def whitelist(request, access):
         try:
             result = whitelist_save(actor=Actor.from_request(request), merchant=merchant, enabled=enabled,
                                     rows=rows, confirm_empty=request.POST.get("confirm_empty") == "on",
+                                    confirm_everyone=request.POST.get("confirm_everyone") == "on",
                                     expected_version=version or None)
         except StaleEdit as exc:
             # Refused: another tab saved since this page was loaded. Say what it changed, show what
@@ -180,6 +181,7 @@ def whitelist(request, access):
     return render(request, "console/whitelist.html", {
         "access": access, "nav": "whitelist", "rows": table, "enabled": enabled, "can_edit": can_edit,
         "form_errors": errors.get("__all__", []), "enabled_errors": errors.get("enabled", []),
+        "everyone_errors": errors.get("everyone", []),
         "max_rules": MAX_RULES, "edit_version": version, **_whitelist_limits(),
     }, status=status)
 

@@ -58,14 +58,14 @@ def run() -> list[str]:
     from accounts import services as console_services
     from api_keys.services.api_keys import api_key_create
     from console.tenancy.audit import SYSTEM
-    from payments import services as payment_services
+    from payments.sandbox import window
     from tests.worker import test_database_url
 
     merchant = console_services.merchant_create(actor=SYSTEM, name="Bench REST")
     issued = api_key_create(actor=SYSTEM, merchant=merchant, name="bench")
-    payment = payment_services.window_open(merchant_code=merchant.code, tier_code=None, params={
+    payment = window.window_open(merchant_code=merchant.code, tier_code=None, params={
         "pg": "kcp.T0000", "merchant_uid": "bench-1", "amount": 1000, "name": "Bench order"})
-    payment = payment_services.window_approve(imp_uid=payment.imp_uid, token=payment_services.window_token(payment))
+    payment = window.window_approve(imp_uid=payment.imp_uid, token=window.window_token(payment))
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": test_database_url(),
            "BENCH_ROOT_URLCONF": "1"}

@@ -21,7 +21,7 @@ def run() -> list[str]:
     from accounts import services as console_services
     from channels.models import SharedTestCredential
     from console.tenancy.audit import SYSTEM, Actor
-    from payments import billing, schedules
+    from payments.domain import billing_keys, schedules
     from payments.models import Schedule
     from tests.receiver import Receiver, Reply
     from tests.worker import celery_worker
@@ -36,7 +36,7 @@ def run() -> list[str]:
     merchant = console_services.merchant_create(actor=SYSTEM, name="Bench Schedules")
     services.endpoint_save(actor=Actor(), merchant=merchant, mode="test", url=receiver.url("/hook"),
                            content_type="json", version="v1")
-    billing.billing_key_issue(merchant=merchant, customer_uid="bench", card_number="9410-0000-7000-0000",
+    billing_keys.billing_key_issue(merchant=merchant, customer_uid="bench", card_number="9410-0000-7000-0000",
                               expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     try:
         # Floor: the same number of webhooks, posted one after another by a plain loop.

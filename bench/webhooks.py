@@ -77,17 +77,17 @@ def run() -> list[str]:
                          f"   ({p50 / f50:5.1f}x floor at p50)")
 
             # Approve to receipt: the sandbox window's Approve until the receiver has the "paid".
-            from payments import services as payment_services
+            from payments.sandbox import window
 
             approvals = []
             for n in range(LATENCY_SAMPLES + 5):
-                payment = payment_services.window_open(
+                payment = window.window_open(
                     merchant_code=merchant.code, tier_code=None,
                     params={"pg": "kcp.T0000", "merchant_uid": f"bench-{n}", "amount": 1000})
-                token = payment_services.window_token(payment)
+                token = window.window_token(payment)
                 count = len([r for r in receiver.requests if r.path == "/hook"])
                 start = time.monotonic()
-                payment_services.window_approve(imp_uid=payment.imp_uid, token=token)
+                window.window_approve(imp_uid=payment.imp_uid, token=token)
                 got = receiver.wait_for(count + 1, "/hook", timeout=30)[count]
                 if n >= 5:  # the first few warm the path
                     approvals.append((got.at - start) * 1000)

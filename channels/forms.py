@@ -82,10 +82,14 @@ class ChannelForm(StaleEditMixin, ServiceErrorsMixin, forms.Form):
         if len(codes) == 1:
             self.fields["pg_provider"].widget = forms.HiddenInput()
             self.fields["pg_provider"].initial = codes[0].code
+        else:  # the fields of one code only show while it is chosen (console.js)
+            self.fields["pg_provider"].widget.attrs["data-pg-code-select"] = ""
+        offered = {c.code for c in codes}
         self.fields["mid"].label = f"{provider.mid_label} *"
         self.fields["mid"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         pg_code = self.data.get("pg_provider") or self.initial.get("pg_provider") or codes[0].code
         self.credential_fields = []
+        self.credential_codes: dict[str, tuple[list[str], bool]] = {}  # name: (only for codes, shown)
         for spec in provider.fields:
             if not spec.applies(module, pg_code) and not any(spec.applies(module, c.code) for c in codes):
                 continue
@@ -112,6 +116,16 @@ class ChannelForm(StaleEditMixin, ServiceErrorsMixin, forms.Form):
                 field.label = f"{field.label} *"
             self.fields[name] = field
             self.credential_fields.append(name)
+            only = sorted(offered & set(spec.codes)) if spec.codes is not None and len(codes) > 1 else []
+            self.credential_codes[name] = (only, spec.applies(module, pg_code))
+
+    @property
+    def credential_rows(self) -> list[dict]:
+        """The credential fields in order, each with the codes it is only for (empty: every
+        code) and whether it shows for the code chosen now: a field of another code (KCP's
+        partner fields are kcp_quick's) is hidden, not marked required, until that code is."""
+        return [{"field": self[name], "codes": " ".join(self.credential_codes[name][0]),
+                 "shown": self.credential_codes[name][1]} for name in self.credential_fields]
 
     def to_input(self) -> ChannelInput:
         data = self.cleaned_data
@@ -156,9 +170,11 @@ class SuccessorForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.candidates = {c.channel_key: c for c in candidates}
+        # Two channels may share a pg string (one MID, two modules): the module tells them apart.
         self.fields["successor"].choices = [
             (c.channel_key, f"{c.provider_entry.name if c.provider_entry else c.provider} · "
-                            f"{c.get_mode_display()} · {c.pg_string}{' · ' + c.name if c.name else ''}")
+                            f"{c.module_label} · {c.get_mode_display()} · {c.pg_string}"
+                            f"{' · ' + c.name if c.name else ''}")
             for c in candidates
         ] + [(NO_DEFAULT, _("No default channel"))]
 

@@ -16,7 +16,7 @@ from api_keys import api_urls as api_keys_api_urls
 from api_keys import urls as api_keys_urls
 from channels import api_urls as channels_api_urls
 from console.rest import urls as rest_urls
-from payments.api import urls as payments_api_urls
+from payments.v1.rest import urls as payments_api_urls
 from shell import urls as shell_urls
 
 console_pages = [*shell_urls.urlpatterns, *accounts_urls.urlpatterns, *api_keys_urls.urlpatterns]
@@ -34,17 +34,17 @@ merchant_pages = [
     path("", include((console_pages, "console"))),
     path("channels/", include("channels.urls")),
     path("webhooks/", include("webhooks.urls")),
-    path("payments/", include("payments.activity_urls")),  # the Payments page (payment activity)
-    path("billing-keys/", include("payments.billing_urls")),  # the Billing keys page
-    path("schedules/", include("payments.schedule_urls")),  # the Schedules page (scheduled payments)
-    path("", include("payments.console_urls")),  # channels/<key>/try/ (the demo checkout)
+    path("payments/", include("payments.pages.activity_urls")),  # the Payments page (payment activity)
+    path("billing-keys/", include("payments.pages.billing_urls")),  # the Billing keys page
+    path("schedules/", include("payments.pages.schedule_urls")),  # the Schedules page (scheduled payments)
+    path("", include("payments.pages.try_urls")),  # channels/<key>/try/ (the demo checkout)
 ]
 
 urlpatterns = [
     path("", include("ops.urls")),  # /healthz
     path("", include(rest_api)),  # the REST API at i'mport's paths
     path("", include("shell.site_urls")),  # / (home)
-    path("", include("payments.urls")),  # /js/iamport.payment-1.2.0.js, /sandbox/pay/ (the browser SDK's window)
+    path("", include("payments.v1.sdk_urls")),  # /js/iamport.payment-1.2.0.js, /sandbox/pay/ (the browser SDK's window)
     path("accounts/", include("accounts.site_urls")),  # login, invitation links
     path("accounts/two-factor/", include("accounts.two_factor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -5,15 +5,21 @@ Money is an integer number of won. Times are datetimes here and UNIX seconds in 
 """
 
 import secrets
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from channels.catalog import Module
 from channels.models import Channel
 from console.models import Merchant
+
+# A window works for an hour after it opened (its token's age, ``payments.sandbox.window``);
+# then it decides nothing more, and its order is free again (``PaymentQuerySet.expired_windows``).
+WINDOW_MAX_AGE = 60 * 60
 
 
 def new_imp_uid() -> str:
@@ -39,6 +45,16 @@ class PayMethod(models.TextChoices):
 MERCHANT_UID_MAX = 80
 CUSTOMER_UID_MAX = 80
 NAME_MAX = 200
+
+
+class PaymentQuerySet(models.QuerySet):
+    def expired_windows(self, *, now: datetime | None = None) -> "PaymentQuerySet":
+        """The rule of a window's expiry, written once: an open window (``ready``, no virtual
+        account issued: ``Payment.is_open``) that opened ``WINDOW_MAX_AGE`` or more ago, when
+        the token it was first given expired. ``payments.domain.lifecycle`` fails them, a whole
+        order's at once or one locked payment."""
+        deadline = (now or timezone.now()) - timedelta(seconds=WINDOW_MAX_AGE)
+        return self.filter(status=Status.READY, vbank_issued_at__isnull=True, started_at__lte=deadline)
 
 
 class Payment(models.Model):
@@ -102,6 +118,8 @@ class Payment(models.Model):
     customer_uid = models.CharField(_("customer_uid"), max_length=CUSTOMER_UID_MAX, blank=True)
     customer_uid_usage = models.CharField(_("billing key usage"), max_length=20, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("payment")
@@ -304,7 +322,7 @@ class ScheduleStatus(models.TextChoices):
 class Schedule(models.Model):
     """A payment with a billing key, due at ``schedule_at`` (PortOne's ``ScheduleAnnotation``).
 
-    The periodic job (``payments.schedules.schedules_run_due``) runs it once: it locks the row,
+    The periodic job (``payments.domain.schedules.schedule_execute``, run by the worker that the beat hands it to) runs it once: it locks the row,
     pays with the live key of ``customer_uid`` at that moment, and sets ``status``,
     ``executed_at`` and ``payment`` in the same transaction as the payment and its webhook."""
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import schedules
+from payments.domain import schedules
 
 
 @shared_task(name="payments.schedules_run_due", ignore_result=True)

@@ -104,6 +104,18 @@ case "${DJANGO_DEBUG:-}" in
   *) debug="the console's own (DJANGO_DEBUG=1 make run shows Django's debug pages)" ;;
 esac
 
+# The demo password again, where the operator looks once the worker's lines have pushed the
+# seed's output away: `seed_demo` keeps the one it generated in a file only this user reads.
+kept="$VAR_DIR/demo-password"
+if [ -n "${DEMO_PASSWORD:-}" ]; then
+  password="the value of DEMO_PASSWORD"
+elif [ -r "$kept" ] && [ -s "$kept" ]; then
+  password="$(head -n 1 "$kept")   (kept in $kept, readable by you only)"
+else
+  password="not kept here (the demo was seeded before, or with DEMO_PASSWORD); set a new one with
+    DEMO_PASSWORD=<new password> $PY manage.py seed_demo"
+fi
+
 cat <<MSG
 
   PG Console is running:   http://$HOST:$PORT/
@@ -111,7 +123,8 @@ cat <<MSG
   $mail
   Error pages:             $debug
 
-  Demo logins (password: DEMO_PASSWORD if you set it, else the one printed when the demo was seeded):
+  Demo password:           $password
+  Demo logins:
     owner@demo.test  admin@demo.test  manager@demo.test  developer@demo.test  viewer@demo.test
     tier-manager@demo.test (manager of the sub-merchant "Demo Store Seoul")
     staff@demo.test (platform staff, Django admin)

@@ -254,6 +254,7 @@ def invitation_send(invitation_id: int) -> bool:
         "invitation": invitation, "link": _link(invitation, nonce),
         "merchant": invitation.merchant,
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "PG Console",
+        "inviter_ko": invitation.invited_by.get_full_name() if invitation.invited_by else "PG 콘솔",
         "days": settings.PGCONSOLE_INVITATION_DAYS,
     }
     with translation.override("ko"):  # each half of the mail names the role in its own language

@@ -24,6 +24,8 @@ MAX_RULES = 100
 MEMO_MAX_LENGTH = WhitelistRule._meta.get_field("memo").max_length  # one limit: the model's
 CIDR_MAX_LENGTH = WhitelistRule._meta.get_field("cidr").max_length
 # Networks no call from the internet comes from (RFC 1918, shared address space, IPv6 ULA).
+# The blocks that hold every address: a rule of these lets everyone in.
+EVERYONE = ("0.0.0.0/0", "::/0")
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 
@@ -40,6 +42,7 @@ def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
     errors: dict[str, list[str]] = {}
     kept: list[tuple[int, ipaddress._BaseNetwork, str]] = []
     seen: dict[ipaddress._BaseNetwork, int] = {}
+    bare: list[tuple[int, str, ipaddress._BaseNetwork]] = []  # an address written without a prefix
     for index, (cidr, memo) in enumerate(rows):
         cidr, memo = (cidr or "").strip(), (memo or "").strip()
         if not cidr and not memo:
@@ -48,7 +51,7 @@ def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
             errors[f"memo-{index}"] = [_("The memo is too long: at most %(max)d characters.")
                                        % {"max": MEMO_MAX_LENGTH}]
         try:
-            network = parse_cidr(cidr)
+            network = parse_cidr(cidr, bare_address=True)
         except CIDRError as exc:
             errors[f"cidr-{index}"] = [str(exc)]
             continue
@@ -57,12 +60,23 @@ def whitelist_validate(rows: list[tuple[str, str]]) -> WhitelistResult:
             continue
         seen[network] = index
         kept.append((index, network, memo))
+        if "/" not in cidr:
+            bare.append((index, cidr, network))
     if len(kept) > MAX_RULES:
         errors["__all__"] = [_("A whitelist holds at most %(max)d rules; this one has %(n)d.")
                              % {"max": MAX_RULES, "n": len(kept)}]
     if errors:
         raise ValidationError(errors)
     warnings, hints = [], []
+    for index, network, _memo in kept:
+        if network.prefixlen == 0:
+            warnings.append(_(
+                "Rule %(n)d (%(cidr)s) allows every IPv%(v)d address: for those calls the whitelist "
+                "restricts nothing."
+            ) % {"n": index + 1, "cidr": network.with_prefixlen, "v": network.version})
+    for index, typed, network in bare:
+        hints.append(_("Rule %(n)d: %(value)s is one address, saved as %(cidr)s.")
+                     % {"n": index + 1, "value": typed, "cidr": network.with_prefixlen})
     for index, network, _memo in kept:
         if any(network.version == r.version and network.subnet_of(r) for r in PRIVATE_RANGES):
             hints.append(_(
@@ -100,12 +114,13 @@ def whitelist_version(merchant: Merchant) -> str:
 @transaction.atomic
 def whitelist_save(
     *, actor: Actor, merchant: Merchant, enabled: bool, rows: list[tuple[str, str]],
-    confirm_empty: bool = False, expected_version: str | None = None,
+    confirm_empty: bool = False, confirm_everyone: bool = False, expected_version: str | None = None,
 ) -> WhitelistResult:
     """Replace the merchant's rules and switch, all together or not at all. With
     ``expected_version`` (the page's), a whitelist changed since that version is refused with
     ``StaleEdit`` (``refresh`` holds ``enabled`` and ``rules`` as stored now) and nothing is
-    written."""
+    written. Adding a rule that allows every address (``0.0.0.0/0``, ``::/0``) needs
+    ``confirm_everyone``; a bare address is saved as its /32 (/128), with a hint."""
     result = whitelist_validate(rows)
     if enabled and not result.rules and not confirm_empty:
         raise ValidationError({"enabled": [_(
@@ -116,6 +131,14 @@ def whitelist_save(
     typed = [((cidr or "").strip(), (memo or "").strip()) for cidr, memo in rows]
     check_version(expected=expected_version, current=_page_values(merchant.whitelist_enabled, before),
                   submitted=_page_values(enabled, [row for row in typed if row[0] or row[1]]))
+    stored = {cidr for cidr, _memo in before}
+    everyone = [cidr for cidr, _memo in result.rules if cidr in EVERYONE and cidr not in stored]
+    if everyone and not confirm_everyone:
+        # A rule that lets every address in, added now: asked once; kept, it warns on each save.
+        raise ValidationError({"everyone": [_(
+            "%(cidr)s allows every address: with it, the whitelist lets REST API calls in from "
+            "anywhere. Write your servers' addresses instead, or confirm that this is what you want."
+        ) % {"cidr": " / ".join(everyone)}]})
     changes = {}
     if before != result.rules:
         merchant.whitelist_rules.all().delete()

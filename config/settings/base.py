@@ -89,9 +89,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.0.3",
     "SERVE_INCLUDE_SCHEMA": False,
-    "PREPROCESSING_HOOKS": ["payments.api.openapi.only_described_paths"],
+    "PREPROCESSING_HOOKS": ["payments.v1.rest.openapi.only_described_paths"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "payments.api.openapi.add_constraints"],
+                             "payments.v1.rest.openapi.add_constraints"],
     "APPEND_COMPONENTS": {"securitySchemes": {"token": {
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "The access_token from /users/getToken, bare or as `Bearer <token>`."}}},
@@ -307,6 +307,9 @@ MAILERS = {
     }
 }
 PGCONSOLE_MAIL_DIR = VAR_DIR / "mail"
+# Where `manage.py seed_demo` keeps the demo password it generated (0600), for `make run`'s
+# banner to say again; None keeps it nowhere (tests, production).
+PGCONSOLE_DEMO_PASSWORD_FILE = VAR_DIR / "demo-password"
 # The outbox page (/local/outbox/) is routed only when this is on: the local settings turn
 # it on; production and test settings never do (it is not read from the environment).
 PGCONSOLE_LOCAL_OUTBOX = False
@@ -415,7 +418,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Scheduled payments (payments.schedules) -------------------------------------------
+# --- Scheduled payments (payments.domain.schedules) -------------------------------------------
 # How often the worker's beat runs the due scheduled payments. The schedules live in the
 # database, so a tick the broker missed only makes them late: the next one runs them.
 PAYMENT_SCHEDULE_INTERVAL_SECONDS = env.float("PAYMENT_SCHEDULE_INTERVAL_SECONDS", default=5.0)

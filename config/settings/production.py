@@ -18,6 +18,7 @@ if len(SECRET_KEY) < 50:
 PGCONSOLE_ENCRYPTION_KEYS = env.list("PGCONSOLE_ENCRYPTION_KEYS")
 if not PGCONSOLE_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("Set PGCONSOLE_ENCRYPTION_KEYS (one or more Fernet keys).")
+PGCONSOLE_DEMO_PASSWORD_FILE = None  # never a password in a file on a server
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Platform staff log in to the Django admin with two-factor login.
 PGCONSOLE_STAFF_REQUIRE_2FA = env.bool("PGCONSOLE_STAFF_REQUIRE_2FA", default=True)

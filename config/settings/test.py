@@ -22,6 +22,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 LANGUAGE_CODE = "en"
+PGCONSOLE_DEMO_PASSWORD_FILE = None  # a test that wants it points it at its own folder
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="pgconsole-test")
 
 # A file, not memory, so that a real worker process can share the test database.

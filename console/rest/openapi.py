@@ -1,6 +1,6 @@
 """GET /api/openapi.json: the OpenAPI 3 description of the REST API, generated from the views
 and serializers by drf-spectacular (settings: ``SPECTACULAR_SETTINGS``, whose hooks are the
-apps' own, e.g. ``payments.api.openapi``), built once per process. drf-spectacular walks the
+apps' own, e.g. ``payments.v1.rest.openapi``), built once per process. drf-spectacular walks the
 URLconf, so the kernel imports none of the apps. tests/console/test_openapi.py runs schemathesis
 against the app with it, so it stays true.
 """

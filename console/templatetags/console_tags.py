@@ -55,3 +55,16 @@ def copy_field(label, value, copy_label="Copy", wrap=False):
         'aria-label="{2} {0}">{2}</button></div>',
         label, value, copy_label,
     )
+
+
+CLIP_SIZES = {"": "", "sm": " cell-clip-sm", "lg": " cell-clip-lg"}
+
+
+@register.simple_tag
+def clip(value, size=""):
+    """A long value in a table cell, on one line and cut with an ellipsis at the column's
+    width (``size``: "sm" 10rem, default 16rem, "lg" 24rem), the whole value in its title (on
+    hover): a name without spaces never pushes the other columns out of view. The CSS is
+    ``.cell-clip`` in static/css/console.css."""
+    value = "" if value is None else value
+    return format_html('<span class="cell-clip{}" title="{}">{}</span>', CLIP_SIZES.get(size, ""), value, value)

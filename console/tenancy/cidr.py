@@ -16,8 +16,10 @@ class CIDRError(ValueError):
     pass
 
 
-def parse_cidr(text: str) -> Network:
-    """One CIDR block, strictly: an address, a slash and a prefix length, no host bits."""
+def parse_cidr(text: str, *, bare_address: bool = False) -> Network:
+    """One CIDR block, strictly: an address, a slash and a prefix length, no host bits. With
+    ``bare_address``, an address without a prefix is read as that one address (its /32 or
+    /128); the caller tells the operator so."""
     value = (text or "").strip()
     if not value:
         raise CIDRError(_("Enter a CIDR block, e.g. 203.0.113.0/24."))
@@ -30,6 +32,8 @@ def parse_cidr(text: str) -> Network:
         raise CIDRError(_("“%(value)s” is not an IP address or CIDR block.") % {"value": value}) from None
     if not slash:
         single = 32 if ip.version == 4 else 128
+        if bare_address:
+            return ipaddress.ip_network(f"{ip}/{single}")
         raise CIDRError(_("A bare address is not a CIDR block: write %(cidr)s for this one address.")
                         % {"cidr": f"{ip}/{single}"})
     max_prefix = 32 if ip.version == 4 else 128

@@ -9,7 +9,7 @@ text holds only what the database can store.
   query ends in a 500. ``UnstorableInputMiddleware`` refuses them in the path, the query
   string, the headers and the cookies the console reads, and in the form body of every page
   Django's CSRF check protects; the two doors without that check read their own body and ask
-  ``unstorable_field`` (the payment window, ``payments.sdk_views``, and the REST API,
+  ``unstorable_field`` (the payment window, ``payments.v1.sdk``, and the REST API,
   ``console.rest.base``). Each refusal is a 400 in the door's own words: a view names how
   it answers with ``answers_unstorable_input`` (the window: i'mport's ``F400`` to the shop; the
   API: its envelope); any other view answers the 400 page.

@@ -16,7 +16,8 @@ PortOne's V1 console, as the roles are documented there:
 - Manager: every function but account management and integration settings, which it
   sees read-only (the audit log included); invites Viewers.
 - Developer (at most 10): the integration settings (channels, webhooks, whitelist); sees
-  the accounts and the IDs & API keys read-only; gives no role.
+  the accounts and the IDs & API keys read-only, and the audit log, which records changes
+  to exactly those (and to the sandbox payments a Developer runs); gives no role.
 - Viewer: sees every page (accounts and the audit log included); changes nothing.
 - Sub-merchant Manager: every function of its own sub-merchant (its own webhook; its
   accounts, to which it gives Manager and Viewer); sees the channels assigned to it.
@@ -114,7 +115,9 @@ ROLE_PERMS: dict[AccessRole, frozenset[Perm]] = {
     AccessRole.OWNER: _ALL,
     AccessRole.ADMIN: _ALL,
     AccessRole.MANAGER: _SEES | {Perm.VIEW_AUDIT, Perm.INVITE_MEMBERS, Perm.MANAGE_PAYMENTS},
-    AccessRole.DEVELOPER: _SEES | {Perm.EDIT_INTEGRATION, Perm.EDIT_WEBHOOK, Perm.MANAGE_PAYMENTS},
+    AccessRole.DEVELOPER: _SEES | {
+        Perm.EDIT_INTEGRATION, Perm.EDIT_WEBHOOK, Perm.MANAGE_PAYMENTS, Perm.VIEW_AUDIT,
+    },
     AccessRole.VIEWER: _SEES | {Perm.VIEW_AUDIT},
     AccessRole.SUB_MANAGER: _SEES | {
         Perm.VIEW_AUDIT, Perm.EDIT_WEBHOOK, Perm.INVITE_MEMBERS, Perm.MANAGE_ACCOUNTS, Perm.MANAGE_PAYMENTS,

@@ -59,6 +59,29 @@
     form.addEventListener("change", update);
   });
 
+  // <select data-pg-code-select> (a channel's PG code): the fields marked
+  // data-pg-codes="code …" show only while one of their codes is chosen.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-pg-code-select]");
+    if (!select || !select.form) return;
+    select.form.querySelectorAll("[data-pg-codes]").forEach(function (wrap) {
+      wrap.hidden = wrap.dataset.pgCodes.split(" ").indexOf(select.value) < 0;
+    });
+  });
+
+  // A page opened at the anchor of an element marked data-flash-target (a channel's card,
+  // after an action on it) shows the page's messages in that element, where the browser
+  // jumps, rather than at the top of the page, out of view.
+  (function () {
+    var messages = document.querySelector(".messages");
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (!messages || !target || !target.hasAttribute("data-flash-target")) return;
+    var body = target.querySelector(".card-body") || target;
+    body.insertBefore(messages, body.firstChild);
+    target.scrollIntoView({ block: "start" });
+  })();
+
   // <form data-confirm="Are you sure?">: ask before a destructive action.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -38,7 +38,7 @@ EXPECTED = {
     AccessRole.OWNER:       (T,       T,      T,    T,       T,      T,      T,       T,     T,         T,   T,   T,  T),
     AccessRole.ADMIN:       (T,       T,      T,    T,       T,      T,      T,       T,     T,         T,   T,   T,  T),
     AccessRole.MANAGER:     (T,       T,      T,    F,       F,      F,      T,       T,     F,         F,   F,   T,  T),
-    AccessRole.DEVELOPER:   (T,       T,      T,    T,       T,      F,      T,       F,     F,         F,   F,   T,  F),
+    AccessRole.DEVELOPER:   (T,       T,      T,    T,       T,      F,      T,       F,     F,         F,   F,   T,  T),
     AccessRole.VIEWER:      (T,       T,      T,    F,       F,      F,      T,       F,     F,         F,   F,   F,  T),
     AccessRole.SUB_MANAGER: (T,       T,      T,    F,       T,      F,      T,       T,     T,         F,   F,   T,  T),
     AccessRole.SUB_VIEWER:  (T,       T,      T,    F,       F,      F,      T,       F,     F,         F,   F,   F,  T),

@@ -41,6 +41,14 @@ def test_good_blocks(text):
     assert parse_cidr(text) == ipaddress.ip_network(text.strip())
 
 
+@pytest.mark.parametrize(("text", "network"), [("203.0.113.7", "203.0.113.7/32"), (" 2001:db8::1 ", "2001:db8::1/128"),
+                                               ("203.0.113.0/24", "203.0.113.0/24")])
+def test_the_whitelist_reads_a_bare_address_as_that_one_address(text, network):
+    assert parse_cidr(text, bare_address=True) == ipaddress.ip_network(network)
+    with pytest.raises(CIDRError):
+        parse_cidr("203.0.113.7/24", bare_address=True)  # host bits stay an error
+
+
 ipv4 = st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
 ipv6 = st.integers(0, 2**128 - 1).map(lambda n: str(ipaddress.IPv6Address(n)))
 
@@ -112,6 +120,36 @@ class TestSave:
         assert result.warnings == ["Rule 2 (10.1.0.0/16) is already inside rule 1 (10.0.0.0/8)."]
         assert agency.whitelist_rules.count() == 2
 
+    def test_a_bare_address_is_saved_as_that_one_address_with_a_note(self, agency):
+        result = whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                                rows=[("203.0.113.7", "server"), ("2001:db8::1", "v6"), ("198.51.100.0/24", "")])
+        assert list(agency.whitelist_rules.values_list("cidr", flat=True)) == [
+            "203.0.113.7/32", "2001:db8::1/128", "198.51.100.0/24"]
+        assert result.hints == ["Rule 1: 203.0.113.7 is one address, saved as 203.0.113.7/32.",
+                                "Rule 2: 2001:db8::1 is one address, saved as 2001:db8::1/128."]
+        # Written both ways, it is one rule twice.
+        with pytest.raises(ValidationError) as exc:
+            whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                           rows=[("203.0.113.7/32", ""), ("203.0.113.7", "")])
+        assert "already rule 1" in exc.value.message_dict["cidr-1"][0]
+
+    @pytest.mark.parametrize("everyone", ["0.0.0.0/0", "::/0"])
+    def test_a_rule_for_every_address_needs_confirmation_then_warns(self, agency, everyone):
+        whitelist_save(actor=Actor(), merchant=agency, enabled=True, rows=[("203.0.113.0/24", "office")])
+        with pytest.raises(ValidationError) as exc:
+            whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                           rows=[("203.0.113.0/24", "office"), (everyone, "")])
+        assert f"{everyone} allows every address" in exc.value.message_dict["everyone"][0]
+        assert list(agency.whitelist_rules.values_list("cidr", flat=True)) == ["203.0.113.0/24"]
+        result = whitelist_save(actor=Actor(), merchant=agency, enabled=True, confirm_everyone=True,
+                                rows=[("203.0.113.0/24", "office"), (everyone, "")])
+        version = 4 if "." in everyone else 6
+        assert f"Rule 2 ({everyone}) allows every IPv{version} address" in result.warnings[0]
+        # Saved once with a confirmation, it is not asked again, and still warned about.
+        again = whitelist_save(actor=Actor(), merchant=agency, enabled=True,
+                               rows=[("203.0.113.0/24", "office2"), (everyone, "")])
+        assert any("allows every" in w for w in again.warnings)
+
     def test_enabling_with_no_rule_needs_confirmation(self, agency):
         with pytest.raises(ValidationError) as exc:
             whitelist_save(actor=Actor(), merchant=agency, enabled=True, rows=[])
@@ -128,11 +166,11 @@ def test_page_shows_messages_next_to_the_rule_and_keeps_input(client, agency, ow
     page = client.get(url).content.decode()
     for words in ("Enable whitelist", "Add rule", "CIDR", "Memo", "Save"):
         assert words in page
-    response = client.post(url, {"enabled": "on", "cidr": ["203.0.113.0/24", "1.1.1.1"],
+    response = client.post(url, {"enabled": "on", "cidr": ["203.0.113.0/24", "1.1.1.1/24"],
                                  "memo": ["office", "vpn"]})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "write 1.1.1.1/32" in html and 'value="1.1.1.1"' in html and 'value="office"' in html
+    assert "did you mean 1.1.1.0/24?" in html and 'value="1.1.1.1/24"' in html and 'value="office"' in html
     assert not WhitelistRule.objects.exists()
     ok = client.post(url, {"cidr": ["203.0.113.0/24", "203.0.113.128/25"], "memo": ["a", "b"]}, follow=True)
     assert "Whitelist saved." in ok.content.decode() and "already inside rule 1" in ok.content.decode()

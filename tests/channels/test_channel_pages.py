@@ -65,6 +65,48 @@ def test_add_channel_steps_update_in_place(owner_client, agency):
     assert bogus.status_code == 200  # unknown choices read as not chosen yet
 
 
+def _wrapper_of(html, name):
+    """The opening tag of the element wrapping the credential input ``name`` (data-pg-codes)."""
+    found = re.search(r'(<div[^>]*>)\s*<div id="div_id_' + name + '"', html)
+    assert found, name
+    return found.group(1)
+
+
+def test_kcp_shows_the_partner_fields_only_for_kcp_quick_and_no_stray_next(owner_client, agency):
+    """Issue 22: with pg code kcp, kcp_quick's partner fields are not shown as required; the
+    step form loses its Next button once the channel's own form is there."""
+    html = owner_client.get(url("new", agency) + "?mode=live&provider=kcp&module=window_general").content.decode()
+    assert re.search(r'<select name="pg_provider"[^>]*data-pg-code-select', html)
+    for name in ("cred_partner_type", "cred_partner_subtype", "cred_partner_name"):
+        assert _wrapper_of(html, name) == '<div data-pg-codes="kcp_quick" hidden>', name
+    assert _wrapper_of(html, "cred_site_key") == '<div data-pg-codes="kcp kcp_quick">'  # both codes': shown
+    assert ">Next</button>" not in html
+    # kcp_quick chosen (the page drawn again with it, after an error): its fields show.
+    quick = owner_client.post(url("new", agency), {
+        "mode": "live", "provider": "kcp", "module": "window_general", "pg_provider": "kcp_quick",
+        "mid": "A52Q7", "tax_type": "unset"})
+    assert quick.status_code == 400
+    assert _wrapper_of(quick.content.decode(), "cred_partner_type") == '<div data-pg-codes="kcp_quick">'
+    # Without a form yet, Next is there for a browser without scripts.
+    assert ">Next</button>" in owner_client.get(url("new", agency) + "?mode=live&provider=kcp").content.decode()
+    # A kcp channel saves without the partner fields.
+    assert new_kcp(owner_client, agency).status_code == 302
+
+
+def test_the_successor_list_tells_channels_of_one_mid_apart_by_module(owner_client, agency):
+    default = make_channel(agency, name="Main")
+    from channels import services
+    from console.tenancy.audit import SYSTEM
+
+    services.channel_make_default(actor=SYSTEM, channel=default)
+    for module in ("window_general", "api_keyin"):
+        make_channel(agency, provider="ksnet", module=module, mid="2999199990",
+                     credentials={"api_key": "ksnet-api-key-secret-0001"})
+    html = owner_client.get(url("disable", agency, channel_key=default.channel_key)).content.decode()
+    assert "KSNET · Payment window · general · Live · ksnet.2999199990" in html
+    assert "KSNET · API · key-in · Live · ksnet.2999199990" in html
+
+
 def test_add_edit_and_the_secret_never_comes_back(owner_client, agency):
     response = new_kcp(owner_client, agency)
     assert response.status_code == 302

@@ -38,7 +38,7 @@ def test_the_payments_page_and_its_export_take_the_first_and_last_day(client, sh
     assert export.status_code == 200 and "order_1" in b"".join(export.streaming_content).decode()
 
 
-@pytest.mark.parametrize("role", ["owner", "admin", "manager", "viewer"])  # Developers have no audit log
+@pytest.mark.parametrize("role", ["owner", "admin", "manager", "developer", "viewer"])
 @pytest.mark.parametrize("dates", EDGES, ids=lambda d: "&".join(f"{k}={v}" for k, v in d.items()))
 def test_the_audit_log_takes_the_first_and_last_day(client, shop, role, dates):
     client.force_login(make_member(shop, role))

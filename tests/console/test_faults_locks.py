@@ -18,8 +18,9 @@ from channels.models import SharedTestCredential
 from console.models import Merchant
 from console.tenancy.audit import SYSTEM
 from console.tenancy.locks import lock_rows
-from payments import billing, schedules, services, vbanks
+from payments.domain import billing_keys, cancels, schedules, vbanks
 from payments.models import Payment, Schedule
+from payments.sandbox import window
 from tests.factories import make_merchant
 from tests.services import need
 
@@ -62,7 +63,7 @@ def _lockable(other, table: str, pk: int) -> bool:
 
 
 def _window_payment(merchant) -> Payment:
-    return services.window_open(merchant_code=merchant.code, tier_code=None, params={
+    return window.window_open(merchant_code=merchant.code, tier_code=None, params={
         "pg": "kcp.T0000", "merchant_uid": "window_1", "amount": 1000, "name": "Mug"})
 
 
@@ -72,7 +73,7 @@ def _vbank(merchant) -> Payment:
 
 
 def _schedule(merchant) -> Schedule:
-    billing.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number="9410-0000-7000-0000",
+    billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number="9410-0000-7000-0000",
                               expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     return schedules.schedules_create(merchant=merchant, customer_uid="cust_1", schedules=[
         {"merchant_uid": "plan_1", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])[0]
@@ -80,15 +81,15 @@ def _schedule(merchant) -> Schedule:
 
 def _paid(merchant) -> Payment:
     payment = _window_payment(merchant)
-    return services.window_approve(imp_uid=payment.imp_uid, token=services.window_token(payment))
+    return window.window_approve(imp_uid=payment.imp_uid, token=window.window_token(payment))
 
 
 # Each service that changes a payment or a schedule, called inside a transaction of the test's:
 # the row lock it takes holds until that transaction ends. (make the row, change it)
 HELD = {
-    "approving in the window": (_window_payment, lambda row: services.window_approve(
-        imp_uid=row.imp_uid, token=services.window_token(row))),
-    "cancelling a payment": (_paid, lambda row: services.payment_cancel(actor=SYSTEM, payment=row)),
+    "approving in the window": (_window_payment, lambda row: window.window_approve(
+        imp_uid=row.imp_uid, token=window.window_token(row))),
+    "cancelling a payment": (_paid, lambda row: cancels.payment_cancel(actor=SYSTEM, payment=row)),
     "changing a virtual account": (_vbank, lambda row: vbanks.vbank_update(
         actor=SYSTEM, merchant=row.merchant, imp_uid=row.imp_uid, amount=31000)),
     "moving a schedule": (_schedule, lambda row: schedules.schedule_update(

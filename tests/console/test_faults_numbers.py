@@ -14,7 +14,8 @@ from channels.models import SharedTestCredential
 from console.tenancy import cidr
 from console.tenancy.audit import SYSTEM
 from console.tenancy.inputs import ascii_digits, ascii_int
-from payments import billing, schedules, services
+from payments.domain import billing_keys, inputs, schedules
+from payments.domain.errors import PaymentError
 from payments.models import Payment, PaymentCancellation, Schedule
 from tests.factories import make_member, make_merchant
 from webhooks.services.engine import _parse_retry_after
@@ -39,7 +40,7 @@ def shop():
         SharedTestCredential.objects.get_or_create(provider=provider, module=module, mid=mid,
                                                    defaults={"pg_provider": provider})
     merchant = make_merchant("Numbers")
-    billing.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
+    billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
                               birth="900101", pg="ksnet.2999199990")
     return merchant
 
@@ -149,10 +150,10 @@ def test_the_consoles_cancel_takes_an_ascii_amount_only(client, shop):
 
 
 def test_other_readers_of_numbers_take_ascii_digits_only():
-    assert services.parse_amount("1000") == 1000
+    assert inputs.parse_amount("1000") == 1000
     for text in NOT_ASCII:
-        with pytest.raises(services.PaymentError):
-            services.parse_amount(text)
+        with pytest.raises(PaymentError):
+            inputs.parse_amount(text)
     # A receiver's Retry-After: "²" no longer stops the send (float("²") raised), "٣" is not 3.
     assert _parse_retry_after("²") is None and _parse_retry_after("٣") is None
     assert _parse_retry_after("30") == 30.0

@@ -22,7 +22,7 @@ from channels.models import Channel, SharedTestCredential
 from console.models import ApiKey
 from console.tenancy.audit import SYSTEM
 from console.tenancy.inputs import unstorable_field
-from payments import billing
+from payments.domain import billing_keys
 from payments.models import Payment, Schedule
 from tests.factories import make_channel, make_member, make_merchant, make_sub_merchant
 from tests.receiver import Receiver, Reply
@@ -106,7 +106,7 @@ def test_a_window_button_refuses_a_nul(client, shop):
 
 @pytest.fixture
 def api(client, shop):
-    billing.billing_key_issue(merchant=shop, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
+    billing_keys.billing_key_issue(merchant=shop, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
                               birth="900101", pg="ksnet.2999199990")
     issued = api_keys.api_key_create(actor=SYSTEM, merchant=shop, name="order server")
     token = client.post("/users/getToken", {"imp_key": issued.api_key.key, "imp_secret": issued.secret},

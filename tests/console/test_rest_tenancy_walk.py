@@ -19,8 +19,9 @@ from django.urls import URLPattern
 from api_keys.services.api_keys import api_key_create, token_issue
 from config.urls import rest_api
 from console.tenancy.audit import SYSTEM
-from payments import billing, schedules, services, vbanks
+from payments.domain import billing_keys, orders, schedules, vbanks
 from payments.models import BillingKey, Payment, Preparation, Schedule
+from payments.sandbox import window
 from tests.factories import make_merchant, make_sub_merchant
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +38,11 @@ class World:
         self.a = make_merchant("Merchant A")
         self.b = make_merchant("Merchant B")
         self.tier = make_sub_merchant(self.a, "SEL")
-        opened = services.window_open(merchant_code=self.a.code, tier_code=None, params={
+        opened = window.window_open(merchant_code=self.a.code, tier_code=None, params={
             "pg": "kcp.T0000", "merchant_uid": "order_a", "amount": 1000, "name": "Mug"})
-        self.payment = services.window_approve(imp_uid=opened.imp_uid, token=services.window_token(opened))
-        services.prepare(merchant=self.a, merchant_uid="prep_a", amount=5000, update=False)
-        billing.billing_key_issue(merchant=self.a, customer_uid="cust_a", card_number=APPROVE, expiry="2030-12",
+        self.payment = window.window_approve(imp_uid=opened.imp_uid, token=window.window_token(opened))
+        orders.prepare(merchant=self.a, merchant_uid="prep_a", amount=5000, update=False)
+        billing_keys.billing_key_issue(merchant=self.a, customer_uid="cust_a", card_number=APPROVE, expiry="2030-12",
                                   birth="900101", pg="ksnet.2999199990")
         schedules.schedules_create(merchant=self.a, customer_uid="cust_a", schedules=[
             {"merchant_uid": "sched_a", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])

@@ -241,14 +241,43 @@ def test_ctrl_c_stops_both_and_exits_0(var_dir, how):
     assert not _web_left(port), out
 
 
-def test_the_banner_says_where_mail_goes_and_how_to_debug(var_dir):
+def test_the_banner_says_where_mail_goes_how_to_debug_and_the_demo_password(var_dir):
+    # `make run` seeds first: the generated password is printed once, and kept for the banner.
+    env = {k: v for k, v in _env(var_dir, 0, "unused").items() if k != "DEMO_PASSWORD"}
+    seeded = subprocess.run([sys.executable, "manage.py", "seed_demo", "--if-empty"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True).stdout
+    password = next(li for li in seeded.splitlines() if "Generated demo password" in li).rsplit(" ", 1)[1]
+    kept = var_dir / "demo-password"
+    assert kept.read_text().strip() == password and (kept.stat().st_mode & 0o777) == 0o600
+
     port = _free_port()
     proc, name, lines = _start_until_banner(var_dir, port)
     worker = _left_behind(name)  # still running: the worker's command line
     os.kill(proc.pid, signal.SIGTERM)  # `kill <pid of run.sh>`: it stops both
     code, out = _end(proc, lines)
     assert code == 0, out
+    banner = out[out.index("PG Console is running"):out.index("Press Ctrl-C")]
+    assert f"Demo password:           {password}   (kept in {var_dir}/demo-password" in banner, banner
+    assert "printed when the demo was seeded" not in banner
     assert f"http://127.0.0.1:{port}/local/outbox/" in out and f"{var_dir}/mail/" in out
     assert "Error pages:             the console's own (DJANGO_DEBUG=1 make run shows" in out
     # beat keeps its schedule in the var folder it was given, not in the checkout's var/
     assert any(f"--schedule {var_dir}/celerybeat-schedule" in line for line in worker), worker
+
+
+def test_a_second_start_says_nothing_of_the_cache_table_and_still_shows_the_password(var_dir):
+    """`make run` again on the same folder: `make migrate` prints nothing (no "Cache table …
+    already exists"), the seed leaves the database alone, and the kept password is still good.
+    The install step (.venv/.installed) is taken as done (-o): this runs the checkout's venv."""
+    env = {k: v for k, v in _env(var_dir, 0, "unused").items() if k != "DEMO_PASSWORD"}
+    for _ in range(2):
+        made = subprocess.run(["make", "-s", "-o", ".venv/.installed", "migrate"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert made.returncode == 0, made.stdout + made.stderr
+        assert made.stdout.strip() == "" and "already exists" not in made.stderr, made.stdout + made.stderr
+    seed = [sys.executable, "manage.py", "seed_demo", "--if-empty"]
+    first = subprocess.run(seed, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert "Generated demo password" in first
+    again = subprocess.run(seed, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert "not seeded" in again and "removed" not in again
+    assert (var_dir / "demo-password").exists()

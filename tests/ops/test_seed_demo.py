@@ -75,3 +75,35 @@ def test_seed_adds_live_channels_some_assigned(monkeypatch):
     count = live.count()
     call_command("seed_demo")
     assert live.count() == count
+
+
+def test_the_generated_password_is_kept_for_make_run_in_a_file_only_its_user_reads(
+        capsys, monkeypatch, settings, tmp_path):
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    kept = tmp_path / "var" / "demo-password"
+    settings.PGCONSOLE_DEMO_PASSWORD_FILE = kept
+    call_command("seed_demo", "--if-empty")
+    out = capsys.readouterr().out
+    password = next(li for li in out.splitlines() if "Generated demo password" in li).rsplit(" ", 1)[1]
+    assert kept.read_text() == password + "\n" and (kept.stat().st_mode & 0o777) == 0o600
+    assert Operator.objects.get(email="owner@demo.test").check_password(password)
+
+    # The next start leaves the database and the file alone while the password still works...
+    call_command("seed_demo", "--if-empty")
+    assert "not seeded" in capsys.readouterr().out and kept.exists()
+    # ... and removes the file once it no longer opens the demo owner (a password changed).
+    owner = Operator.objects.get(email="owner@demo.test")
+    owner.set_password("changed-by-the-operator")
+    owner.save()
+    call_command("seed_demo", "--if-empty")
+    assert "removed it" in capsys.readouterr().out and not kept.exists()
+
+
+def test_demo_password_from_the_environment_is_never_kept(monkeypatch, settings, tmp_path):
+    kept = tmp_path / "demo-password"
+    kept.write_text("an-old-generated-one\n")
+    settings.PGCONSOLE_DEMO_PASSWORD_FILE = kept
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-passphrase-2")
+    call_command("seed_demo")
+    assert not kept.exists()  # the logins take DEMO_PASSWORD now: the old file would mislead
+    assert Operator.objects.get(email="owner@demo.test").check_password("demo-passphrase-2")

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from console.models import AuditEvent
 from console.tenancy.audit import Actor
-from payments import billing, schedules
 from payments.audit import AuditAction
+from payments.domain import billing_keys, charges, schedules
 from payments.models import BillingKey, Schedule
 from tests.factories import make_member, make_sub_merchant
 
@@ -27,7 +27,7 @@ LIMIT = "9410-0000-1000-1001"  # issues a key, declines each payment with it
 
 
 def _key(merchant, customer_uid="cust_1", card=APPROVE):
-    return billing.billing_key_issue(merchant=merchant, customer_uid=customer_uid, card_number=card,
+    return billing_keys.billing_key_issue(merchant=merchant, customer_uid=customer_uid, card_number=card,
                                      expiry="2030-12", birth="900101", pg="ksnet.2999199990")
 
 
@@ -129,10 +129,10 @@ def test_another_merchants_key_is_not_found_whatever_the_role(owner_client, agen
 
 
 def test_the_detail_shows_every_field_its_payments_and_its_schedules(owner_client, agency):
-    key = billing.billing_key_issue(merchant=agency, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
+    key = billing_keys.billing_key_issue(merchant=agency, customer_uid="cust_1", card_number=APPROVE, expiry="2030-12",
                                     birth="900101", pg="ksnet.2999199990", customer_id="member-42",
                                     customer_name="Hong Gildong", customer_email="hong@example.test")
-    paid = billing.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="again_1", amount=5000,
+    paid = charges.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="again_1", amount=5000,
                                  name="One-off")
     _schedule(agency, "plan_2025_01")
     html = owner_client.get(_key_url("detail", key)).content.decode()
@@ -399,12 +399,12 @@ def test_a_sub_merchant_sees_only_its_own_schedules(client, agency, sub_merchant
 
 
 def test_the_payments_page_marks_key_in_billing_key_and_scheduled_payments(owner_client, agency):
-    keyin = billing.keyin_pay(merchant=agency, merchant_uid="keyin_1", amount=1000, card_number=APPROVE,
+    keyin = charges.keyin_pay(merchant=agency, merchant_uid="keyin_1", amount=1000, card_number=APPROVE,
                               expiry="2030-12", birth="900101", pg="nice", name="Blue mug")
-    keyin_kept = billing.keyin_pay(merchant=agency, merchant_uid="keyin_2", amount=1000, card_number=APPROVE,
+    keyin_kept = charges.keyin_pay(merchant=agency, merchant_uid="keyin_2", amount=1000, card_number=APPROVE,
                                    expiry="2030-12", birth="900101", pg="nice", customer_uid="kept_1")
     key = _key(agency)
-    again = billing.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="again_1", amount=5000,
+    again = charges.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="again_1", amount=5000,
                                   name="One-off")
     (scheduled,) = _run(*_schedule(agency, "plan_1"))
     html = owner_client.get(_url("payment_activity:list", agency)).content.decode()

@@ -8,11 +8,14 @@ from django.views.debug import ExceptionReporter
 from channels.models import Channel
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor
-from payments import billing, billing_selectors, cards
-from payments.annotation import customer_annotation, payment_annotation
 from payments.audit import AuditAction
+from payments.domain import billing_keys, charges
+from payments.domain.errors import PaymentError
 from payments.models import BillingKey, Payment
-from payments.services import PG_ERRORS, PaymentError
+from payments.sandbox import cards
+from payments.sandbox.cards import PG_ERRORS
+from payments.selectors import billing as billing_selectors
+from payments.v1.annotation import customer_annotation, payment_annotation
 from tests.factories import make_channel, make_merchant, make_sub_merchant
 from tests.portone_schema import validator
 from webhooks.models import Delivery
@@ -34,19 +37,19 @@ def _keyin(merchant, **fields):
     values = {"merchant_uid": "keyin_1", "amount": 1000, "card_number": APPROVE, "expiry": "2030-12",
               "birth": "900101", "pwd_2digit": "12", "pg": "nice", "name": "Blue mug", "buyer_name": "Kim"}
     values.update(fields)
-    return billing.keyin_pay(merchant=merchant, **values)
+    return charges.keyin_pay(merchant=merchant, **values)
 
 
 def _issue(merchant, customer_uid="cust_1", **fields):
     values = {"card_number": APPROVE, "expiry": "2030-12", "birth": "900101", "pg": "ksnet"}
     values.update(fields)
-    return billing.billing_key_issue(merchant=merchant, customer_uid=customer_uid, **values)
+    return billing_keys.billing_key_issue(merchant=merchant, customer_uid=customer_uid, **values)
 
 
 def _again(merchant, customer_uid="cust_1", merchant_uid="again_1", **fields):
     values = {"amount": 5000, "name": "Monthly plan"}
     values.update(fields)
-    return billing.payment_again(merchant=merchant, customer_uid=customer_uid, merchant_uid=merchant_uid, **values)
+    return charges.payment_again(merchant=merchant, customer_uid=customer_uid, merchant_uid=merchant_uid, **values)
 
 
 def _refused(call, *words, code=None):
@@ -186,7 +189,7 @@ def test_a_billing_key_is_issued_read_replaced_and_deleted_with_an_audit_row(age
     replaced = _issue(agency, card_number="5365 0000 4000 0000", pg="welcome")
     assert replaced.pk == key.pk and replaced.card_name == "신한카드" and replaced.pg_provider == "welcome"
     assert billing_selectors.billing_key_for_api(merchant_id=agency.pk, customer_uid="cust_1") == replaced
-    deleted = billing.billing_key_delete(actor=Actor(user=owner), merchant=agency, customer_uid="cust_1",
+    deleted = billing_keys.billing_key_delete(actor=Actor(user=owner), merchant=agency, customer_uid="cust_1",
                                          reason="customer left")
     assert deleted.deleted_at and deleted.delete_reason == "customer left"
     event = AuditEvent.objects.get(action=AuditAction.BILLING_KEY_DELETE)
@@ -194,7 +197,7 @@ def test_a_billing_key_is_issued_read_replaced_and_deleted_with_an_audit_row(age
     # Deleted: unknown to the API, unable to pay, and not deletable twice; its row stays.
     assert billing_selectors.billing_key_for_api(merchant_id=agency.pk, customer_uid="cust_1") is None
     _refused(lambda: _again(agency), "No billing key of this merchant has the customer_uid “cust_1”", code="F404")
-    _refused(lambda: billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_1"), code="F404")
+    _refused(lambda: billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_1"), code="F404")
     # The customer_uid may be issued anew: a new row, the old one kept for the history.
     again = _issue(agency)
     assert again.pk != key.pk and BillingKey.objects.filter(merchant=agency, customer_uid="cust_1").count() == 2
@@ -223,7 +226,7 @@ def test_another_merchants_billing_key_is_unknown_and_a_sub_merchants_are_its_ow
     for merchant in (sub, other):
         assert billing_selectors.billing_key_for_api(merchant_id=merchant.pk, customer_uid="shared_uid") is None
         _refused(lambda merchant=merchant: _again(merchant, customer_uid="shared_uid"), code="F404")
-        _refused(lambda merchant=merchant: billing.billing_key_delete(actor=SYSTEM, merchant=merchant,
+        _refused(lambda merchant=merchant: billing_keys.billing_key_delete(actor=SYSTEM, merchant=merchant,
                                                                        customer_uid="shared_uid"), code="F404")
     # The sub-merchant may use the same customer_uid for a key of its own (on its agency's channel).
     own = _issue(sub, customer_uid="shared_uid")
@@ -243,20 +246,20 @@ def test_keys_by_uids_and_a_customers_payments(agency):
 
 
 def test_the_window_issues_a_billing_key_on_a_subscription_channel_without_card_data(agency):
-    key = billing.billing_key_issue_from_window(merchant=agency, customer_uid="win_1", pg="html5_inicis.INIBillTst",
+    key = billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_1", pg="html5_inicis.INIBillTst",
                                                 customer_name="Lee")
     assert (key.issued_through, key.pg_provider, key.channel.module) == ("window", "html5_inicis", "window_subscription")
     assert key.card_number == cards.DEFAULT_CARD.masked and key.customer_name == "Lee"
     channel = Channel.objects.get(merchant=agency, mid="INIBillTst")
-    by_key = billing.billing_key_issue_from_window(merchant=agency, customer_uid="win_2",
+    by_key = billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_2",
                                                    channel_key=channel.channel_key, test_card="limit_exceeded")
     assert by_key.card_number == "941000******1001"
-    _refused(lambda: billing.billing_key_issue_from_window(merchant=agency, customer_uid="win_3", pg="kcp.T0000"),
+    _refused(lambda: billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_3", pg="kcp.T0000"),
              "“Payment window · subscription”")
-    _refused(lambda: billing.billing_key_issue_from_window(merchant=agency, customer_uid="win_4",
+    _refused(lambda: billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_4",
                                                            pg="html5_inicis.INIBillTst", test_card="invalid_card"),
              code="F1003")
-    _refused(lambda: billing.billing_key_issue_from_window(merchant=agency, customer_uid="win_5",
+    _refused(lambda: billing_keys.billing_key_issue_from_window(merchant=agency, customer_uid="win_5",
                                                            pg="html5_inicis.INIBillTst", test_card="nope"),
              "Choose a test card")
     assert _again(agency, customer_uid="win_1").status == "paid"
@@ -307,10 +310,10 @@ def test_card_data_never_reaches_an_error_report(agency, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the channel lookup broke")
 
-    monkeypatch.setattr(billing, "find_channel", broken)
+    monkeypatch.setattr(charges, "find_channel", broken)
     with pytest.raises(RuntimeError) as raised:
         # Built in the call, so that the test's own source line shows no number either.
-        billing.keyin_pay(merchant=agency, merchant_uid="m", amount=1000, pg="nice",
+        charges.keyin_pay(merchant=agency, merchant_uid="m", amount=1000, pg="nice",
                           card_number=" ".join(("9410", "0000", "7000", "0000")), expiry="2030" + "-12",
                           birth="9001" + "01", pwd_2digit="4" + "2")
     report = ExceptionReporter(None, raised.type, raised.value, raised.tb).get_traceback_text()
@@ -332,9 +335,9 @@ def test_deleting_one_row_never_deletes_the_key_issued_after_it(agency):
     """The console deletes the row it shows: if that key was deleted and a new one issued
     under the same customer_uid meanwhile, the new one stays."""
     old = _issue(agency, "cust_race")
-    billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race")
+    billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race")
     new = _issue(agency, "cust_race")
-    _refused(lambda: billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race",
+    _refused(lambda: billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_race",
                                                 billing_key_id=old.pk), "cust_race", code="F404")
     new.refresh_from_db()
     assert new.deleted_at is None

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from channels.models import SharedTestCredential
 from console.models import AuditEvent
-from payments import billing, schedules
+from payments.domain import billing_keys, charges, schedules
 from payments.models import BillingKey, Payment, Schedule
 from tests.browser import log_in
 from tests.factories import TEST_PASSWORD, make_member, make_merchant
@@ -39,7 +39,7 @@ def _world():
                                                    defaults={"pg_provider": provider})
     merchant = make_merchant("Corner Shop")
     for uid, card in (("gildong_0001", APPROVE), ("chulsoo_0002", LIMIT)):
-        billing.billing_key_issue(merchant=merchant, customer_uid=uid, card_number=card, expiry="2030-12",
+        billing_keys.billing_key_issue(merchant=merchant, customer_uid=uid, card_number=card, expiry="2030-12",
                                   birth="900101", pg="ksnet.2999199990", customer_name="Hong Gildong")
     at = int(time.time()) + 86_400
     made = schedules.schedules_create(merchant=merchant, customer_uid="gildong_0001", schedules=[
@@ -50,9 +50,9 @@ def _world():
     Schedule.objects.filter(pk__in=[made[0].pk, declined.pk]).update(schedule_at=timezone.now() - timedelta(seconds=1))
     schedules.schedule_execute(schedule_id=made[0].pk)
     schedules.schedule_execute(schedule_id=declined.pk)
-    billing.payment_again(merchant=merchant, customer_uid="gildong_0001", merchant_uid="once-1", amount=5000,
+    charges.payment_again(merchant=merchant, customer_uid="gildong_0001", merchant_uid="once-1", amount=5000,
                           name="One-off")
-    billing.keyin_pay(merchant=merchant, merchant_uid="keyin-1", amount=1000, card_number=APPROVE,
+    charges.keyin_pay(merchant=merchant, merchant_uid="keyin-1", amount=1000, card_number=APPROVE,
                       expiry="2030-12", birth="900101", pg="nice", name="Blue mug")
     return merchant
 

@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from console.models import AuditEvent
 from console.tenancy.audit import Actor
-from payments import billing, cards
 from payments.audit import AuditAction
+from payments.domain import billing_keys
 from payments.models import BillingKey
+from payments.sandbox import cards
 from tests.factories import make_member, make_merchant
 from tests.payments.test_window_billing_key import open_window, press, rsp_of
 
@@ -30,7 +31,7 @@ def shop(db):
 
 
 def issued_over_the_api(merchant) -> BillingKey:
-    return billing.billing_key_issue(merchant=merchant, customer_uid="gildong_0001", card_number=APPROVE,
+    return billing_keys.billing_key_issue(merchant=merchant, customer_uid="gildong_0001", card_number=APPROVE,
                                      expiry="2030-12", birth="900101", pg="ksnet.2999199990",
                                      customer_name="Hong Gildong", customer_email="gildong@example.test")
 
@@ -78,7 +79,7 @@ def test_a_window_replacing_a_customers_key_is_recorded_and_shown_on_the_keys_pa
 def test_a_replacement_over_the_api_names_the_api_key(shop):
     issued_over_the_api(shop)
     actor = Actor(ip="203.0.113.7")
-    billing.billing_key_issue(merchant=shop, customer_uid="gildong_0001", card_number=APPROVE, expiry="2030-12",
+    billing_keys.billing_key_issue(merchant=shop, customer_uid="gildong_0001", card_number=APPROVE, expiry="2030-12",
                               birth="900101", pg="ksnet.2999199990", customer_name="Hong Gildong", actor=actor)
     event = replacements(shop).get()
     assert event.ip_address == "203.0.113.7"

@@ -2,7 +2,7 @@
 (``"kcp"``, ``"html5_inicis"``, ``"tosspayments"``, ``"kakaopay"``), or no ``pg`` at all, took a
 live channel and was refused though an enabled test channel of that PG was there, and the
 window and the key-in path even ordered channels in opposite ways. Now one rule
-(``payments.services.find_channel``) serves the window, key-in, virtual accounts and billing
+(``payments.domain.merchants.find_channel``) serves the window, key-in, virtual accounts and billing
 keys: PortOne's (the default channel, else the only one of the PG; a PG with several MIDs is
 named with its MID), among the channels that pay here, with a live default standing for its
 PG's test channel; and a refusal names the test ``pg`` to use."""
@@ -14,8 +14,9 @@ import pytest
 from channels import services as channel_services
 from channels.models import Channel
 from console.tenancy.audit import SYSTEM
-from payments import billing, billing_window, services, vbanks
-from payments.services import PaymentError
+from payments.domain import billing_keys, charges, vbanks
+from payments.domain.errors import PaymentError
+from payments.sandbox import billing_window, window
 from tests.factories import make_channel, make_sub_merchant
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def _live(merchant, provider: str, module: str, mid: str, *, default: bool = Fal
 
 def _window(merchant, uid: str, **params):
     agency, tier = (merchant.parent, merchant.tier_code) if merchant.parent_id else (merchant, None)
-    return services.window_open(merchant_code=agency.code, tier_code=tier, user_agent="pytest",
+    return window.window_open(merchant_code=agency.code, tier_code=tier, user_agent="pytest",
                                 params={"merchant_uid": uid, "amount": 1000, "name": "Mug", **params})
 
 
@@ -68,7 +69,7 @@ def test_a_pg_without_its_mid_opens_the_window_on_its_enabled_test_channel(agenc
 # Each kind of request, with a live default of the PG and module it takes: (call with pg, the
 # pg without a MID, the test channel taken).
 def _keyin(merchant, uid, pg):
-    return billing.keyin_pay(merchant=merchant, merchant_uid=uid, amount=1000, pg=pg, card_number=APPROVE,
+    return charges.keyin_pay(merchant=merchant, merchant_uid=uid, amount=1000, pg=pg, card_number=APPROVE,
                              expiry="2030-12", birth="900101").channel
 
 
@@ -78,7 +79,7 @@ def _vbank(merchant, uid, pg):
 
 
 def _billing_key(merchant, uid, pg):
-    return billing.billing_key_issue(merchant=merchant, customer_uid=uid, card_number=APPROVE, expiry="2030-12",
+    return billing_keys.billing_key_issue(merchant=merchant, customer_uid=uid, card_number=APPROVE, expiry="2030-12",
                                      birth="900101", pg=pg).channel
 
 
@@ -149,3 +150,20 @@ def test_a_sub_merchant_pays_on_its_own_or_assigned_test_channel(agency):
     _live(agency, "kcp", "window_general", "LIVEMID05", default=True)  # the agency's, not the sub-merchant's
     channel = _window(sub, "s1", pg="kcp").channel
     assert channel.merchant == sub and channel.pg_string == "kcp.T0000"
+
+
+def test_a_request_that_names_its_channel_reads_only_those_channels(agency):
+    """Key-in's hot path: a request that names its PG is answered from one query that reads
+    the channels of that PG, not every channel of the merchant."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from payments.domain.merchants import find_channel
+
+    for n in range(5):  # channels of another PG, which the query leaves out
+        _live(agency, "kcp", "window_general", f"LIVE{n:04d}")
+    with CaptureQueriesContext(connection) as queries:
+        channel = find_channel(agency, module="api_keyin", pg="nice")
+    assert channel.pg_provider == "nice" and channel.module == "api_keyin"
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert "pg_provider" in queries[0]["sql"]

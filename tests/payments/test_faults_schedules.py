@@ -18,11 +18,11 @@ from api_keys.services.api_keys import api_key_create
 from channels.models import Channel, SharedTestCredential
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor
-from payments import billing, schedules
 from payments.audit import AuditAction
+from payments.domain import billing_keys, charges, schedules
+from payments.domain.errors import PaymentError
 from payments.models import Payment, Schedule
-from payments.services import PaymentError
-from tests.factories import make_merchant
+from tests.factories import make_merchant, run_due_schedules
 from tests.hooks import endpoint_for
 from tests.services import need
 from tests.worker import wait_until
@@ -40,16 +40,16 @@ def _failed_schedule(name: str, card: str = APPROVE) -> tuple:
                                                defaults={"pg_provider": "ksnet"})
     merchant = make_merchant(name)
     endpoint_for(merchant, "http://127.0.0.1:9/hook")
-    key = billing.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=card,
+    key = billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=card,
                                     expiry="2030-12", birth="900101", pg=KEY_PG)
     [row] = schedules.schedules_create(merchant=merchant, customer_uid="cust_1", schedules=[
         {"merchant_uid": "order_1", "schedule_at": int(time.time()) + 3600, "amount": 9900, "name": "Plan"}])
     Schedule.objects.filter(pk=row.pk).update(schedule_at=timezone.now() - timedelta(seconds=1))
     Channel.objects.filter(pk=key.channel_id).update(enabled=False)
-    assert schedules.schedules_run_due() == 1
+    assert run_due_schedules() == 1
     Channel.objects.filter(pk=key.channel_id).update(enabled=True)
     row.refresh_from_db()
-    assert (row.status, row.payment.status, row.payment.error_code) == ("executed", "failed", billing.CHANNEL_UNUSABLE)
+    assert (row.status, row.payment.status, row.payment.error_code) == ("executed", "failed", charges.CHANNEL_UNUSABLE)
     return merchant, row.payment
 
 

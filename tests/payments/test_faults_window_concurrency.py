@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 
 from channels.models import SharedTestCredential
-from payments import services
 from payments.models import Payment
+from payments.sandbox import window
 from tests.factories import make_merchant
 from tests.services import need
 
@@ -55,7 +55,7 @@ def shop():
 def opener(merchant, **params):
     request = {"pg": "kcp.T0000", "merchant_uid": "order-1", "amount": 1000, "name": "Blue mug",
                "buyer_name": "Hong Gildong", **params}
-    return lambda: services.window_open(merchant_code=merchant.code, tier_code=None, params=request,
+    return lambda: window.window_open(merchant_code=merchant.code, tier_code=None, params=request,
                                         user_agent="pytest")
 
 
@@ -79,4 +79,4 @@ def test_thirty_different_requests_at_once_each_open_and_leave_one_window(shop):
     assert live.status == "ready"
     failed = Payment.objects.filter(merchant=shop, status="failed")
     assert failed.count() == CALLERS - 1
-    assert set(failed.values_list("error_code", flat=True)) == {services.REPLACED_CODE}
+    assert set(failed.values_list("error_code", flat=True)) == {window.REPLACED_CODE}

@@ -1,4 +1,4 @@
-"""Issue 20, item 4: a window nobody decided expires with its token (``services.WINDOW_MAX_AGE``
+"""Issue 20, item 4: a window nobody decided expires with its token (``payments.models.WINDOW_MAX_AGE``
 after it opened) and then no longer holds its order. Before, a ready window blocked its
 ``merchant_uid`` for ever: another window, key-in, ``POST /vbanks``, a payment with a billing
 key and schedules all got F409. PortOne lets a ready order be requested again. An expired
@@ -12,8 +12,9 @@ import pytest
 from django.db.models import F
 from django.test import Client
 
-from payments import billing, schedules, services, vbanks
-from payments.models import BillingKey, Payment, Schedule
+from payments.domain import billing_keys, charges, lifecycle, schedules, vbanks
+from payments.domain.errors import PaymentError
+from payments.models import WINDOW_MAX_AGE, BillingKey, Payment, Schedule
 from tests.payments.test_payment_window import message, open_window, press, shop  # noqa: F401  (shop: a fixture)
 from webhooks.models import Delivery
 
@@ -25,7 +26,7 @@ APPROVE = "9410-0000-7000-0000"
 def expire(imp_uid: str) -> None:
     """The window's hour goes by (its payment opened WINDOW_MAX_AGE and a second ago)."""
     Payment.objects.filter(imp_uid=imp_uid).update(
-        started_at=F("started_at") - timedelta(seconds=services.WINDOW_MAX_AGE + 1))
+        started_at=F("started_at") - timedelta(seconds=WINDOW_MAX_AGE + 1))
 
 
 def opened(merchant, merchant_uid: str) -> str:
@@ -36,7 +37,7 @@ def opened(merchant, merchant_uid: str) -> str:
 
 def expired_window(payment_imp_uid: str) -> Payment:
     payment = Payment.objects.get(imp_uid=payment_imp_uid)
-    assert (payment.status, payment.error_code) == ("failed", services.EXPIRED_CODE)
+    assert (payment.status, payment.error_code) == ("failed", lifecycle.EXPIRED_CODE)
     assert payment.failed_at is not None and "expired" in payment.fail_reason
     return payment
 
@@ -52,7 +53,7 @@ def test_the_same_request_after_the_window_expired_is_a_new_payment(client, shop
 
 
 def _keyin(merchant, merchant_uid):
-    return billing.keyin_pay(merchant=merchant, merchant_uid=merchant_uid, amount=1000, card_number=APPROVE,
+    return charges.keyin_pay(merchant=merchant, merchant_uid=merchant_uid, amount=1000, card_number=APPROVE,
                              expiry="2030-12", birth="900101", pwd_2digit="12", pg="nice", name="Blue mug")
 
 
@@ -63,15 +64,15 @@ def _vbank(merchant, merchant_uid):
 
 def _again(merchant, merchant_uid):
     if not BillingKey.objects.filter(merchant=merchant, customer_uid="cust_1").exists():
-        billing.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE,
+        billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE,
                                   expiry="2030-12", birth="900101", pg="ksnet.2999199990")
-    return billing.payment_again(merchant=merchant, customer_uid="cust_1", merchant_uid=merchant_uid,
+    return charges.payment_again(merchant=merchant, customer_uid="cust_1", merchant_uid=merchant_uid,
                                  amount=1000, name="Blue mug")
 
 
 def _schedule(merchant, merchant_uid):
     if not BillingKey.objects.filter(merchant=merchant, customer_uid="cust_1").exists():
-        billing.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE,
+        billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number=APPROVE,
                                   expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     return schedules.schedules_create(merchant=merchant, customer_uid="cust_1", schedules=[
         {"merchant_uid": merchant_uid, "schedule_at": int(time.time()) + 3600, "amount": 1000, "name": "Blue mug"}])
@@ -80,7 +81,7 @@ def _schedule(merchant, merchant_uid):
 @pytest.mark.parametrize("pay", [_keyin, _vbank, _again, _schedule], ids=["keyin", "vbank", "again", "schedule"])
 def test_an_order_whose_window_expired_is_paid_another_way(shop, pay):  # noqa: F811
     imp_uid = opened(shop, "order-2")
-    with pytest.raises(services.PaymentError) as refused:  # while the window is open, it holds its order
+    with pytest.raises(PaymentError) as refused:  # while the window is open, it holds its order
         pay(shop, "order-2")
     assert refused.value.code == "F409"
     expire(imp_uid)
@@ -105,7 +106,7 @@ def test_a_late_press_on_an_expired_window_pays_nothing(client, shop, overrides,
     done, pressed = press(client, window, action, **extra)  # the token itself is still within its hour
     assert pressed == imp_uid
     rsp = message(done)["data"]["rsp"]
-    assert rsp["success"] is False and rsp["error_code"] == services.EXPIRED_CODE
+    assert rsp["success"] is False and rsp["error_code"] == lifecycle.EXPIRED_CODE
     payment = expired_window(imp_uid)
     assert payment.paid_at is None and payment.vbank_issued_at is None
     assert not BillingKey.objects.filter(merchant=shop).exists()

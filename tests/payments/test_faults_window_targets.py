@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from payments import services
 from payments.models import Payment
+from payments.sandbox import window
 from tests.payments.test_payment_window import SHOP, message, open_window, press, shop  # noqa: F401  (shop: a fixture)
 from webhooks.models import Delivery
 
@@ -77,12 +77,12 @@ def test_the_replaced_window_says_why_and_the_same_request_still_joins(client, s
     payments = list(Payment.objects.filter(merchant=shop).order_by("id"))
     assert len(payments) == 2
     replaced, live = payments
-    assert (replaced.status, replaced.error_code) == ("failed", services.REPLACED_CODE)
+    assert (replaced.status, replaced.error_code) == ("failed", window.REPLACED_CODE)
     assert "Another payment window was opened for this order" in replaced.fail_reason
     assert (live.status, live.buyer_name) == ("ready", "Someone else")
     done, imp_uid = press(client, first, "approve")
     assert imp_uid == replaced.imp_uid and done.status_code == 409
-    assert message(done)["data"]["rsp"]["error_code"] == services.REPLACED_CODE
+    assert message(done)["data"]["rsp"]["error_code"] == window.REPLACED_CODE
     assert press(Client(), same, "approve")[1] == replaced.imp_uid  # the tab that joined it: the same payment
     assert message(press(Client(), other, "approve")[0])["data"]["rsp"]["success"] is True
 
@@ -91,10 +91,10 @@ def test_the_replaced_window_says_why_and_the_same_request_still_joins(client, s
                                    "buyer_addr", "buyer_postcode", "custom_data", "name", "pay_method"])
 def test_any_difference_in_the_request_is_a_window_of_its_own(shop, field):  # noqa: F811
     params = {"pg": "kcp.T0000", "merchant_uid": "order-1", "amount": 1000, "name": "Blue mug"}
-    first = services.window_open(merchant_code=shop.code, tier_code=None, params=params)
+    first = window.window_open(merchant_code=shop.code, tier_code=None, params=params)
     changed = {"m_redirect_url": "https://shop.test/done", "notice_url": SHOP_HOOK, "buyer_email": "a@b.test",
                "custom_data": "{}", "pay_method": "vbank"}.get(field, "x")
-    second = services.window_open(merchant_code=shop.code, tier_code=None, params={**params, field: changed})
+    second = window.window_open(merchant_code=shop.code, tier_code=None, params={**params, field: changed})
     assert second.imp_uid != first.imp_uid
     first.refresh_from_db()
     assert first.status == "failed"

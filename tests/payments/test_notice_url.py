@@ -15,8 +15,10 @@ from standardwebhooks import Webhook
 from channels.models import SharedTestCredential
 from console.models import AuditEvent
 from console.tenancy.audit import Actor
-from payments import services as payments
+from payments.domain import cancels
+from payments.domain.errors import PaymentError
 from payments.models import Payment
+from payments.sandbox import window
 from tests.factories import make_member, make_merchant, make_sub_merchant
 from tests.hooks import endpoint_for, secret_of, wait_final
 from tests.receiver import Receiver, Reply
@@ -59,12 +61,12 @@ def open_payment(merchant, notice_url=None, *, merchant_uid="order_1", tier_code
     params = {"pg": "kcp.T0000", "merchant_uid": merchant_uid, "amount": 1000, "name": "Blue mug"}
     if notice_url is not None:
         params["notice_url"] = notice_url
-    return payments.window_open(merchant_code=merchant.code, tier_code=tier_code, params=params,
+    return window.window_open(merchant_code=merchant.code, tier_code=tier_code, params=params,
                                 user_agent="pytest")
 
 
 def approve(payment) -> Payment:
-    return payments.window_approve(imp_uid=payment.imp_uid, token=payments.window_token(payment))
+    return window.window_approve(imp_uid=payment.imp_uid, token=window.window_token(payment))
 
 
 def verified(request, secret) -> dict:
@@ -91,7 +93,7 @@ def test_a_notice_url_gets_the_signed_webhooks_instead_of_the_endpoint(to_worker
     assert verified(paid, secret_of(endpoint)) == {
         "imp_uid": payment.imp_uid, "merchant_uid": "order_1", "status": "paid"}
 
-    payments.payment_cancel(actor=Actor(), payment=payment)  # the cancel goes there too
+    cancels.payment_cancel(actor=Actor(), payment=payment)  # the cancel goes there too
     cancelled = receiver.wait_for(2, "/one-notice")[1]
     body = verified(cancelled, secret_of(endpoint))
     assert (body["imp_uid"], body["status"]) == (payment.imp_uid, "cancelled")
@@ -278,7 +280,7 @@ def test_a_private_notice_url_fails_the_window():
     name that resolves to a private address is refused when a webhook is sent to it (above)."""
     merchant = shop()
     for notice_url in ("http://10.0.0.5/hook", "http://user:pw@shop.example/hook", ["https://a.test/"] * 6):
-        with pytest.raises(payments.PaymentError) as refused:
+        with pytest.raises(PaymentError) as refused:
             open_payment(merchant, notice_url)
         assert refused.value.code == "F400" and "notice_url" in refused.value.message
     assert not Payment.objects.exists()

@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM
-from payments import selectors, services
+from payments.domain import cancels
 from payments.models import Payment, Status
+from payments.sandbox import window
+from payments.selectors import payments as selectors
 from tests.factories import make_channel, make_member, make_sub_merchant
 from webhooks.models import Delivery
 from webhooks.services import endpoint_save
@@ -56,7 +58,7 @@ def _open(merchant, **params):
     base = {"pg": "kcp.T0000", "merchant_uid": "order_w", "amount": 5000, "name": "Coffee",
             "buyer_name": "Kim"}
     base.update(params)
-    return services.window_open(merchant_code=merchant.code, tier_code=None, params=base, user_agent="pytest")
+    return window.window_open(merchant_code=merchant.code, tier_code=None, params=base, user_agent="pytest")
 
 
 def _url(name, merchant, **kwargs):
@@ -271,10 +273,10 @@ def test_detail_shows_every_field_the_cancellations_and_the_webhooks(owner_clien
     endpoint_save(actor=SYSTEM, merchant=agency, mode="test", url="http://127.0.0.1:9/hook",
                   content_type="json", version="v1")
     payment = _open(agency, buyer_email="kim@shop.test", buyer_tel="010-1234-5678")
-    services.window_approve(imp_uid=payment.imp_uid, token=services.window_token(payment))
-    services.payment_cancel(actor=Actor(user=owner), payment=payment, amount=1500, reason="Out of stock")
+    window.window_approve(imp_uid=payment.imp_uid, token=window.window_token(payment))
+    cancels.payment_cancel(actor=Actor(user=owner), payment=payment, amount=1500, reason="Out of stock")
     other = _open(agency, merchant_uid="order_other")
-    services.window_approve(imp_uid=other.imp_uid, token=services.window_token(other))
+    window.window_approve(imp_uid=other.imp_uid, token=window.window_token(other))
     html = owner_client.get(_url("detail", agency, imp_uid=payment.imp_uid)).content.decode()
     payment.refresh_from_db()
     for text in (payment.imp_uid, "order_w", "Coffee", "5,000 won", "1,500 won", "kim@shop.test",
@@ -341,7 +343,7 @@ def test_a_bad_cancel_amount_is_refused_by_the_form(owner_client, agency):
 
 def test_deposit_into_an_issued_virtual_account(owner_client, agency, owner):
     payment = _open(agency, pay_method="vbank")
-    services.window_issue_vbank(imp_uid=payment.imp_uid, token=services.window_token(payment), bank="088")
+    window.window_issue_vbank(imp_uid=payment.imp_uid, token=window.window_token(payment), bank="088")
     url = _url("detail", agency, imp_uid=payment.imp_uid)
     html = owner_client.get(url).content.decode()
     assert "Deposit" in html and "Shinhan Bank" in html

@@ -9,8 +9,11 @@ from channels import services as channel_services
 from channels.models import Channel
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor
-from payments import services
+from payments.domain import inputs, lifecycle, orders
+from payments.domain.errors import PaymentError
 from payments.models import Payment, Status
+from payments.sandbox import window
+from payments.v1 import annotation
 from tests.factories import make_channel, make_merchant, make_sub_merchant
 from tests.portone_schema import validator
 from webhooks.models import Delivery
@@ -23,12 +26,12 @@ def _open(merchant, **params):
     base = {"pg": "kcp.T0000", "merchant_uid": "order_1", "amount": 1000, "name": "Coffee",
             "buyer_name": "Kim"}
     base.update(params)
-    return services.window_open(merchant_code=merchant.code, tier_code=None, params=base,
+    return window.window_open(merchant_code=merchant.code, tier_code=None, params=base,
                                 user_agent="pytest")
 
 
 def _token(payment):
-    return services.window_token(payment)
+    return window.window_token(payment)
 
 
 def _endpoint(merchant, mode="test", version="v1"):
@@ -44,14 +47,14 @@ def test_a_test_channel_pays_and_one_webhook_says_paid(agency):
     payment = _open(agency)
     assert (payment.status, payment.pg_provider, payment.pg_id, payment.amount) == ("ready", "kcp", "T0000", 1000)
     assert payment.imp_uid.startswith("imp_") and len(payment.imp_uid) == 16
-    paid = services.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
-    again = services.window_approve(imp_uid=payment.imp_uid, token=_token(payment))  # a double click
+    paid = window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
+    again = window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))  # a double click
     assert paid.status == again.status == Status.PAID and paid.pg_tid == again.pg_tid
     assert paid.card_number == "9410********0000" and paid.apply_num
     deliveries = list(Delivery.objects.filter(merchant=agency))
     assert len(deliveries) == 1
     assert f'"imp_uid":"{payment.imp_uid}"' in deliveries[0].body and '"status":"paid"' in deliveries[0].body
-    rsp = services.window_result(paid)
+    rsp = annotation.window_result(paid)
     assert rsp["success"] is True and rsp["paid_amount"] == 1000 and rsp["error_msg"] is None
 
 
@@ -59,8 +62,8 @@ def test_two_windows_on_one_order_are_one_payment(agency):
     first = _open(agency)
     second = _open(agency)
     assert first.imp_uid == second.imp_uid
-    services.window_approve(imp_uid=second.imp_uid, token=_token(second))
-    with pytest.raises(services.PaymentError) as refused:
+    window.window_approve(imp_uid=second.imp_uid, token=_token(second))
+    with pytest.raises(PaymentError) as refused:
         _open(agency)
     assert refused.value.code == "F409" and "already used by a payment that is paid" in refused.value.message
     assert Payment.objects.filter(merchant=agency).count() == 1
@@ -68,41 +71,41 @@ def test_two_windows_on_one_order_are_one_payment(agency):
 
 @pytest.mark.parametrize("amount", ["abc", -1, 0, "1e20", 1e20, 10**15, "10.5", True, None, [1000]])
 def test_a_bad_amount_is_refused_and_nothing_is_saved(agency, amount):
-    with pytest.raises(services.PaymentError) as refused:
+    with pytest.raises(PaymentError) as refused:
         _open(agency, amount=amount)
     assert refused.value.code == "F400" and "amount" in refused.value.message.lower()
     assert not Payment.objects.exists()
 
 
 def test_amounts_that_are_whole_won_pass():
-    assert services.parse_amount("1000") == services.parse_amount(1000) == services.parse_amount(1000.0) == 1000
+    assert inputs.parse_amount("1000") == inputs.parse_amount(1000) == inputs.parse_amount(1000.0) == 1000
 
 
 def test_a_failure_sends_no_webhook_and_the_order_can_be_tried_again(agency):
     _endpoint(agency)
     payment = _open(agency)
-    failed = services.window_fail(imp_uid=payment.imp_uid, token=_token(payment), error_code="F1001")
+    failed = window.window_fail(imp_uid=payment.imp_uid, token=_token(payment), error_code="F1001")
     assert (failed.status, failed.error_code) == ("failed", "F1001") and "limit exceeded" in failed.fail_reason
-    rsp = services.window_result(failed)
+    rsp = annotation.window_result(failed)
     assert rsp["success"] is False and rsp["error_code"] == "F1001"
     closed_try = _open(agency)  # the same merchant_uid, a new try
     assert closed_try.imp_uid != payment.imp_uid
-    closed = services.window_close(imp_uid=closed_try.imp_uid, token=_token(closed_try))
-    assert closed.status == "failed" and closed.error_code == services.CLOSED_CODE
+    closed = window.window_close(imp_uid=closed_try.imp_uid, token=_token(closed_try))
+    assert closed.status == "failed" and closed.error_code == window.CLOSED_CODE
     assert not Delivery.objects.filter(merchant=agency).exists()
-    with pytest.raises(services.PaymentError):
-        services.window_fail(imp_uid=payment.imp_uid, token=_token(payment), error_code="nope")
+    with pytest.raises(PaymentError):
+        window.window_fail(imp_uid=payment.imp_uid, token=_token(payment), error_code="nope")
 
 
 def test_a_virtual_account_is_issued_then_deposited_from_the_console(agency, owner):
     _endpoint(agency, version="v2")
     payment = _open(agency, pay_method="vbank")
-    with pytest.raises(services.PaymentError):
-        services.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
-    issued = services.window_issue_vbank(imp_uid=payment.imp_uid, token=_token(payment), bank="088")
+    with pytest.raises(PaymentError):
+        window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
+    issued = window.window_issue_vbank(imp_uid=payment.imp_uid, token=_token(payment), bank="088")
     assert issued.status == "ready" and issued.vbank_num and issued.vbank_name == "Shinhan Bank"
-    assert services.window_result(issued)["success"] is True
-    paid = services.vbank_deposit(actor=Actor(user=owner), payment=issued)
+    assert annotation.window_result(issued)["success"] is True
+    paid = lifecycle.vbank_deposit(actor=Actor(user=owner), payment=issued)
     assert paid.status == "paid"
     bodies = list(Delivery.objects.filter(merchant=agency).order_by("id").values_list("event", flat=True))
     assert bodies == ["Transaction.VirtualAccountIssued", "Transaction.Paid"]  # V1 ready is never Transaction.Ready
@@ -113,8 +116,8 @@ def test_a_wrong_or_foreign_token_opens_nothing(agency):
     payment = _open(agency)
     other = _open(make_merchant("Other"), merchant_uid="o")
     for token in ("", "forged", _token(other)):
-        with pytest.raises(services.PaymentError) as refused:
-            services.window_approve(imp_uid=payment.imp_uid, token=token)
+        with pytest.raises(PaymentError) as refused:
+            window.window_approve(imp_uid=payment.imp_uid, token=token)
         assert refused.value.code == "F403"
     payment.refresh_from_db()
     assert payment.status == "ready"
@@ -132,40 +135,40 @@ def test_channels_are_found_by_pg_or_channel_key_and_only_enabled_test_ones_pay(
         ({"pg": ""}, "this merchant has no default channel"),
     ]
     for params, words in cases:
-        with pytest.raises(services.PaymentError) as refused:
+        with pytest.raises(PaymentError) as refused:
             _open(agency, merchant_uid="c", **params)
         assert words in refused.value.message, params
     channel_services.channel_set_enabled(actor=SYSTEM, channel=test_kcp, enabled=False)
-    with pytest.raises(services.PaymentError, match="This channel is disabled"):
+    with pytest.raises(PaymentError, match="This channel is disabled"):
         _open(agency, merchant_uid="d")
     foreign = Channel.objects.filter(merchant=make_merchant("Other"), mode="test").first()
-    with pytest.raises(services.PaymentError, match="has this channel key"):
+    with pytest.raises(PaymentError, match="has this channel key"):
         _open(agency, pg="", channelKey=foreign.channel_key, merchant_uid="e")
 
 
 def test_names_with_html_and_long_fields_are_kept_as_text_or_refused(agency):
     payment = _open(agency, name="<script>alert(1)</script>")
     assert payment.name == "<script>alert(1)</script>"  # text: the templates escape it
-    with pytest.raises(services.PaymentError, match="too long"):
+    with pytest.raises(PaymentError, match="too long"):
         _open(agency, merchant_uid="x" * 81)
-    with pytest.raises(services.PaymentError, match="required"):
+    with pytest.raises(PaymentError, match="required"):
         _open(agency, merchant_uid="  ")
 
 
 def test_a_prepared_amount_that_differs_fails_the_window(agency):
-    services.prepare(merchant=agency, merchant_uid="order_9", amount=5000, update=False)
-    with pytest.raises(services.PaymentError, match="differs from the one registered"):
+    orders.prepare(merchant=agency, merchant_uid="order_9", amount=5000, update=False)
+    with pytest.raises(PaymentError, match="differs from the one registered"):
         _open(agency, merchant_uid="order_9", amount=4000)
     assert _open(agency, merchant_uid="order_9", amount=5000).amount == 5000
 
 
 def test_a_sub_merchant_pays_on_its_agency_test_channel_through_its_tier(agency):
     sub = make_sub_merchant(agency, "SEL")
-    payment = services.window_open(merchant_code=agency.code, tier_code="SEL",
+    payment = window.window_open(merchant_code=agency.code, tier_code="SEL",
                                    params={"pg": "kcp.T0000", "merchant_uid": "s1", "amount": 100})
     assert payment.merchant == sub
-    with pytest.raises(services.PaymentError, match="no sub-merchant with the tier code"):
-        services.window_open(merchant_code=agency.code, tier_code="ZZZ",
+    with pytest.raises(PaymentError, match="no sub-merchant with the tier code"):
+        window.window_open(merchant_code=agency.code, tier_code="ZZZ",
                              params={"pg": "kcp.T0000", "merchant_uid": "s2", "amount": 100})
 
 
@@ -184,7 +187,7 @@ def _token_of(client, issued):
 
 def test_get_payment_answers_as_portones_contract_says(client, agency, issued):
     payment = _open(agency, custom_data='{"order": 1}')
-    services.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
+    window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
     token = _token_of(client, issued)
     body = client.get(f"/payments/{payment.imp_uid}", HTTP_AUTHORIZATION=token).json()
     assert body["code"] == 0 and body["message"] is None
@@ -200,7 +203,7 @@ def test_get_payment_answers_as_portones_contract_says(client, agency, issued):
 def test_another_merchants_payment_is_a_404_and_a_sub_merchants_needs_its_tier(client, agency, issued):
     theirs = _open(make_merchant("Other"), merchant_uid="t")
     sub = make_sub_merchant(agency, "SEL")
-    subs = services.window_open(merchant_code=agency.code, tier_code="SEL",
+    subs = window.window_open(merchant_code=agency.code, tier_code="SEL",
                                 params={"pg": "kcp.T0000", "merchant_uid": "s1", "amount": 100})
     token = _token_of(client, issued)
     for imp_uid in (theirs.imp_uid, subs.imp_uid, "imp_000000000000"):
@@ -238,7 +241,7 @@ def test_prepare_registers_changes_and_reads_an_amount(client, agency, issued):
 
 def _paid(merchant, merchant_uid="order_1", amount=1000):
     payment = _open(merchant, merchant_uid=merchant_uid, amount=amount)
-    return services.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
+    return window.window_approve(imp_uid=payment.imp_uid, token=_token(payment))
 
 
 def test_cancel_in_part_then_the_rest_with_the_checksum_guard(client, agency, issued):
@@ -274,7 +277,7 @@ def test_cancel_in_part_then_the_rest_with_the_checksum_guard(client, agency, is
 def test_lists_find_find_all_and_by_status(client, agency, issued):
     first = _paid(agency, "o1")
     failed = _open(agency, merchant_uid="o2")
-    services.window_fail(imp_uid=failed.imp_uid, token=_token(failed), error_code="F1001")
+    window.window_fail(imp_uid=failed.imp_uid, token=_token(failed), error_code="F1001")
     retried = _paid(agency, "o2")
     _paid(make_merchant("Other"), "o1")  # another merchant's order of the same name
     auth = {"HTTP_AUTHORIZATION": _token_of(client, issued)}

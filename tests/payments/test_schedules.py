@@ -19,12 +19,13 @@ from standardwebhooks import Webhook
 from channels.models import SharedTestCredential
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor
-from payments import billing, billing_selectors, schedules
-from payments.annotation import schedule_annotation
 from payments.audit import AuditAction
+from payments.domain import billing_keys, charges, schedules
+from payments.domain.errors import PaymentError
 from payments.models import Payment, Schedule
-from payments.services import PaymentError
-from tests.factories import make_merchant
+from payments.selectors import billing as billing_selectors
+from payments.v1.annotation import schedule_annotation
+from tests.factories import make_merchant, run_due_schedules
 from tests.hooks import FAST, endpoint_for, secret_of
 from tests.portone_schema import validator
 from tests.receiver import Receiver
@@ -44,7 +45,7 @@ def _at(seconds: float = 3600) -> int:
 
 
 def _key(merchant, customer_uid="cust_1", card=APPROVE):
-    return billing.billing_key_issue(merchant=merchant, customer_uid=customer_uid, card_number=card,
+    return billing_keys.billing_key_issue(merchant=merchant, customer_uid=customer_uid, card_number=card,
                                      expiry="2030-12", birth="900101", pg="ksnet.2999199990")
 
 
@@ -113,7 +114,7 @@ def test_schedules_are_made_all_at_once_and_read_back(agency):
 def test_bad_schedules_are_refused_and_nothing_is_saved(agency):
     _key(agency)
     _schedule(agency, [_item("taken")])
-    paid = billing.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="paid_order", amount=100,
+    paid = charges.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="paid_order", amount=100,
                                  name="x")
     assert paid.status == "paid"
     good = [_item(f"ok_{i}") for i in range(5)]
@@ -139,7 +140,7 @@ def test_bad_schedules_are_refused_and_nothing_is_saved(agency):
 def test_an_unknown_deleted_or_foreign_customer_uid_schedules_nothing(agency, other_merchant):
     _refused(lambda: _schedule(agency, [_item()], customer_uid="nobody"), "customer_uid “nobody”", code="F404")
     _key(agency)
-    billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_1")
+    billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="cust_1")
     _refused(lambda: _schedule(agency, [_item()]), "customer_uid “cust_1”", code="F404")
     _key(agency, customer_uid="mine")
     _refused(lambda: _schedule(other_merchant, [_item()], customer_uid="mine"), code="F404")
@@ -235,8 +236,8 @@ def test_a_due_schedule_runs_once_pays_and_notifies(agency, endpoint):
     notice = "http://127.0.0.1:9/notice"
     [due, later] = _schedule(agency, [_item("due", buyer_email="g@example.test", notice_url=notice), _item("later")])
     _make_due(due)
-    assert schedules.schedules_run_due() == 1
-    assert schedules.schedules_run_due() == 0  # ran already: nothing more
+    assert run_due_schedules() == 1
+    assert run_due_schedules() == 0  # ran already: nothing more
     assert schedules.schedule_execute(schedule_id=due.pk) is None
     due.refresh_from_db()
     payment = due.payment
@@ -256,13 +257,13 @@ def test_a_failed_run_is_a_failed_payment_that_notifies(agency, endpoint):
     _key(agency, customer_uid="gone")
     made = _schedule(agency, [_item("limit")], customer_uid="over")
     made += _schedule(agency, [_item("deleted")], customer_uid="gone")
-    billing.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="gone")
+    billing_keys.billing_key_delete(actor=SYSTEM, merchant=agency, customer_uid="gone")
     _make_due(*made)
-    assert schedules.schedules_run_due() == 2
+    assert run_due_schedules() == 2
     results = {row.merchant_uid: (row.status, row.payment.status, row.payment.error_code)
                for row in Schedule.objects.select_related("payment")}
     assert results == {"limit": ("executed", "failed", "F1001"),
-                       "deleted": ("executed", "failed", billing.NO_BILLING_KEY)}
+                       "deleted": ("executed", "failed", charges.NO_BILLING_KEY)}
     assert _statuses(agency) == ["failed", "failed"]  # unlike a failed window payment, both notify
     annotation = schedule_annotation(Schedule.objects.select_related("payment").get(merchant_uid="limit"))
     validator("ScheduleResultAnnotation").validate(annotation)
@@ -276,9 +277,9 @@ def test_a_run_on_a_disabled_channel_fails_and_can_be_retried(agency, endpoint, 
     key.channel.enabled = False
     key.channel.save(update_fields=["enabled"])
     _make_due(row)
-    schedules.schedules_run_due()
+    run_due_schedules()
     row.refresh_from_db()
-    assert (row.payment.status, row.payment.error_code) == ("failed", billing.CHANNEL_UNUSABLE)
+    assert (row.payment.status, row.payment.error_code) == ("failed", charges.CHANNEL_UNUSABLE)
     assert "disabled" in row.payment.fail_reason
     failed_payment = row.payment
     key.channel.enabled = True
@@ -295,7 +296,7 @@ def test_a_failed_or_cancelled_schedule_is_scheduled_again(agency, owner):
     _key(agency, customer_uid="over", card=LIMIT)
     [row] = _schedule(agency, [_item("monthly")], customer_uid="over")
     _make_due(row)
-    schedules.schedules_run_due()
+    run_due_schedules()
     new_at = _at(600)
     again = schedules.schedule_reschedule(actor=Actor(user=owner), merchant=agency, merchant_uid="monthly",
                                           schedule_at=new_at)
@@ -308,18 +309,18 @@ def test_a_failed_or_cancelled_schedule_is_scheduled_again(agency, owner):
 def test_an_order_paid_before_its_schedule_ran_fails_the_run(agency, endpoint):
     _key(agency)
     [row] = _schedule(agency, [_item("order_7")])
-    _refused(lambda: billing.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="order_7",
+    _refused(lambda: charges.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="order_7",
                                            amount=100, name="x"), "scheduled to be paid", code="F409")
     # Cancelled, paid another way, then scheduled again: the run finds the order paid.
     schedules.schedules_revoke(actor=SYSTEM, merchant=agency, merchant_uids=["order_7"])
-    billing.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="order_7", amount=100, name="x")
+    charges.payment_again(merchant=agency, customer_uid="cust_1", merchant_uid="order_7", amount=100, name="x")
     _refused(lambda: schedules.schedule_reschedule(actor=SYSTEM, merchant=agency, merchant_uid="order_7",
                                                    schedule_at=_at(60)), "already used by a payment", code="F409")
     Schedule.objects.filter(pk=row.pk).update(status="scheduled", revoked_at=None)
     _make_due(row)
-    schedules.schedules_run_due()
+    run_due_schedules()
     row.refresh_from_db()
-    assert (row.payment.status, row.payment.error_code) == ("failed", billing.ORDER_TAKEN)
+    assert (row.payment.status, row.payment.error_code) == ("failed", charges.ORDER_TAKEN)
     assert Payment.objects.filter(merchant_uid="order_7", status="paid").count() == 1
 
 
@@ -332,7 +333,7 @@ def test_console_tabs_and_pending_counts(agency):
     made = _schedule(agency, [_item("due"), _item("paid"), _item("cancelled")])
     made += _schedule(agency, [_item("failed")], customer_uid="over")
     _make_due(made[1], made[3])
-    schedules.schedules_run_due()
+    run_due_schedules()
     schedules.schedules_revoke(actor=SYSTEM, merchant=agency, merchant_uids=["cancelled"])
     tabs = {view: [s.merchant_uid for s in billing_selectors.schedules_for_console(access=Access, view=view)]
             for view in billing_selectors.ScheduleView.ALL}

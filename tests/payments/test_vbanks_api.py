@@ -10,11 +10,12 @@ from django.utils import timezone
 from channels.models import Channel
 from console.models import AuditEvent
 from console.tenancy.audit import SYSTEM, Actor
-from payments import services, vbanks
-from payments.annotation import payment_annotation
 from payments.audit import AuditAction
+from payments.domain import lifecycle, vbanks
+from payments.domain.errors import PaymentError
 from payments.models import Payment
-from payments.services import PaymentError
+from payments.sandbox import window as sandbox_window
+from payments.v1.annotation import payment_annotation
 from tests.factories import make_channel, make_merchant
 from tests.portone_schema import validator
 from webhooks.models import Delivery
@@ -104,20 +105,21 @@ def test_amount_and_due_date_change_while_the_account_waits(agency, owner):
     # Another merchant's account is unknown; a paid one changes no more.
     _refused(lambda: vbanks.vbank_update(actor=SYSTEM, merchant=make_merchant("Other"), imp_uid=payment.imp_uid,
                                          amount=1), code="F404")
-    services.vbank_deposit(actor=Actor(user=owner), payment=changed)
+    lifecycle.vbank_deposit(actor=Actor(user=owner), payment=changed)
     _refused(lambda: vbanks.vbank_update(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid, amount=1),
              "only one waiting for its deposit", code="F409")
 
 
 def test_only_an_account_issued_over_the_api_changes(agency):
-    opened = services.window_open(merchant_code=agency.code, tier_code=None, params={
+    opened = sandbox_window.window_open(merchant_code=agency.code, tier_code=None, params={
         "pg": "kcp.T0000", "pay_method": "vbank", "merchant_uid": "w1", "amount": 1000})
-    window = services.window_issue_vbank(imp_uid=opened.imp_uid, token=services.window_token(opened), bank="004")
+    window = sandbox_window.window_issue_vbank(imp_uid=opened.imp_uid, token=sandbox_window.window_token(opened),
+                                               bank="004")
     _refused(lambda: vbanks.vbank_update(actor=SYSTEM, merchant=agency, imp_uid=window.imp_uid, amount=5),
              "issued in the payment window", code="F409")
-    card = services.window_open(merchant_code=agency.code, tier_code=None, params={
+    card = sandbox_window.window_open(merchant_code=agency.code, tier_code=None, params={
         "pg": "kcp.T0000", "merchant_uid": "c1", "amount": 1000})
-    services.window_approve(imp_uid=card.imp_uid, token=services.window_token(card))
+    sandbox_window.window_approve(imp_uid=card.imp_uid, token=sandbox_window.window_token(card))
     _refused(lambda: vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=card.imp_uid),
              "not a virtual account", code="F400")
 
@@ -131,7 +133,7 @@ def test_a_revoked_account_takes_no_deposit_and_notifies_cancelled(agency, owner
                 for body in Delivery.objects.filter(merchant=agency).order_by("id").values_list("body", flat=True)]
     assert statuses == ["ready", "cancelled"]
     _refused(lambda: vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid), code="F409")
-    _refused(lambda: services.vbank_deposit(actor=Actor(user=owner), payment=revoked),
+    _refused(lambda: lifecycle.vbank_deposit(actor=Actor(user=owner), payment=revoked),
              "waiting for its deposit", code="F409")
     validator("PaymentAnnotation").validate(payment_annotation(revoked))
 
@@ -139,10 +141,10 @@ def test_a_revoked_account_takes_no_deposit_and_notifies_cancelled(agency, owner
 def test_an_account_past_its_due_date_takes_no_deposit(agency, owner):
     payment = _issue(agency)
     Payment.objects.filter(pk=payment.pk).update(vbank_date=timezone.now() - timedelta(minutes=1))
-    _refused(lambda: services.vbank_deposit(actor=Actor(user=owner), payment=payment),
+    _refused(lambda: lifecycle.vbank_deposit(actor=Actor(user=owner), payment=payment),
              "deadline has passed", code="F409")
     payment.refresh_from_db()
     assert payment.status == "ready" and not AuditEvent.objects.filter(action=AuditAction.PAYMENT_DEPOSIT).exists()
     # A new due date revives it.
     vbanks.vbank_update(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid, vbank_due=_due(1))
-    assert services.vbank_deposit(actor=Actor(user=owner), payment=payment).status == "paid"
+    assert lifecycle.vbank_deposit(actor=Actor(user=owner), payment=payment).status == "paid"

@@ -12,9 +12,11 @@ import pytest
 
 from channels.models import Channel
 from console.tenancy.audit import SYSTEM
-from payments import billing, cards, services
-from payments.annotation import payment_annotation
+from payments.domain import cancels, charges
+from payments.domain.errors import PaymentError
 from payments.models import BillingKey, Payment
+from payments.sandbox import cards
+from payments.v1.annotation import payment_annotation
 from tests.factories import make_merchant, make_sub_merchant
 from tests.portone_schema import validator
 from webhooks.models import Delivery
@@ -119,12 +121,12 @@ def test_issue_stores_the_chosen_card_masked_and_records_a_paid_payment_of_0_won
     assert deliveries(shop) == [{"imp_uid": imp_uid, "merchant_uid": "issue-1", "status": "paid"}]
 
     # The merchant's server then pays with the key.
-    paid = billing.payment_again(merchant=shop, customer_uid="gildong_0001", merchant_uid="month-1",
+    paid = charges.payment_again(merchant=shop, customer_uid="gildong_0001", merchant_uid="month-1",
                                  amount=9900, name="Monthly plan")
     assert (paid.status, paid.amount, paid.billing_key, paid.card_number) == ("paid", 9900, key, "536500******0000")
     # 0 won paid: nothing to cancel (the key is deleted instead).
-    with pytest.raises(services.PaymentError) as refused:
-        services.payment_cancel(actor=SYSTEM, payment=payment)
+    with pytest.raises(PaymentError) as refused:
+        cancels.payment_cancel(actor=SYSTEM, payment=payment)
     assert refused.value.code == "F409" and "nothing to cancel" in refused.value.message
 
 
@@ -149,7 +151,7 @@ def test_a_card_that_declines_payments_still_gets_a_key_whose_payments_fail(clie
     done, imp_uid = press(client, open_window(client, shop), "issue", test_card="limit_exceeded")
     assert rsp_of(done)["success"] is True
     assert BillingKey.objects.get(merchant=shop).card_number == "941000******1001"
-    failed = billing.payment_again(merchant=shop, customer_uid="gildong_0001", merchant_uid="month-1",
+    failed = charges.payment_again(merchant=shop, customer_uid="gildong_0001", merchant_uid="month-1",
                                    amount=9900, name="Monthly plan")
     assert (failed.status, failed.error_code) == ("failed", "F1001")
 

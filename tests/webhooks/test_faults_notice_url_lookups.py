@@ -13,9 +13,10 @@ import pytest
 from api_keys.services import api_keys
 from channels.models import SharedTestCredential
 from console.tenancy.audit import SYSTEM
-from payments import billing
-from payments import services as payments
+from payments.domain import billing_keys
+from payments.domain.errors import PaymentError
 from payments.models import Payment, Schedule
+from payments.sandbox import window
 from tests.factories import make_merchant
 from webhooks.models import Delivery
 from webhooks.services import engine
@@ -58,7 +59,7 @@ def _token(client, merchant) -> str:
 
 def test_a_call_of_1000_schedules_naming_5000_notice_urls_looks_none_up(client, lookups):
     merchant = _shop()
-    billing.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number="9410-0000-7000-0000",
+    billing_keys.billing_key_issue(merchant=merchant, customer_uid="cust_1", card_number="9410-0000-7000-0000",
                               expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     token = _token(client, merchant)
     seen, _answers = lookups
@@ -94,8 +95,8 @@ def test_the_window_with_5_notice_urls_looks_none_up(client, lookups):
 def test_a_notice_url_of_a_bad_form_is_still_refused_in_the_request(lookups, notice_url):
     merchant = _shop()
     seen, _answers = lookups
-    with pytest.raises(payments.PaymentError) as refused:
-        payments.window_open(merchant_code=merchant.code, tier_code=None, user_agent="pytest", params={
+    with pytest.raises(PaymentError) as refused:
+        window.window_open(merchant_code=merchant.code, tier_code=None, user_agent="pytest", params={
             "pg": "kcp.T0000", "merchant_uid": "order_1", "amount": 1000, "notice_url": notice_url})
     assert refused.value.code == "F400" and "notice_url" in refused.value.message
     assert seen == [] and not Payment.objects.exists()
@@ -107,10 +108,10 @@ def test_a_name_that_resolves_to_a_private_address_is_refused_when_the_webhook_i
     seen, answers = lookups
     answers["intranet.shop.example"] = "10.0.0.5"
     url = "http://intranet.shop.example/hook"
-    payment = payments.window_open(merchant_code=merchant.code, tier_code=None, user_agent="pytest", params={
+    payment = window.window_open(merchant_code=merchant.code, tier_code=None, user_agent="pytest", params={
         "pg": "kcp.T0000", "merchant_uid": "order_1", "amount": 1000, "notice_url": url})
     assert seen == [] and payment.notice_urls == [url]
-    payments.window_approve(imp_uid=payment.imp_uid, token=payments.window_token(payment))
+    window.window_approve(imp_uid=payment.imp_uid, token=window.window_token(payment))
     delivery = Delivery.objects.get(merchant=merchant, url=url)
     attempt = engine.deliver(delivery.pk)
     assert "intranet.shop.example" in seen

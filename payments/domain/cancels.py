@@ -1,0 +1,71 @@
+"""Cancelling a payment, in full or in part: the console's Cancel and ``POST /payments/cancel``."""
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from console.tenancy.audit import Actor, audit_record
+from console.tenancy.locks import lock_rows
+from payments.audit import AuditAction
+from payments.domain.errors import PaymentError
+from payments.domain.inputs import read_optional_amount, read_text
+from payments.domain.lifecycle import notify
+from payments.models import Payment, PaymentCancellation, Status
+
+
+def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str = "", checksum=None,
+                   tax_free=None) -> PaymentCancellation:
+    """Cancel a paid payment in full (``amount`` None) or in part, or an issued virtual account
+    that waits for its deposit (in full). ``checksum`` is the amount the caller believes is
+    still cancellable: when it differs from ours, nothing is cancelled (PortOne's guard against
+    cancelling twice). The webhook says ``cancelled`` (V2: ``Transaction.PartialCancelled`` for
+    a part), after the commit."""
+    amount = read_optional_amount(amount, "amount")
+    checksum = None if checksum in (None, "") else read_optional_amount(checksum, "checksum")
+    tax_free_value = None if tax_free in (None, "", 0, "0") else read_optional_amount(tax_free, "tax_free")
+    reason = read_text({"reason": reason}, "reason", 300)
+    with transaction.atomic():
+        payment = lock_rows(Payment.objects.select_related("merchant")).get(pk=payment.pk)
+        waiting_vbank = payment.waits_for_deposit
+        if payment.status == Status.CANCELLED:
+            raise PaymentError("F409", _("This payment is cancelled already."))
+        if payment.status != Status.PAID and not waiting_vbank:
+            raise PaymentError("F409", _("Only a paid payment, or a virtual account waiting for its "
+                                         "deposit, can be cancelled. This one is %(status)s.")
+                               % {"status": payment.get_status_display().lower()})
+        remaining = payment.remaining
+        if not payment.amount:
+            raise PaymentError("F409", _("This is the record of a billing key issued in the window: 0 won "
+                                         "was paid, so there is nothing to cancel. Delete the billing key "
+                                         "instead."))
+        if checksum is not None and checksum != remaining:
+            raise PaymentError("F409", _("The checksum does not match: %(left)s won can be cancelled, "
+                                         "the request says %(checksum)s. Nothing was cancelled.")
+                               % {"left": f"{remaining:,}", "checksum": f"{checksum:,}"})
+        amount = remaining if amount is None else amount
+        if amount > remaining:
+            raise PaymentError("F409", _("%(amount)s won is more than the %(left)s won left to cancel.")
+                               % {"amount": f"{amount:,}", "left": f"{remaining:,}"})
+        if tax_free_value is not None and tax_free_value > amount:
+            raise PaymentError("F400", _("tax_free cannot be more than the amount cancelled."))
+        if waiting_vbank and amount != remaining:
+            raise PaymentError("F409", _("A virtual account waiting for its deposit is cancelled in full."))
+        now = timezone.now()
+        cancellation = PaymentCancellation.objects.create(
+            payment=payment, pg_tid=f"sandbox_cancel_{secrets.token_hex(8)}", amount=amount, reason=reason,
+            cancellation_id=f"cancel_{secrets.token_hex(10)}")
+        before = (payment.status, payment.cancel_amount)
+        payment.cancel_amount += amount
+        payment.cancel_reason = reason
+        full = payment.cancel_amount == payment.amount
+        if full:
+            payment.status, payment.cancelled_at = Status.CANCELLED, now
+        payment.save(update_fields=["cancel_amount", "cancel_reason", "status", "cancelled_at", "updated_at"])
+        audit_record(actor=actor, merchant=payment.merchant, action=AuditAction.PAYMENT_CANCEL, target=payment,
+                     changes={"status": (before[0], payment.status),
+                              "cancel_amount": (before[1], payment.cancel_amount)})
+        notify(payment, "cancelled" if full else "partial_cancelled",
+                cancellation_id=cancellation.cancellation_id, actor=actor)
+    return cancellation
