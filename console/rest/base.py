@@ -13,9 +13,9 @@ Every endpoint is an ``ImportView``. What it guarantees, for every answer:
 * JSON whatever the ``Accept`` header asks for (the clients of the original never send one);
 * messages in Korean whatever ``Accept-Language`` says, as i'mport answers (``REST_LANGUAGE``);
 * i'mport's rule for statuses: a refusal whose status the operation does not document (its
-  ``operation(..., responses=...)``, which follows PortOne's V1 contract) is answered HTTP 200
-  with its non-zero ``code``, as i'mport answers a business refusal (``answered_status``); the
-  door's own refusals (401, 403, 405, 429) keep their status;
+  ``responses`` in the description, written as PortOne's V1 contract documents it) is answered
+  HTTP 200 with its non-zero ``code``, as i'mport answers a business refusal
+  (``answered_status``); the door's own refusals (401, 403, 405, 429) keep their status;
 * bodies as JSON or as a form (``application/x-www-form-urlencoded``, and multipart, which
   the description leaves out), for PUT as for POST;
 * no CSRF (tokens, not cookies) and no session: ``authentication_classes`` is empty, and a
@@ -42,6 +42,7 @@ from django.core.exceptions import (
 from django.core.validators import RegexValidator
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -87,14 +88,28 @@ class Refusal(exceptions.APIException):
         self.status_code, self.envelope_code = status, code
 
 
-def answered_status(view, method: str, wanted: int) -> int:
+def documented_statuses(request) -> frozenset[int] | None:
+    """The statuses the operation ``request`` calls documents in the API's description (its
+    view's ``responses``, written as PortOne's V1 contract documents the operation), or None for
+    a route the description leaves out."""
+    from .openapi import documented  # the description is built from the views of this module
+
+    match = request.resolver_match
+    if match is None:  # asked before the URL was resolved (UnstorableInputMiddleware)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+    return documented(match.route, request.method) if match.route else None
+
+
+def answered_status(request, wanted: int) -> int:
     """i'mport's rule, written once: a refusal answers ``wanted`` when the operation documents it
-    (or is the door's own), else HTTP 200 with its non-zero code. An operation that records no
-    statuses (``operation``) answers what is wanted."""
-    documented = getattr(view, "documented_statuses", {}).get(method.lower())
-    if documented is None or wanted in DOOR_STATUSES or wanted in documented:
+    (or it is the door's own), else HTTP 200 with its non-zero code."""
+    if wanted in DOOR_STATUSES:
         return wanted
-    return 200
+    documented = documented_statuses(request)
+    return wanted if documented is None or wanted in documented else 200
 
 
 def envelope(response=None, *, code: int = 0, message: str | None = None, status: int = 200) -> Response:
@@ -146,7 +161,7 @@ def envelope_exception_handler(exc, context):
         exc = Refusal(400, _(context["view"].body_hint))  # each hint's Korean is in the catalogue
     if not isinstance(exc, exceptions.APIException):
         return None
-    status = answered_status(context["view"], context["request"].method, exc.status_code)
+    status = answered_status(context["request"], exc.status_code)
     response = envelope(None, code=getattr(exc, "envelope_code", -1), message=_sentence(exc.detail),
                         status=status)
     if getattr(exc, "wait", None):
@@ -201,8 +216,6 @@ class ImportView(APIView):
     schema = ImportSchema()
     requires_token = True
     body_hint = "The body must be JSON or a form (application/x-www-form-urlencoded)."
-    # What each method's operation documents, recorded by ``operation`` (read by answered_status).
-    documented_statuses: dict[str, frozenset[int]] = {}
 
     api_key: ApiKey | None = None
     merchant: Merchant | None = None
@@ -249,7 +262,10 @@ class ImportView(APIView):
         merchant = api_key.merchant
         if "Tier" in request.headers:  # present means "act for this sub-merchant", even if blank
             tier = request.headers["Tier"]
-            sub = merchant.sub_merchants.filter(tier_code=tier).first() if TIER_CODE_RE.fullmatch(tier) else None
+            if not TIER_CODE_RE.fullmatch(tier):  # bad input: a 400 where the operation documents one
+                raise Refusal(400, _("This merchant has no sub-merchant with the tier code “%(tier)s”.")
+                              % {"tier": tier})
+            sub = merchant.sub_merchants.filter(tier_code=tier).first()
             if sub is None:
                 raise Refusal(404, _("This merchant has no sub-merchant with the tier code “%(tier)s”.")
                               % {"tier": tier})
@@ -295,9 +311,21 @@ def refuse_unlisted_address(merchant: Merchant, request) -> None:
 
 
 def unstorable_refusal(request, message: str) -> JsonResponse:
-    """The envelope's 400 for input that cannot be stored, as ``UnstorableInputMiddleware`` asks
-    it of the API's views."""
-    return JsonResponse({"code": -1, "message": message, "response": None}, status=400,
+    """The envelope's refusal of input that cannot be stored, as ``UnstorableInputMiddleware`` asks
+    it of the API's views (before the view runs): a call that needs a token and has none valid is
+    a 401 first, as any other; then a 400, or i'mport's 200 where the operation documents no 400."""
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        view = None
+    if getattr(getattr(view, "view_class", None), "requires_token", False) and \
+            token_authenticate(request_token(request)) is None:
+        with translation.override(REST_LANGUAGE):
+            message = _("The access token is missing, unknown or expired. Get one at /users/getToken.")
+        status = 401
+    else:
+        status = answered_status(request, 400)
+    return JsonResponse({"code": -1, "message": message, "response": None}, status=status,
                         json_dumps_params={"ensure_ascii": False})
 
 
@@ -335,18 +363,10 @@ ERROR = enveloped("Failure")
 
 
 def operation(method: str, **kwargs):
-    """A view's operation for ``method`` in the description (``extend_schema``), stacked once per
-    method. Its ``responses`` are also what the operation documents to ``answered_status``: write
-    them as PortOne's V1 contract documents the operation (tests/console/test_v1_statuses.py)."""
-    described = extend_schema_view(**{method: extend_schema(**kwargs)})
-
-    def decorate(view):
-        view = described(view)
-        if "responses" in kwargs:
-            view.documented_statuses = {**view.documented_statuses,
-                                        method.lower(): frozenset(kwargs["responses"])}
-        return view
-    return decorate
+    """A view's one operation in the description (``extend_schema`` on its ``method``). Its
+    ``responses`` are what the operation documents, which ``answered_status`` reads: write them
+    as PortOne's V1 contract documents the operation (tests/payments/test_rest_refusals.py)."""
+    return extend_schema_view(**{method: extend_schema(**kwargs)})
 
 
 def responses(ok: type[serializers.Serializer], *errors: int) -> dict:

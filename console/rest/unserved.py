@@ -66,7 +66,9 @@ class Unserved(ImportView):
         raise Refusal(self.statuses[request.method.lower()], message)
 
 
-def _view(statuses: dict[str, int], what):
+def unserved_view(statuses: dict[str, int], what):
+    """A view for one unserved operation (an app mounts one where its own routes would take the
+    path first, e.g. ``GET /vbanks/holder`` before ``/vbanks/{imp_uid}``)."""
     handlers = {method: Unserved.refuse for method in statuses}
     if "get" in statuses:
         handlers["head"] = Unserved.refuse
@@ -75,5 +77,5 @@ def _view(statuses: dict[str, int], what):
     return extend_schema(exclude=True)(cls).as_view()  # not the sandbox's to describe
 
 
-urlpatterns = [path(route, _view(statuses, what), name=f"rest_unserved_{index}")
+urlpatterns = [path(route, unserved_view(statuses, what), name=f"rest_unserved_{index}")
                for index, (route, statuses, what) in enumerate(UNSERVED)]

@@ -33,9 +33,8 @@ from payments.domain.billing_keys import (
     live_key,
     require_issuance,
     store_billing_key,
-    unknown_customer,
 )
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     ORDER_FIELDS,
     max_length_of,
@@ -109,7 +108,7 @@ def _insert(payment: Payment, *, refuse_taken: bool) -> Payment:
         if payment.status != Status.PAID:
             raise
         if refuse_taken:
-            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
+            raise PaymentError(Refusal.CONFLICT, _("This order is being paid by another request.")) from exc
         payment.paid_at, payment.apply_num = None, ""
         _settle(payment, card=None, declined=(ORDER_TAKEN, _("This order is being paid by another "
                                                                 "request.")))
@@ -169,11 +168,11 @@ def payment_again(*, merchant: Merchant, customer_uid: str, merchant_uid: str, a
                        amount=amount, name_required=True)
     with transaction.atomic():
         key = live_key(merchant, customer_uid, for_payment=True)
-        if key is None:
-            raise unknown_customer(customer_uid)
+        if key is None:  # i'mport declines the charge (code -1), in its words
+            raise PaymentError(Refusal.DECLINED, _("No buyer is registered with this customer_uid."))
         problem = channel_problem(key.channel, merchant) or order_taken(merchant, merchant_uid)
         if problem:
-            raise PaymentError("F409", problem)
+            raise PaymentError(Refusal.CONFLICT, problem)
         payment = pay_with_key(merchant=merchant, customer_uid=customer_uid, merchant_uid=merchant_uid,
                                amount=amount, order=order, usage=CustomerUidUsage.PAYMENT, refuse_taken=True)
         if payment.status == Status.PAID:
@@ -208,7 +207,7 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
     with transaction.atomic():
         taken = order_taken(merchant, merchant_uid)
         if taken:
-            raise PaymentError("F409", taken)
+            raise PaymentError(Refusal.CONFLICT, taken)
         key = None
         if customer_uid and not declined:
             customer = {f"customer_{f.removeprefix('buyer_')}": order[f] for f in ORDER_FIELDS if f != "name"}

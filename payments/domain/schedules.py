@@ -47,7 +47,7 @@ from payments.domain.billing_keys import (
 from payments.domain.charges import (
     pay_with_key,
 )
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     ORDER_FIELDS,
     parse_amount,
@@ -89,7 +89,7 @@ def _read_item(item, *, now: datetime) -> Schedule:
     """One schedule of a call (its notice_url checked in form only: no lookup, see
     ``inputs.read_notice_urls``)."""
     if not isinstance(item, dict):
-        raise PaymentError("F400", _("Each schedule must be an object with merchant_uid, schedule_at, "
+        raise PaymentError(Refusal.INVALID, _("Each schedule must be an object with merchant_uid, schedule_at, "
                                      "amount and name."))
     merchant_uid = read_merchant_uid(item.get("merchant_uid"))
     schedule_at = read_schedule_at(item.get("schedule_at"), now=now)
@@ -100,7 +100,8 @@ def _read_item(item, *, now: datetime) -> Schedule:
 
 
 def _numbered(index: int, exc: PaymentError) -> PaymentError:
-    return PaymentError(exc.code, _("schedules[%(index)d]: %(problem)s") % {"index": index, "problem": exc.message})
+    return PaymentError(exc.code, _("schedules[%(index)d]: %(problem)s") % {"index": index, "problem": exc.message},
+                        pg_code=exc.pg_code)
 
 
 # --- scheduling ------------------------------------------------------------------------
@@ -117,9 +118,9 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
     ``MAX_DAYS_AHEAD`` days ahead. Returns the schedules in the order given."""
     customer_uid = read_customer_uid(customer_uid)
     if not isinstance(schedules, (list, tuple)) or not schedules:
-        raise PaymentError("F400", _("schedules must be a list of one or more schedules."))
+        raise PaymentError(Refusal.INVALID, _("schedules must be a list of one or more schedules."))
     if len(schedules) > MAX_SCHEDULES_PER_CALL:
-        raise PaymentError("F400", _("At most %(max)s schedules in one call; this one has %(count)s. "
+        raise PaymentError(Refusal.INVALID, _("At most %(max)s schedules in one call; this one has %(count)s. "
                                      "Send them in several calls.")
                            % {"max": f"{MAX_SCHEDULES_PER_CALL:,}", "count": f"{len(schedules):,}"})
     now = timezone.now()
@@ -130,7 +131,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         except PaymentError as exc:
             raise _numbered(index, exc) from None
         if row.merchant_uid in index_of:
-            raise PaymentError("F400", _("schedules[%(index)d]: the merchant_uid “%(uid)s” is in this call "
+            raise PaymentError(Refusal.INVALID, _("schedules[%(index)d]: the merchant_uid “%(uid)s” is in this call "
                                          "twice (schedules[%(first)d]).")
                                % {"index": index, "uid": row.merchant_uid, "first": index_of[row.merchant_uid]})
         index_of[row.merchant_uid] = index
@@ -147,11 +148,11 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         require_issuance(channel, catalog.Issuance.API)
         declined = card.decline(issuing=True)
         if declined:
-            raise PaymentError(*declined)
+            raise PaymentError(Refusal.DECLINED, declined[1], pg_code=declined[0])
     with transaction.atomic():
         if live_key(merchant, customer_uid, for_payment=True) is None:
             if channel is None:
-                raise PaymentError("F404", _("No billing key of this merchant has the customer_uid “%(uid)s”: "
+                raise PaymentError(Refusal.NOT_FOUND, _("No billing key of this merchant has the customer_uid “%(uid)s”: "
                                              "issue one first, or send the card with the schedules.")
                                    % {"uid": customer_uid})
             store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
@@ -161,7 +162,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                         .values_list("merchant_uid", flat=True))
         if scheduled:
             uid = min(scheduled, key=index_of.get)
-            raise PaymentError("F409", _("schedules[%(index)d]: the merchant_uid “%(uid)s” was scheduled "
+            raise PaymentError(Refusal.CONFLICT, _("schedules[%(index)d]: the merchant_uid “%(uid)s” was scheduled "
                                          "already. Each schedule takes a new merchant_uid.")
                                % {"index": index_of[uid], "uid": uid})
         windows_expire(merchant=merchant, merchant_uids=uids)  # a window left open past its hour holds nothing
@@ -169,7 +170,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                     .exclude(status=Status.FAILED).values_list("merchant_uid", "status"))
         if paid:
             uid = min(paid, key=index_of.get)
-            raise PaymentError("F409", _("schedules[%(index)d]: the merchant_uid “%(uid)s” is already used by "
+            raise PaymentError(Refusal.CONFLICT, _("schedules[%(index)d]: the merchant_uid “%(uid)s” is already used by "
                                          "a payment that is %(status)s. Use a new merchant_uid for a new order.")
                                % {"index": index_of[uid], "uid": uid,
                                   "status": Status(paid[uid]).label.lower()})
@@ -177,7 +178,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
             with transaction.atomic():
                 Schedule.objects.bulk_create(rows, batch_size=500)
         except IntegrityError as exc:  # the same merchant_uid, scheduled by another call an instant ago
-            raise PaymentError("F409", _("One of these merchant_uids was scheduled by another request an "
+            raise PaymentError(Refusal.CONFLICT, _("One of these merchant_uids was scheduled by another request an "
                                          "instant ago. Each schedule takes a new merchant_uid.")) from exc
     return rows
 
@@ -194,7 +195,7 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
     customer_uid = read_text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
     uids = read_merchant_uids(merchant_uids)
     if not customer_uid and not uids:
-        raise PaymentError("F400", _("Name the schedules to cancel: customer_uid, merchant_uid, or both."))
+        raise PaymentError(Refusal.INVALID, _("Name the schedules to cancel: customer_uid, merchant_uid, or both."))
     matching = Schedule.objects.filter(merchant=merchant)
     if customer_uid:
         matching = matching.filter(customer_uid=customer_uid)
@@ -206,9 +207,9 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
         rows = list(lock_rows(matching.filter(status=ScheduleStatus.SCHEDULED)).order_by("id"))
         if not rows:
             if matching.exists():
-                raise PaymentError("F409", _("The schedules named ran or were cancelled already: nothing "
+                raise PaymentError(Refusal.CONFLICT, _("The schedules named ran or were cancelled already: nothing "
                                              "to cancel."))
-            raise PaymentError("F404", _("No schedule of this merchant matches."))
+            raise PaymentError(Refusal.NOT_FOUND, _("No schedule of this merchant matches."))
         now = timezone.now()
         Schedule.objects.filter(pk__in=[row.pk for row in rows]).update(
             status=ScheduleStatus.REVOKED, revoked_at=now, updated_at=now)
@@ -232,9 +233,9 @@ def _locked(merchant: Merchant, merchant_uid: str, *, skip_locked: bool = False)
     schedule = lock_rows(found, skip_locked=skip_locked).first()
     if schedule is None:
         if skip_locked and found.exists():
-            raise PaymentError("F409", _("This schedule is being run or changed by another request right now: "
+            raise PaymentError(Refusal.CONFLICT, _("This schedule is being run or changed by another request right now: "
                                          "nothing was done. Read it again in a moment."))
-        raise PaymentError("F404", _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
+        raise PaymentError(Refusal.NOT_FOUND, _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
                            % {"uid": merchant_uid})
     return schedule
 
@@ -251,7 +252,7 @@ def schedule_update(*, actor: Actor, merchant: Merchant, merchant_uid: str, sche
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid)
         if schedule.status != ScheduleStatus.SCHEDULED:
-            raise PaymentError("F409", _("This schedule is %(status)s: only one still to run can change "
+            raise PaymentError(Refusal.CONFLICT, _("This schedule is %(status)s: only one still to run can change "
                                          "its time.") % {"status": schedule.get_status_display().lower()})
         before = schedule.schedule_at
         schedule.schedule_at = when
@@ -268,11 +269,11 @@ def schedule_reschedule(*, actor: Actor, merchant: Merchant, merchant_uid: str, 
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid)
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
-            raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
+            raise PaymentError(Refusal.CONFLICT, _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "scheduled again."))
         taken = order_taken(merchant, merchant_uid, schedule=schedule)
         if taken:
-            raise PaymentError("F409", taken)
+            raise PaymentError(Refusal.CONFLICT, taken)
         before = (schedule.status, schedule.schedule_at)
         schedule.status, schedule.schedule_at = ScheduleStatus.SCHEDULED, when
         schedule.payment, schedule.executed_at, schedule.revoked_at = None, None, None
@@ -291,7 +292,7 @@ def schedule_retry(*, actor: Actor, merchant: Merchant, merchant_uid: str) -> Pa
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid, skip_locked=True)
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
-            raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
+            raise PaymentError(Refusal.CONFLICT, _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "tried again."))
         if live_key(merchant, schedule.customer_uid) is None:
             raise unknown_customer(schedule.customer_uid)

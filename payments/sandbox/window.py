@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from channels.models import Channel
 from console.models import Merchant
 from console.tenancy.locks import lock_rows
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     parse_amount,
     read_notice_urls,
@@ -86,12 +86,12 @@ def _imp_uid_of(token: str) -> str | None:
 
 def _check_token(imp_uid: str, token: str) -> None:
     if not imp_uid or _imp_uid_of(token) != imp_uid:
-        raise PaymentError("F403", _("This payment window has expired or is not valid. Start the "
+        raise PaymentError(Refusal.EXPIRED, _("This payment window has expired or is not valid. Start the "
                                      "payment again."))
 
 
 def _gone() -> PaymentError:
-    return PaymentError("F404", _("This payment no longer exists."))
+    return PaymentError(Refusal.NOT_FOUND, _("This payment no longer exists."))
 
 
 def payment_get_for_window(imp_uid: str, token: str) -> Payment:
@@ -120,16 +120,16 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     merchant_uid = read_text(params, "merchant_uid", MERCHANT_UID_MAX, required=True)
     pay_method = read_text(params, "pay_method", 16) or PayMethod.CARD
     if pay_method not in PayMethod.values:
-        raise PaymentError("F400", _("The sandbox takes pay_method %(methods)s.") % {
+        raise PaymentError(Refusal.INVALID, _("The sandbox takes pay_method %(methods)s.") % {
             "methods": ", ".join(PayMethod.values)})
     currency = (read_text(params, "currency", 3) or "KRW").upper()
     if currency != "KRW":
-        raise PaymentError("F400", _("The sandbox takes payments in KRW only."))
+        raise PaymentError(Refusal.INVALID, _("The sandbox takes payments in KRW only."))
     custom_data = params.get("custom_data")
     if custom_data is not None and not isinstance(custom_data, str):
         custom_data = json.dumps(custom_data, ensure_ascii=False)
     if custom_data and len(custom_data) > 10_000:
-        raise PaymentError("F400", _("custom_data is too long: at most 10,000 characters."))
+        raise PaymentError(Refusal.INVALID, _("custom_data is too long: at most 10,000 characters."))
     order = {
         "merchant_uid": merchant_uid, "pay_method": pay_method, "currency": currency,
         "name": read_text(params, "name", NAME_MAX),
@@ -144,7 +144,7 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
         "notice_urls": read_notice_urls(params.get("notice_url")),
     }
     if order["m_redirect_url"] and not re.match(r"https?://", order["m_redirect_url"]):
-        raise PaymentError("F400", _("m_redirect_url must start with http:// or https://."))
+        raise PaymentError(Refusal.INVALID, _("m_redirect_url must start with http:// or https://."))
     return order
 
 
@@ -176,7 +176,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
     problem = prepared_amount_problem(merchant, order["merchant_uid"],
                                       amount if asked_amount is None else asked_amount)
     if problem:
-        raise PaymentError("F400", problem)
+        raise PaymentError(Refusal.INVALID, problem)
     payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
                       pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
                       customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
@@ -186,7 +186,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
             if not existing.is_open:
-                raise PaymentError("F409", _("This merchant_uid is already used by a payment that is "
+                raise PaymentError(Refusal.CONFLICT, _("This merchant_uid is already used by a payment that is "
                                              "%(status)s. Use a new merchant_uid for a new order.")
                                    % {"status": existing.get_status_display().lower()})
             if not window_expire(existing):  # expired, it is failed and this request opens a new window
@@ -197,7 +197,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
             with transaction.atomic():
                 payment.save(force_insert=True)
         except IntegrityError as exc:  # a key-in payment, say, took the order an instant ago
-            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
+            raise PaymentError(Refusal.CONFLICT, _("This order is being paid by another request.")) from exc
     return payment
 
 
@@ -232,9 +232,9 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         if payment.status == Status.PAID:
             return payment  # approved already (double click, second tab): nothing more
         if payment.customer_uid:
-            raise PaymentError("F409", _("This window issues a billing key: use Issue billing key."))
+            raise PaymentError(Refusal.CONFLICT, _("This window issues a billing key: use Issue billing key."))
         if not payment.is_open or payment.pay_method == PayMethod.VBANK:
-            raise PaymentError("F409", _("This payment is %(status)s: it cannot be approved.") % {
+            raise PaymentError(Refusal.CONFLICT, _("This payment is %(status)s: it cannot be approved.") % {
                 "status": payment.get_status_display().lower()})
         if refuse_undecidable(payment):
             return payment
@@ -254,13 +254,13 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
 def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
     labels = dict(PG_ERRORS)
     if error_code not in labels:
-        raise PaymentError("F400", _("Choose a PG error from the list."))
+        raise PaymentError(Refusal.INVALID, _("Choose a PG error from the list."))
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
         if payment.status == Status.FAILED:
             return payment
         if not payment.is_open:
-            raise PaymentError("F409", _("This payment is %(status)s: it cannot fail now.") % {
+            raise PaymentError(Refusal.CONFLICT, _("This payment is %(status)s: it cannot fail now.") % {
                 "status": payment.get_status_display().lower()})
         return fail(payment, error_code, str(labels[error_code]))  # no webhook, as PortOne
 
@@ -276,13 +276,13 @@ def window_close(*, imp_uid: str, token: str) -> Payment:
 def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
     banks = dict(VBANK_BANKS)
     if bank not in banks:
-        raise PaymentError("F400", _("Choose a bank from the list."))
+        raise PaymentError(Refusal.INVALID, _("Choose a bank from the list."))
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
         if payment.vbank_issued_at:
             return payment
         if payment.status != Status.READY or payment.pay_method != PayMethod.VBANK:
-            raise PaymentError("F409", _("A virtual account is issued only for a ready vbank payment."))
+            raise PaymentError(Refusal.CONFLICT, _("A virtual account is issued only for a ready vbank payment."))
         if refuse_undecidable(payment):
             return payment
         now = timezone.now()

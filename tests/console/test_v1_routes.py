@@ -44,8 +44,6 @@ def test_every_operation_of_the_contract_is_served_or_refused_as_documented():
     """Each (path, method) of the contract reaches a view that takes the method: an app's
     endpoint, or ``unserved``'s refusal, never the catch-all 404 nor a 405."""
     for route, method, _op in _operations():
-        if route == "/vbanks/holder":
-            continue  # the payments app's (tests/payments/test_rest_refusals.py)
         match = resolve(_concrete(route))
         assert match.url_name != "rest_not_found", (method, route)
         view = match.func.view_class
@@ -75,6 +73,15 @@ def test_an_unserved_operation_authenticates_then_refuses_in_the_envelope(client
         assert answer.status_code == status, (method, url)
         assert body["code"] != 0 and body["response"] is None and body["message"], (method, url)
         assert re.search("[가-힣]", body["message"]), body["message"]  # i'mport answers in Korean
+
+
+def test_the_bank_holder_lookup_is_not_taken_for_an_imp_uid(client, token):
+    answer = client.get("/vbanks/holder?bank_code=004&bank_num=1234", HTTP_AUTHORIZATION=token)
+    assert answer.status_code == 404  # documented: the lookup failed
+    body = answer.json()
+    assert body["code"] != 0 and body["response"] is None and "/vbanks/holder" in body["message"]
+    assert client.get("/vbanks/holder").status_code == 401
+    assert client.put("/vbanks/holder").status_code == 405
 
 
 def test_a_certification_is_unknown_in_imports_words(client, token):
