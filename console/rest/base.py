@@ -266,9 +266,10 @@ class ImportView(APIView):
                 raise Refusal(400, _("This merchant has no sub-merchant with the tier code “%(tier)s”.")
                               % {"tier": tier})
             sub = merchant.sub_merchants.filter(tier_code=tier).first()
-            if sub is None:
-                raise Refusal(404, _("This merchant has no sub-merchant with the tier code “%(tier)s”.")
-                              % {"tier": tier})
+            if sub is None:  # not found where the operation says so, else a bad header
+                documented = documented_statuses(request._request) or {404}
+                raise Refusal(404 if 404 in documented else 400,
+                              _("This merchant has no sub-merchant with the tier code “%(tier)s”.") % {"tier": tier})
             merchant = sub
         return api_key, merchant
 

@@ -8,9 +8,10 @@ write runs in one transaction: a refused request saves nothing, and a payment co
 together with its billing key and the webhook it causes (``lifecycle.notify``, the
 outbox). A declined key-in or billing-key payment is kept as a ``failed`` payment and
 returned (PortOne answers code 0 with ``status: failed``); like a failed window payment it
-sends no webhook. Refusals raise ``PaymentError``: ``F400`` bad input, ``F404`` an unknown
-``customer_uid``, ``F409`` a state that forbids it (an order already paid), and a PG error
-code (``F1003``…) when the card is refused as a billing key is issued.
+sends no webhook. Refusals raise ``PaymentError``: ``Refusal.INVALID`` bad input,
+``Refusal.NOT_FOUND`` an unknown ``customer_uid``, ``Refusal.CONFLICT`` a state that forbids it
+(an order already paid), and ``Refusal.DECLINED`` with the PG's code in ``pg_code`` (``F1003``…)
+when the card is refused as a billing key is issued.
 
 A billing key belongs to one merchant (a sub-merchant's are its own): another merchant's
 ``customer_uid`` is unknown. A card number is read by ``cards.read_card`` and never kept

@@ -1,6 +1,6 @@
 """Every reader of a payment request's inputs: amount, merchant_uid, customer_uid, currency,
 custom_data, notice_url, the order and buyer fields, card_quota, schedule_at, vbank_due. Each input
-is read here, once; a bad one raises ``PaymentError`` (``F400``) with a message for the caller."""
+is read here, once; a bad one raises ``PaymentError`` (``Refusal.INVALID``) with a message for the caller."""
 
 import json
 from datetime import UTC, datetime, timedelta

@@ -112,7 +112,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                      birth=None, pwd_2digit=None, pg: str = "", customer_id: str = "") -> list[Schedule]:
     """``POST /subscribe/payments/schedule``: schedule payments with the billing key of
     ``customer_uid``, all or none. Without a live key, the card data issue one first (on
-    a channel of the API subscription module, ``pg``); without either, ``F404``. Each
+    a channel of the API subscription module, ``pg``); without either, ``Refusal.NOT_FOUND``. Each
     ``merchant_uid`` is new: not scheduled before (whatever became of it), not paid, not twice
     in the call. At most ``MAX_SCHEDULES_PER_CALL`` schedules, each from now to
     ``MAX_DAYS_AHEAD`` days ahead. Returns the schedules in the order given."""
@@ -189,7 +189,7 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
                      merchant_uids=None) -> list[Schedule]:
     """``POST /subscribe/payments/unschedule`` and the console's Cancel: cancel the
     schedules of ``customer_uid``, of these ``merchant_uids``, or of both, that are still to
-    run. ``F404`` when no schedule of this merchant matches, ``F409`` when those that match ran
+    run. ``Refusal.NOT_FOUND`` when no schedule of this merchant matches, ``Refusal.CONFLICT`` when those that match ran
     or were cancelled already. A schedule being run right now is waited for, then left alone.
     One audit row per cancelled schedule."""
     customer_uid = read_text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
@@ -228,7 +228,7 @@ def _locked(merchant: Merchant, merchant_uid: str, *, skip_locked: bool = False)
     after the lock (``schedule.payment``), it is the one the last change committed, where a
     join would give the one from before the wait. With ``skip_locked``, a schedule another
     transaction holds right now (a retry or a run under way, a change of its time) is refused
-    at once (``F409``) instead of waited for."""
+    at once (``Refusal.CONFLICT``) instead of waited for."""
     found = Schedule.objects.select_related("merchant").filter(merchant=merchant, merchant_uid=merchant_uid)
     schedule = lock_rows(found, skip_locked=skip_locked).first()
     if schedule is None:
@@ -247,7 +247,7 @@ def _ran_and_failed(schedule: Schedule) -> bool:
 
 def schedule_update(*, actor: Actor, merchant: Merchant, merchant_uid: str, schedule_at) -> Schedule:
     """``PUT /subscribe/payments/schedule/{merchant_uid}``: a new time for a schedule still
-    to run (``F409`` once it ran or was cancelled)."""
+    to run (``Refusal.CONFLICT`` once it ran or was cancelled)."""
     when = read_schedule_at(schedule_at)
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid)

@@ -170,7 +170,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
     order; a request that differs in anything it asks (``WINDOW_REQUEST_FIELDS``) replaces that
     open window, which fails (``REPLACED_CODE``, no webhook) and can decide nothing any more. So
     a buyer's window never pays, redirects or notifies where another caller asked. An order
-    paid, cancelled or waiting for its deposit takes no window (``F409``). An order registered
+    paid, cancelled or waiting for its deposit takes no window (``Refusal.CONFLICT``). An order registered
     with /payments/prepare must ask its amount (``asked_amount``: what request_pay asked, when
     the payment keeps another amount)."""
     problem = prepared_amount_problem(merchant, order["merchant_uid"],

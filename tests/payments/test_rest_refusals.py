@@ -144,3 +144,12 @@ def test_an_unknown_billing_key_is_a_404_in_imports_words(call):
     for method in ("get", "delete"):
         _refused(call(method, "/subscribe/customers/000000"), 404, 1,
                  "요청하신 customer_uid(000000)로 등록된 정보를 찾을 수 없습니다.")
+
+
+def test_an_unknown_tier_header_is_a_404_or_a_400_as_the_operation_documents(client, agency):
+    token = token_issue(api_key_create(actor=SYSTEM, merchant=agency, name="tiers").api_key).token
+    headers = {"HTTP_AUTHORIZATION": token, "HTTP_TIER": "ZZZ"}
+    assert client.get("/payments/imp_000000000000", **headers).status_code == 404  # documents 404
+    assert client.get("/payments/status/paid", **headers).status_code == 400  # documents 400, not 404
+    refused = client.post("/payments/cancel", {"imp_uid": "x"}, **headers)  # documents neither
+    assert refused.status_code == 200 and refused.json()["code"] == -1
