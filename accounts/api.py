@@ -5,6 +5,7 @@ tokens, the whitelist, the Tier header) is the kernel's ``console.rest.base.Impo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -78,12 +79,13 @@ def _tier_code_problem(tier_code: str) -> str | None:
         return None
     shown = tier_code[:20]
     if TIER_CODE_RE.fullmatch(tier_code.upper()):
-        return f"Tier codes are upper case: use /tiers/{tier_code.upper()}, not /tiers/{shown}."
-    return f"A tier code is exactly 3 uppercase letters or digits, e.g. A01, not {shown!r}."
+        return _("Tier codes are upper case: use /tiers/%(upper)s, not /tiers/%(shown)s.") % {
+            "upper": tier_code.upper(), "shown": shown}
+    return _("A tier code is exactly 3 uppercase letters or digits, e.g. A01, not “%(shown)s”.") % {"shown": shown}
 
 
 def _unknown_tier(tier_code: str) -> Refusal:
-    return Refusal(404, f"This merchant has no sub-merchant with the tier code {tier_code}.")
+    return Refusal(404, _("This merchant has no sub-merchant with the tier code %(tier)s.") % {"tier": tier_code})
 
 
 def _refusal(exc) -> str:
@@ -95,7 +97,9 @@ def _refusal(exc) -> str:
                     for field, messages in exc.message_dict.items() for message in messages)
 
 
-def _tier_operation(operation_id: str, summary: str, description: str, example: str, *, body=False):
+def _tier_operation(operation_id: str, summary: str, description: str, example: str, *statuses: int, body=False):
+    """``statuses``: what PortOne's V1 contract documents for the operation (and the door's 403);
+    a refusal with another status is answered 200 with its non-zero code (console.rest.base)."""
     tier_code = OpenApiParameter(
         "tier_code", str, OpenApiParameter.PATH, pattern=TIER_CODE_PATTERN,
         examples=[OpenApiExample("tier", value=example)],
@@ -103,26 +107,26 @@ def _tier_operation(operation_id: str, summary: str, description: str, example: 
                     "tier codes are upper case.")
     return extend_schema(operation_id=operation_id, summary=summary, description=description,
                          parameters=[tier_code], request=TierRequest if body else None,
-                         responses=responses(TierAnswer, 400, 401, 403, 404))
+                         responses=responses(TierAnswer, *statuses))
 
 
 @extend_schema_view(
     get=_tier_operation("getTier", "A sub-merchant (tier) of the caller",
                         "The tier, or 404 if it is not the caller's (a call with the Tier header sees "
-                        "only that tier).", "ABC"),
+                        "only that tier).", "ABC", 401, 403, 404),
     post=_tier_operation("addTier", "Add a sub-merchant (tier) to the agency",
                          "The agency's own key only (with the Tier header: 403). 400 for a missing or "
                          "malformed tier_name, a malformed code or a code the agency already uses. The "
                          "new sub-merchant gets its test channels, as one added in the console does.",
-                         "XYZ", body=True),
+                         "XYZ", 400, 401, 403, body=True),
     put=_tier_operation("updateTier", "Rename a sub-merchant (tier) of the agency",
                         "The agency's own key only (with the Tier header: 403); 404 for a tier that is "
-                        "not the agency's.", "ABC", body=True),
+                        "not the agency's.", "ABC", 400, 401, 403, 404, body=True),
     delete=_tier_operation("deleteTier", "Delete a sub-merchant (tier) of the agency",
                            "As the console's Delete: its channels return to the agency, its own members "
                            "lose access, its open invitations are revoked, its tier code is free again. "
                            "Answers the deleted tier. The agency's own key only (with the Tier header: "
-                           "403).", "ABC"),
+                           "403).", "ABC", 401, 403, 404),
 )
 class TierView(ImportView):
     """GET a tier of the caller; POST, PUT and DELETE only with an agency's own key (no Tier
@@ -139,8 +143,8 @@ class TierView(ImportView):
 
     def _agency_only(self):
         if self.merchant.parent_id:
-            raise Refusal(403, "Only the agency's own calls add, rename or delete its tiers: call "
-                               "without the Tier header.")
+            raise Refusal(403, _("Only the agency's own calls add, rename or delete its tiers: call "
+                                 "without the Tier header."))
 
     def _name(self, request) -> str:
         return self.valid(TierRequest, self.body(request))["tier_name"]

@@ -24,7 +24,7 @@ ChannelsAnswer = enveloped("ChannelsAnswer", PgChannel(many=True, allow_null=Tru
                summary="The caller's enabled PG channels (test ones with sandbox: true); never credentials",
                description="Channels the caller owns or that its agency assigned to it. A disabled "
                            "channel is left out: a merchant's server is never offered one.",
-               responses=responses(ChannelsAnswer, 401, 403, 404))
+               responses=responses(ChannelsAnswer, 401, 403))  # PortOne: 200 only
 class UsersPg(ImportView):
     def get(self, request):
         return envelope(channel_selectors.channels_for_api(merchant_id=self.merchant.pk))

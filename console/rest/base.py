@@ -11,10 +11,16 @@ Every endpoint is an ``ImportView``. What it guarantees, for every answer:
   ``unstorable_refusal`` for the envelope) and an unknown path under the API's prefixes (404,
   ``not_found``);
 * JSON whatever the ``Accept`` header asks for (the clients of the original never send one);
+* messages in Korean whatever ``Accept-Language`` says, as i'mport answers (``REST_LANGUAGE``);
+* i'mport's rule for statuses: a refusal whose status the operation does not document (its
+  ``responses`` in the description, written as PortOne's V1 contract documents it) is answered
+  HTTP 200 with its non-zero ``code``, as i'mport answers a business refusal
+  (``answered_status``); the door's own refusals (401, 403, 405, 429) keep their status;
 * bodies as JSON or as a form (``application/x-www-form-urlencoded``, and multipart, which
   the description leaves out), for PUT as for POST;
 * no CSRF (tokens, not cookies) and no session: ``authentication_classes`` is empty, and a
-  view with ``requires_token`` authenticates the bearer token itself, checks the merchant's
+  view with ``requires_token`` authenticates the token itself (``Authorization``, bare or
+  ``Bearer``, or ``X-ImpTokenHeader``, which older clients send), checks the merchant's
   IP whitelist and resolves the ``Tier`` header to the sub-merchant the call acts for
   (``self.api_key``, ``self.merchant``).
 
@@ -36,6 +42,10 @@ from django.core.exceptions import (
 from django.core.validators import RegexValidator
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.openapi import AutoSchema
@@ -59,13 +69,47 @@ from console.tenancy.inputs import (
 from .tokens import token_authenticate
 from .whitelist import whitelist_allows
 
+REST_LANGUAGE = "ko"  # i'mport answers in Korean, whatever the caller's Accept-Language says
+
+# The door's own refusals: answered with their status whatever the operation documents.
+DOOR_STATUSES = frozenset({401, 403, 405, 429})
+
+# The headers a token may come in: i'mport reads both (PortOne's guide names them; older
+# clients send only the second).
+TOKEN_HEADERS = ("Authorization", "X-ImpTokenHeader")
+
 
 class Refusal(exceptions.APIException):
-    """An answer in the envelope with this HTTP status, message and (non-zero) code."""
+    """An answer in the envelope with this HTTP status, message and (non-zero) code. The status is
+    the one wanted; ``answered_status`` gives what the operation answers (i'mport's rule)."""
 
     def __init__(self, status: int, message: str, *, code: int = -1):
         super().__init__(detail=message)
         self.status_code, self.envelope_code = status, code
+
+
+def documented_statuses(request) -> frozenset[int] | None:
+    """The statuses the operation ``request`` calls documents in the API's description (its
+    view's ``responses``, written as PortOne's V1 contract documents the operation), or None for
+    a route the description leaves out."""
+    from .openapi import documented  # the description is built from the views of this module
+
+    match = request.resolver_match
+    if match is None:  # asked before the URL was resolved (UnstorableInputMiddleware)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+    return documented(match.route, request.method) if match.route else None
+
+
+def answered_status(request, wanted: int) -> int:
+    """i'mport's rule, written once: a refusal answers ``wanted`` when the operation documents it
+    (or it is the door's own), else HTTP 200 with its non-zero code."""
+    if wanted in DOOR_STATUSES:
+        return wanted
+    documented = documented_statuses(request)
+    return wanted if documented is None or wanted in documented else 200
 
 
 def envelope(response=None, *, code: int = 0, message: str | None = None, status: int = 200) -> Response:
@@ -101,22 +145,25 @@ def envelope_exception_handler(exc, context):
     """Every failure of an ``ImportView`` as an envelope. Anything else is a bug: DRF
     re-raises it and Django answers 500 (and logs it)."""
     if isinstance(exc, RequestDataTooBig):
-        exc = Refusal(400, f"The body is too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        exc = Refusal(400, _("The body is too large: at most %(max)s bytes.")
+                      % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     elif isinstance(exc, _UNREADABLE) or isinstance(exc, SuspiciousOperation):
-        exc = Refusal(400, f"The body could not be read: {exc}")
+        exc = Refusal(400, _("The body could not be read: %(why)s") % {"why": exc})
     elif isinstance(exc, Http404):
-        exc = Refusal(404, str(exc) or "Not found.")
+        exc = Refusal(404, str(exc) or _("Not found."))
     elif isinstance(exc, PermissionDenied):
-        exc = Refusal(403, str(exc) or "Not allowed.")
+        exc = Refusal(403, str(exc) or _("Not allowed."))
     elif isinstance(exc, exceptions.MethodNotAllowed):
         view = context["view"]
-        exc = Refusal(405, f"{context['request'].method} is not allowed here. Use {view.allowed}.")
+        exc = Refusal(405, _("%(method)s is not allowed here. Use %(allowed)s.")
+                      % {"method": context["request"].method, "allowed": view.allowed})
     elif isinstance(exc, exceptions.UnsupportedMediaType | exceptions.ParseError):
-        exc = Refusal(400, context["view"].body_hint)
+        exc = Refusal(400, _(context["view"].body_hint))  # each hint's Korean is in the catalogue
     if not isinstance(exc, exceptions.APIException):
         return None
+    status = answered_status(context["request"], exc.status_code)
     response = envelope(None, code=getattr(exc, "envelope_code", -1), message=_sentence(exc.detail),
-                        status=exc.status_code)
+                        status=status)
     if getattr(exc, "wait", None):
         response["Retry-After"] = str(int(exc.wait))
     return response
@@ -193,6 +240,10 @@ class ImportView(APIView):
     def get_exception_handler(self):
         return envelope_exception_handler
 
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override(REST_LANGUAGE):  # messages rendered here, in the envelope
+            return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request, *args, **kwargs):
         method = request.method.lower()
         if method == "options" or method not in self.http_method_names or not hasattr(self, method):
@@ -204,18 +255,21 @@ class ImportView(APIView):
             self.api_key, self.merchant = self.authenticate(request)
 
     def authenticate(self, request) -> tuple[ApiKey, Merchant]:
-        header = request.headers.get("Authorization", "").strip()
-        token = header[7:].strip() if header.lower().startswith("bearer ") else header
-        api_key = token_authenticate(token)
+        api_key = token_authenticate(request_token(request))
         if api_key is None:
-            raise Refusal(401, "The access token is missing, unknown or expired. Get one at /users/getToken.")
+            raise Refusal(401, _("The access token is missing, unknown or expired. Get one at /users/getToken."))
         refuse_unlisted_address(api_key.merchant, request)
         merchant = api_key.merchant
         if "Tier" in request.headers:  # present means "act for this sub-merchant", even if blank
             tier = request.headers["Tier"]
-            sub = merchant.sub_merchants.filter(tier_code=tier).first() if TIER_CODE_RE.fullmatch(tier) else None
-            if sub is None:
-                raise Refusal(404, f"This merchant has no sub-merchant with the tier code {tier!r}.")
+            if not TIER_CODE_RE.fullmatch(tier):  # bad input: a 400 where the operation documents one
+                raise Refusal(400, _("This merchant has no sub-merchant with the tier code “%(tier)s”.")
+                              % {"tier": tier})
+            sub = merchant.sub_merchants.filter(tier_code=tier).first()
+            if sub is None:  # not found where the operation says so, else a bad header
+                documented = documented_statuses(request._request) or {404}
+                raise Refusal(404 if 404 in documented else 400,
+                              _("This merchant has no sub-merchant with the tier code “%(tier)s”.") % {"tier": tier})
             merchant = sub
         return api_key, merchant
 
@@ -223,7 +277,7 @@ class ImportView(APIView):
         """The body as a mapping (JSON object or form); no body at all is an empty one."""
         data = request.data
         if not isinstance(data, Mapping):
-            raise Refusal(400, self.body_hint)
+            raise Refusal(400, _(self.body_hint))
         return data
 
     def valid(self, serializer_class, data, **kwargs) -> dict:
@@ -240,32 +294,57 @@ class ImportView(APIView):
         return serializer.validated_data
 
 
+def request_token(request) -> str:
+    """The token a call carries: the first of ``TOKEN_HEADERS`` that is not blank, bare or after
+    ``Bearer``."""
+    for name in TOKEN_HEADERS:
+        value = request.headers.get(name, "").strip()
+        if value:
+            return value[7:].strip() if value.lower().startswith("bearer ") else value
+    return ""
+
+
 def refuse_unlisted_address(merchant: Merchant, request) -> None:
     address = client_ip(request)
     if not whitelist_allows(merchant, address):
-        raise Refusal(403, f"The address {address} is not on this merchant's IP whitelist.")
+        raise Refusal(403, _("The address %(address)s is not on this merchant's IP whitelist.")
+                      % {"address": address})
 
 
 def unstorable_refusal(request, message: str) -> JsonResponse:
-    """The envelope's 400 for input that cannot be stored, as ``UnstorableInputMiddleware`` asks
-    it of the API's views."""
-    return JsonResponse({"code": -1, "message": message, "response": None}, status=400,
+    """The envelope's refusal of input that cannot be stored, as ``UnstorableInputMiddleware`` asks
+    it of the API's views (before the view runs): a call that needs a token and has none valid is
+    a 401 first, as any other; then a 400, or i'mport's 200 where the operation documents no 400."""
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        view = None
+    if getattr(getattr(view, "view_class", None), "requires_token", False) and \
+            token_authenticate(request_token(request)) is None:
+        with translation.override(REST_LANGUAGE):
+            message = _("The access token is missing, unknown or expired. Get one at /users/getToken.")
+        status = 401
+    else:
+        status = answered_status(request, 400)
+    return JsonResponse({"code": -1, "message": message, "response": None}, status=status,
                         json_dumps_params={"ensure_ascii": False})
 
 
 @answers_unstorable_input(unstorable_refusal)
 @csrf_exempt
 def not_found(request, path=""):
-    """Any path under the API's prefixes that no endpoint serves."""
-    return JsonResponse({"code": -1, "message": f"There is no REST API endpoint at {request.path}.",
-                         "response": None}, status=404, json_dumps_params={"ensure_ascii": False})
+    """Any path under the API's prefixes that no endpoint serves (``urls.API_PREFIXES``)."""
+    with translation.override(REST_LANGUAGE):
+        message = _("There is no REST API endpoint at %(path)s.") % {"path": request.path}
+    return JsonResponse({"code": -1, "message": message, "response": None}, status=404,
+                        json_dumps_params={"ensure_ascii": False})
 
 
 # --- what every app's serializers share ------------------------------------------------------
 
 # Control characters (a character class): never inside a name, an order number or a reason.
 CONTROL_CHARACTERS = "\\u0000-\\u001f\\u007f-\\u009f"
-NO_NUL = RegexValidator("^[^\\u0000]*$", "No NUL characters.")
+NO_NUL = RegexValidator("^[^\\u0000]*$", gettext_lazy("No NUL characters."))
 
 
 # --- the envelope in the description ------------------------------------------------------
@@ -285,7 +364,9 @@ ERROR = enveloped("Failure")
 
 
 def operation(method: str, **kwargs):
-    """A view's one operation in the description (``extend_schema`` on its ``method``)."""
+    """A view's one operation in the description (``extend_schema`` on its ``method``). Its
+    ``responses`` are what the operation documents, which ``answered_status`` reads: write them
+    as PortOne's V1 contract documents the operation (tests/payments/test_rest_refusals.py)."""
     return extend_schema_view(**{method: extend_schema(**kwargs)})
 
 

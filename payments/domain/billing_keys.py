@@ -17,7 +17,7 @@ from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, audit_record, snapshot
 from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     CUSTOMER_FIELDS,
     max_length_of,
@@ -44,7 +44,7 @@ def require_issuance(channel: Channel, way: str) -> None:
         message = _("%(pg)s issues no billing keys through the API.")
     else:
         message = _("%(pg)s issues no billing keys through the payment window.")
-    raise PaymentError("F400", message % {"pg": channel.pg_string})
+    raise PaymentError(Refusal.INVALID, message % {"pg": channel.pg_string})
 
 
 def live_key(merchant: Merchant, customer_uid: str, *, for_payment: bool = False) -> BillingKey | None:
@@ -62,7 +62,7 @@ def live_key(merchant: Merchant, customer_uid: str, *, for_payment: bool = False
 
 
 def unknown_customer(customer_uid: str) -> PaymentError:
-    return PaymentError("F404", _("No billing key of this merchant has the customer_uid “%(uid)s”.")
+    return PaymentError(Refusal.NOT_FOUND, _("No billing key of this merchant has the customer_uid “%(uid)s”.")
                         % {"uid": customer_uid})
 
 
@@ -100,7 +100,7 @@ def store_billing_key(*, merchant: Merchant, customer_uid: str, channel: Channel
         with transaction.atomic():
             key.save(force_insert=True)
     except IntegrityError as exc:  # another request issued it an instant ago
-        raise PaymentError("F409", _("A billing key for this customer_uid is being issued by another "
+        raise PaymentError(Refusal.CONFLICT, _("A billing key for this customer_uid is being issued by another "
                                      "request. Try again.")) from exc
     return key
 
@@ -123,7 +123,7 @@ def billing_key_issue(*, merchant: Merchant, customer_uid: str, card_number, exp
     require_issuance(channel, catalog.Issuance.API)
     declined = provider().decline(card, issuing=True)
     if declined:
-        raise PaymentError(declined[0], str(declined[1]))
+        raise PaymentError(Refusal.DECLINED, declined[1], pg_code=declined[0])
     with transaction.atomic():
         return store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
                           through=IssuedThrough.API, customer=customer, customer_id=customer_id, actor=actor)
@@ -143,7 +143,7 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
     customer_uid = read_customer_uid(customer_uid)
     card = provider().window_card(test_card)
     if card is None:
-        raise PaymentError("F400", _("Choose a test card from the list."))
+        raise PaymentError(Refusal.INVALID, _("Choose a test card from the list."))
     customer = read_customer({"customer_name": customer_name, "customer_tel": customer_tel,
                               "customer_email": customer_email, "customer_addr": customer_addr,
                               "customer_postcode": customer_postcode})
@@ -152,7 +152,7 @@ def billing_key_issue_from_window(*, merchant: Merchant, customer_uid: str, pg: 
     require_issuance(channel, catalog.Issuance.WINDOW)
     declined = provider().decline(card, issuing=True)
     if declined:
-        raise PaymentError(declined[0], str(declined[1]))
+        raise PaymentError(Refusal.DECLINED, declined[1], pg_code=declined[0])
     with transaction.atomic():
         return store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card,
                           through=IssuedThrough.WINDOW, customer=customer, actor=actor, imp_uid=imp_uid)

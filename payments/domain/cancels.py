@@ -10,7 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from console.tenancy.audit import Actor, audit_record
 from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import read_optional_amount, read_text
 from payments.domain.lifecycle import notify
 from payments.domain.provider import provider
@@ -37,28 +37,28 @@ def payment_cancel(*, actor: Actor, payment: Payment, amount=None, reason: str =
         payment = lock_rows(Payment.objects.select_related("merchant")).get(pk=payment.pk)
         waiting_vbank = payment.waits_for_deposit
         if payment.status == Status.CANCELLED:
-            raise PaymentError("F409", _("This payment is cancelled already."))
+            raise PaymentError(Refusal.CONFLICT, _("This payment is cancelled already."))
         if payment.status != Status.PAID and not waiting_vbank:
-            raise PaymentError("F409", _("Only a paid payment, or a virtual account waiting for its "
+            raise PaymentError(Refusal.CONFLICT, _("Only a paid payment, or a virtual account waiting for its "
                                          "deposit, can be cancelled. This one is %(status)s.")
                                % {"status": payment.get_status_display().lower()})
         remaining = payment.remaining
         if not payment.amount:
-            raise PaymentError("F409", _("This is the record of a billing key issued in the window: 0 won "
+            raise PaymentError(Refusal.CONFLICT, _("This is the record of a billing key issued in the window: 0 won "
                                          "was paid, so there is nothing to cancel. Delete the billing key "
                                          "instead."))
         if checksum is not None and checksum != remaining:
-            raise PaymentError("F409", _("The checksum does not match: %(left)s won can be cancelled, "
+            raise PaymentError(Refusal.CONFLICT, _("The checksum does not match: %(left)s won can be cancelled, "
                                          "the request says %(checksum)s. Nothing was cancelled.")
                                % {"left": f"{remaining:,}", "checksum": f"{checksum:,}"})
         amount = remaining if amount is None else amount
         if amount > remaining:
-            raise PaymentError("F409", _("%(amount)s won is more than the %(left)s won left to cancel.")
+            raise PaymentError(Refusal.CONFLICT, _("%(amount)s won is more than the %(left)s won left to cancel.")
                                % {"amount": f"{amount:,}", "left": f"{remaining:,}"})
         if tax_free_value is not None and tax_free_value > amount:
-            raise PaymentError("F400", _("tax_free cannot be more than the amount cancelled."))
+            raise PaymentError(Refusal.INVALID, _("tax_free cannot be more than the amount cancelled."))
         if waiting_vbank and amount != remaining:
-            raise PaymentError("F409", _("A virtual account waiting for its deposit is cancelled in full."))
+            raise PaymentError(Refusal.CONFLICT, _("A virtual account waiting for its deposit is cancelled in full."))
         refund = read_refund_account(payment, holder=refund_holder, bank=refund_bank, number=refund_account)
         now = timezone.now()
         cancellation = PaymentCancellation.objects.create(

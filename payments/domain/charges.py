@@ -6,9 +6,10 @@ test card behind a request), so nothing here waits on the network. Every write r
 transaction: a refused request saves nothing, and a payment commits together with its billing
 key and the webhook it causes (``lifecycle.notify``, the outbox). A declined key-in or
 billing-key payment is kept as a ``failed`` payment and returned (PortOne answers code 0 with
-``status: failed``); like a failed window payment it sends no webhook. Refusals raise
-``PaymentError``: ``F400`` bad input, ``F404`` an unknown ``customer_uid``, ``F409`` a state
-that forbids it (an order already paid).
+``status: failed``); like a failed window payment it sends no webhook. Refusals raise ``PaymentError``: ``Refusal.INVALID`` bad input,
+``Refusal.NOT_FOUND`` an unknown ``customer_uid``, ``Refusal.CONFLICT`` a state that forbids it
+(an order already paid), and ``Refusal.DECLINED`` with the PG's code in ``pg_code`` (``F1003``…)
+when the card is refused as a billing key is issued.
 
 A card number is read by the provider (``provider().read_card``) and never kept or logged:
 only its masked form is stored.
@@ -29,9 +30,8 @@ from payments.domain.billing_keys import (
     live_key,
     require_issuance,
     store_billing_key,
-    unknown_customer,
 )
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     ORDER_FIELDS,
     parse_amount,
@@ -102,7 +102,7 @@ def _insert(payment: Payment, *, refuse_taken: bool) -> Payment:
         if payment.status != Status.PAID:
             raise
         if refuse_taken:
-            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
+            raise PaymentError(Refusal.CONFLICT, _("This order is being paid by another request.")) from exc
         payment.paid_at, payment.apply_num = None, ""
         _settle(payment, card=None, declined=(ORDER_TAKEN, gettext_lazy("This order is being paid by another "
                                                                          "request.")))
@@ -161,11 +161,11 @@ def payment_again(*, merchant: Merchant, customer_uid: str, merchant_uid: str, a
                        amount=amount, name_required=True)
     with transaction.atomic():
         key = live_key(merchant, customer_uid, for_payment=True)
-        if key is None:
-            raise unknown_customer(customer_uid)
+        if key is None:  # i'mport declines the charge (code -1), in its words
+            raise PaymentError(Refusal.DECLINED, _("No buyer is registered with this customer_uid."))
         problem = channel_problem(key.channel, merchant) or order_taken(merchant, merchant_uid)
         if problem:
-            raise PaymentError("F409", problem)
+            raise PaymentError(Refusal.CONFLICT, problem)
         payment = pay_with_key(merchant=merchant, customer_uid=customer_uid, merchant_uid=merchant_uid,
                                amount=amount, order=order, usage=CustomerUidUsage.PAYMENT, refuse_taken=True)
         if payment.status == Status.PAID:
@@ -200,7 +200,7 @@ def keyin_pay(*, merchant: Merchant, merchant_uid: str, amount, card_number, exp
     with transaction.atomic():
         taken = order_taken(merchant, merchant_uid)
         if taken:
-            raise PaymentError("F409", taken)
+            raise PaymentError(Refusal.CONFLICT, taken)
         key = None
         if customer_uid and not declined:
             customer = {f"customer_{f.removeprefix('buyer_')}": order[f] for f in ORDER_FIELDS if f != "name"}

@@ -1,6 +1,6 @@
 """Every reader of a payment request's inputs: amount, merchant_uid, customer_uid, currency,
 custom_data, notice_url, the order and buyer fields, card_quota, schedule_at, vbank_due. Each input
-is read here, once; a bad one raises ``PaymentError`` (``F400``) with a message for the caller."""
+is read here, once; a bad one raises ``PaymentError`` (``Refusal.INVALID``) with a message for the caller."""
 
 import json
 import math
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.tenancy.inputs import ascii_int
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.models import (
     CUSTOMER_UID_MAX,
     MERCHANT_UID_MAX,
@@ -35,11 +35,11 @@ def parse_amount(value) -> int:
     elif not isinstance(value, int):
         value = None
     if value is None:
-        raise PaymentError("F400", _("The amount must be a whole number of won, e.g. 1000."))
+        raise PaymentError(Refusal.INVALID, _("The amount must be a whole number of won, e.g. 1000."))
     if value <= 0:
-        raise PaymentError("F400", _("The amount must be more than 0 won."))
+        raise PaymentError(Refusal.INVALID, _("The amount must be more than 0 won."))
     if value > MAX_AMOUNT:
-        raise PaymentError("F400", _("The amount is too large: at most %(max)s won.") % {
+        raise PaymentError(Refusal.INVALID, _("The amount is too large: at most %(max)s won.") % {
             "max": f"{MAX_AMOUNT:,}"})
     return value
 
@@ -48,12 +48,12 @@ def read_text(params: dict, key: str, limit: int, *, required=False, label=None)
     value = params.get(key)
     value = "" if value is None else str(value).strip()
     if required and not value:
-        raise PaymentError("F400", _("%(field)s is required.") % {"field": label or key})
+        raise PaymentError(Refusal.INVALID, _("%(field)s is required.") % {"field": label or key})
     if len(value) > limit:
-        raise PaymentError("F400", _("%(field)s is too long: at most %(max)d characters.") % {
+        raise PaymentError(Refusal.INVALID, _("%(field)s is too long: at most %(max)d characters.") % {
             "field": label or key, "max": limit})
     if any(ord(c) < 32 for c in value):
-        raise PaymentError("F400", _("%(field)s contains control characters.") % {"field": label or key})
+        raise PaymentError(Refusal.INVALID, _("%(field)s contains control characters.") % {"field": label or key})
     return value
 
 
@@ -68,13 +68,13 @@ def read_notice_urls(value) -> list[str]:
         return []
     urls = value if isinstance(value, list) else [value]
     if len(urls) > 5:
-        raise PaymentError("F400", _("notice_url takes at most 5 URLs."))
+        raise PaymentError(Refusal.INVALID, _("notice_url takes at most 5 URLs."))
     urls = list(dict.fromkeys(str(url).strip() for url in urls))
     for url in urls:
         try:
             net.check_url_form(url, allowed_networks=allowed_networks())
         except net.UnsafeURL as exc:
-            raise PaymentError("F400", _("notice_url cannot be used: %(why)s") % {"why": exc.message}) from exc
+            raise PaymentError(Refusal.INVALID, _("notice_url cannot be used: %(why)s") % {"why": exc.message}) from exc
     return urls
 
 
@@ -84,7 +84,7 @@ def read_optional_amount(value, label: str) -> int | None:
     try:
         return parse_amount(value)
     except PaymentError as exc:
-        raise PaymentError("F400", _("%(field)s must be a whole number of won above 0.") % {"field": label}) from exc
+        raise PaymentError(Refusal.INVALID, _("%(field)s must be a whole number of won above 0.") % {"field": label}) from exc
 
 
 CUSTOM_DATA_MAX = 10_000
@@ -109,7 +109,7 @@ def read_customer_uid(value) -> str:
 def read_currency(value) -> str:
     currency = (read_text({"currency": value}, "currency", 3) or "KRW").upper()
     if currency != "KRW":
-        raise PaymentError("F400", _("The sandbox takes payments in KRW only."))
+        raise PaymentError(Refusal.INVALID, _("The sandbox takes payments in KRW only."))
     return currency
 
 
@@ -120,7 +120,7 @@ def read_custom_data(value) -> str:
     if not isinstance(value, str):
         value = json.dumps(value, ensure_ascii=False)
     if len(value) > CUSTOM_DATA_MAX:
-        raise PaymentError("F400", _("custom_data is too long: at most 10,000 characters."))
+        raise PaymentError(Refusal.INVALID, _("custom_data is too long: at most 10,000 characters."))
     return value
 
 
@@ -130,10 +130,10 @@ def read_card_quota(value, amount: int) -> int:
         return 0
     months = None if isinstance(value, bool) else ascii_int(str(value).strip(), max_digits=2)
     if months is None or not 2 <= months <= MAX_CARD_QUOTA:
-        raise PaymentError("F400", _("card_quota must be the number of instalment months, 2 to 36 "
+        raise PaymentError(Refusal.INVALID, _("card_quota must be the number of instalment months, 2 to 36 "
                                      "(0 pays at once)."))
     if amount < CARD_QUOTA_MIN_AMOUNT:
-        raise PaymentError("F400", _("Instalments need an amount of 50,000 won or more."))
+        raise PaymentError(Refusal.INVALID, _("Instalments need an amount of 50,000 won or more."))
     return months
 
 
@@ -190,13 +190,13 @@ def read_schedule_at(value, *, now: datetime | None = None, label: str = "schedu
     now = now or timezone.now()
     seconds = unix_seconds(value)
     if seconds is None or not 0 < seconds < 10**11:
-        raise PaymentError("F400", _("%(field)s must be a time in UNIX seconds, e.g. %(example)d.")
+        raise PaymentError(Refusal.INVALID, _("%(field)s must be a time in UNIX seconds, e.g. %(example)d.")
                            % {"field": label, "example": int(now.timestamp()) + 3600})
     when = datetime.fromtimestamp(seconds, tz=UTC)
     if seconds < int(now.timestamp()):
-        raise PaymentError("F400", _("%(field)s is in the past: schedule a time from now on.") % {"field": label})
+        raise PaymentError(Refusal.INVALID, _("%(field)s is in the past: schedule a time from now on.") % {"field": label})
     if when > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise PaymentError("F400", _("%(field)s is too far ahead: at most %(days)d days from now.")
+        raise PaymentError(Refusal.INVALID, _("%(field)s is too far ahead: at most %(days)d days from now.")
                            % {"field": label, "days": MAX_DAYS_AHEAD})
     return when
 
@@ -217,12 +217,12 @@ def read_vbank_due(value, *, now: datetime | None = None) -> datetime:
     now = now or timezone.now()
     seconds = unix_seconds(value)
     if seconds is None or seconds < 0:
-        raise PaymentError("F400", _("vbank_due must be the deposit deadline in UNIX seconds, e.g. %(example)d.")
+        raise PaymentError(Refusal.INVALID, _("vbank_due must be the deposit deadline in UNIX seconds, e.g. %(example)d.")
                            % {"example": int((now + timedelta(days=3)).timestamp())})
     if seconds <= now.timestamp():
-        raise PaymentError("F400", _("vbank_due is in the past: give a deadline after now."))
+        raise PaymentError(Refusal.INVALID, _("vbank_due is in the past: give a deadline after now."))
     # Compared as seconds first: a year past 9999 is no datetime.
     if seconds > (now + timedelta(days=VBANK_DUE_MAX_DAYS)).timestamp():
-        raise PaymentError("F400", _("vbank_due is too far ahead: at most %(days)d days from now.")
+        raise PaymentError(Refusal.INVALID, _("vbank_due is too far ahead: at most %(days)d days from now.")
                            % {"days": VBANK_DUE_MAX_DAYS})
     return datetime.fromtimestamp(seconds, tz=UTC)

@@ -11,7 +11,7 @@ from console.models import Merchant
 from console.tenancy.audit import SYSTEM, Actor, audit_record
 from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.models import Payment, Status
 from webhooks.services import payment_event_record
 
@@ -95,9 +95,9 @@ def vbank_deposit(*, actor: Actor, payment: Payment) -> Payment:
         if payment.status == Status.PAID:
             return payment
         if not payment.waits_for_deposit:
-            raise PaymentError("F409", _("Only a virtual account waiting for its deposit can take one."))
+            raise PaymentError(Refusal.CONFLICT, _("Only a virtual account waiting for its deposit can take one."))
         if payment.vbank_date is not None and payment.vbank_date < timezone.now():
-            raise PaymentError("F409", _("This virtual account's deposit deadline has passed: it takes no "
+            raise PaymentError(Refusal.CONFLICT, _("This virtual account's deposit deadline has passed: it takes no "
                                          "deposit any more."))
         payment.status, payment.paid_at = Status.PAID, timezone.now()
         payment.save(update_fields=["status", "paid_at", "updated_at"])

@@ -6,18 +6,18 @@ from django.utils.translation import gettext as _
 from channels.catalog import Module
 from channels.models import Channel, Mode
 from console.models import Merchant
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 
 
 def merchant_by_code(merchant_code: str, tier_code: str | None) -> Merchant:
     merchant = Merchant.objects.filter(code=str(merchant_code or "").strip(), parent__isnull=True).first()
     if merchant is None:
-        raise PaymentError("F400", _("Unknown merchant code: call IMP.init() with the code from the "
+        raise PaymentError(Refusal.INVALID, _("Unknown merchant code: call IMP.init() with the code from the "
                                      "IDs & API keys page."))
     if tier_code:
         sub = merchant.sub_merchants.filter(tier_code=str(tier_code).strip()).first()
         if sub is None:
-            raise PaymentError("F400", _("This merchant has no sub-merchant with the tier code %(tier)s.")
+            raise PaymentError(Refusal.INVALID, _("This merchant has no sub-merchant with the tier code %(tier)s.")
                                % {"tier": tier_code})
         return sub
     return merchant
@@ -83,11 +83,11 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
     if channel_key:
         named = list(visible.filter(channel_key=channel_key))
         if not named:
-            raise PaymentError("F400", _("No channel of this merchant has this channel key."))
+            raise PaymentError(Refusal.INVALID, _("No channel of this merchant has this channel key."))
     elif pg:
         named = list(visible.filter(pg_provider=code, **({"mid": mid} if mid else {})))
         if not named:
-            raise PaymentError("F400", _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
+            raise PaymentError(Refusal.INVALID, _("No channel of this merchant matches pg “%(pg)s”.") % {"pg": pg})
     else:
         named = list(visible.filter(module=module) if module else visible)
     channels = visible  # all of them, read only for a refusal's hint
@@ -95,7 +95,7 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
         of_module = [c for c in named if c.module == module]
         if not of_module and (channel_key or pg):
             shown = next((c for c in named if _payable(c)), named[0])
-            raise PaymentError("F400", _("This request takes a channel of the module “%(expected)s”; "
+            raise PaymentError(Refusal.INVALID, _("This request takes a channel of the module “%(expected)s”; "
                                          "%(channel)s is a channel of the module “%(actual)s”.")
                                % {"expected": Module(module).label, "channel": shown.pg_string,
                                   "actual": Module(shown.module).label} + _use_pg(channels, module, shown))
@@ -107,7 +107,7 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
         windows = [c for c in named if c.opens_payment_window]
         if not windows and (channel_key or pg):
             shown = next((c for c in named if _payable(c)), named[0])
-            raise PaymentError("F400", _("%(channel)s is a channel of the module “%(actual)s”: it opens no "
+            raise PaymentError(Refusal.INVALID, _("%(channel)s is a channel of the module “%(actual)s”: it opens no "
                                          "payment window. Name a channel of the module “%(general)s” or "
                                          "“%(simple)s”.")
                                % {"channel": shown.pg_string, "actual": Module(shown.module).label,
@@ -118,7 +118,7 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
     if channel_key or mid:  # one channel (a test and a live one may share a MID: the test one pays)
         if payable:
             return payable[0]
-        raise PaymentError("F400", _why_not_payable(named[0]) + _use_pg(channels, module, named[0]))
+        raise PaymentError(Refusal.INVALID, _why_not_payable(named[0]) + _use_pg(channels, module, named[0]))
     default = next((c for c in named if c.is_default and c.merchant_id == merchant.pk), None)
     if default is not None and _payable(default):
         return default
@@ -136,16 +136,16 @@ def find_channel(merchant: Merchant, *, pg: str = "", channel_key: str = "", mod
         else:
             message = _("Name the channel (pg or channelKey): this merchant has no default channel that "
                         "takes test payments, and %(count)d test channels could.")
-        raise PaymentError("F400", message % {"pg": pg, "count": len(pool),
+        raise PaymentError(Refusal.INVALID, message % {"pg": pg, "count": len(pool),
                                               "module": Module(module).label if module else ""}
                            + _use_pg(pool, module))
     refused = default if default is not None else (named[0] if pg else None)
     if refused is not None:
-        raise PaymentError("F400", _why_not_payable(refused) + _use_pg(channels, module, refused))
+        raise PaymentError(Refusal.INVALID, _why_not_payable(refused) + _use_pg(channels, module, refused))
     if module:
-        raise PaymentError("F400", _("This merchant has no enabled test channel of the module “%(module)s”: "
+        raise PaymentError(Refusal.INVALID, _("This merchant has no enabled test channel of the module “%(module)s”: "
                                      "add one on the Channels page.") % {"module": Module(module).label})
-    raise PaymentError("F400", _("Name the channel (pg or channelKey): this merchant has no default channel."))
+    raise PaymentError(Refusal.INVALID, _("Name the channel (pg or channelKey): this merchant has no default channel."))
 
 
 def channel_problem(channel: Channel | None, merchant: Merchant) -> str | None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from console.models import Merchant
 from console.tenancy.locks import lock_rows
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import parse_amount, read_text
 from payments.domain.lifecycle import windows_expire
 from payments.models import MERCHANT_UID_MAX, Payment, Preparation, Schedule, ScheduleStatus, Status
@@ -20,18 +20,18 @@ def prepare(*, merchant: Merchant, merchant_uid: str, amount, update: bool) -> P
         current = lock_rows(Preparation.objects).filter(merchant=merchant, merchant_uid=merchant_uid).first()
         if update:
             if current is None:
-                raise PaymentError("F404", _("No amount is registered for this merchant_uid."))
+                raise PaymentError(Refusal.NOT_FOUND, _("No amount is registered for this merchant_uid."))
             current.amount = amount
             current.save(update_fields=["amount", "updated_at"])
             return current
         if current is not None:
-            raise PaymentError("F400", _("An amount is registered for this merchant_uid already: change it "
+            raise PaymentError(Refusal.CONFLICT, _("An amount is registered for this merchant_uid already: change it "
                                          "with PUT /payments/prepare."))
         try:
             with transaction.atomic():
                 return Preparation.objects.create(merchant=merchant, merchant_uid=merchant_uid, amount=amount)
         except IntegrityError as exc:
-            raise PaymentError("F400", _("An amount is registered for this merchant_uid already.")) from exc
+            raise PaymentError(Refusal.CONFLICT, _("An amount is registered for this merchant_uid already.")) from exc
 
 
 def prepared_amount_problem(merchant: Merchant, merchant_uid: str, amount: int) -> str | None:

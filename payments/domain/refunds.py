@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from channels.catalog import codes
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import read_text
 from payments.models import Payment, PayMethod, Status
 
@@ -61,13 +61,13 @@ def read_refund_account(payment: Payment, *, holder=None, bank=None, number=None
     code = read_text({"refund_bank": bank}, "refund_bank", 8, required=True)
     found = codes.bank_for_standard_code(code) or codes.bank_for_code(payment.pg_provider, code)
     if found is None:
-        raise PaymentError("F400", _("Unknown refund_bank “%(code)s”: give the bank's 3-digit code, e.g. "
+        raise PaymentError(Refusal.INVALID, _("Unknown refund_bank “%(code)s”: give the bank's 3-digit code, e.g. "
                                      "004 for KB Kookmin Bank.") % {"code": code})
     number = "" if number is None else str(number).strip()
     digits = re.sub(r"-", "", number)
     if not number:
-        raise PaymentError("F400", _("%(field)s is required.") % {"field": "refund_account"})
+        raise PaymentError(Refusal.INVALID, _("%(field)s is required.") % {"field": "refund_account"})
     if not NUMBER.fullmatch(number) or not NUMBER_DIGITS[0] <= len(digits) <= NUMBER_DIGITS[1]:
-        raise PaymentError("F400", _("refund_account takes an account number: 6 to 20 digits, dashes "
+        raise PaymentError(Refusal.INVALID, _("refund_account takes an account number: 6 to 20 digits, dashes "
                                      "between them allowed."))
     return RefundAccount(holder=holder, bank_code=code, bank_name=str(found.name), number=number)

@@ -47,7 +47,7 @@ from payments.domain.billing_keys import (
 from payments.domain.charges import (
     pay_with_key,
 )
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     ORDER_FIELDS,
     parse_amount,
@@ -88,7 +88,7 @@ def _read_item(item, *, now: datetime) -> Schedule:
     """One schedule of a call (its notice_url checked in form only: no lookup, see
     ``inputs.read_notice_urls``)."""
     if not isinstance(item, dict):
-        raise PaymentError("F400", _("Each schedule must be an object with merchant_uid, schedule_at, "
+        raise PaymentError(Refusal.INVALID, _("Each schedule must be an object with merchant_uid, schedule_at, "
                                      "amount and name."))
     merchant_uid = read_merchant_uid(item.get("merchant_uid"))
     schedule_at = read_schedule_at(item.get("schedule_at"), now=now)
@@ -99,7 +99,8 @@ def _read_item(item, *, now: datetime) -> Schedule:
 
 
 def _numbered(index: int, exc: PaymentError) -> PaymentError:
-    return PaymentError(exc.code, _("schedules[%(index)d]: %(problem)s") % {"index": index, "problem": exc.message})
+    return PaymentError(exc.code, _("schedules[%(index)d]: %(problem)s") % {"index": index, "problem": exc.message},
+                        pg_code=exc.pg_code)
 
 
 # --- scheduling ------------------------------------------------------------------------
@@ -110,15 +111,15 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                      birth=None, pwd_2digit=None, pg: str = "", customer_id: str = "") -> list[Schedule]:
     """``POST /subscribe/payments/schedule``: schedule payments with the billing key of
     ``customer_uid``, all or none. Without a live key, the card data issue one first (on
-    a channel of the API subscription module, ``pg``); without either, ``F404``. Each
+    a channel of the API subscription module, ``pg``); without either, ``Refusal.NOT_FOUND``. Each
     ``merchant_uid`` is new: not scheduled before (whatever became of it), not paid, not twice
     in the call. At most ``MAX_SCHEDULES_PER_CALL`` schedules, each from now to
     ``MAX_DAYS_AHEAD`` days ahead. Returns the schedules in the order given."""
     customer_uid = read_customer_uid(customer_uid)
     if not isinstance(schedules, (list, tuple)) or not schedules:
-        raise PaymentError("F400", _("schedules must be a list of one or more schedules."))
+        raise PaymentError(Refusal.INVALID, _("schedules must be a list of one or more schedules."))
     if len(schedules) > MAX_SCHEDULES_PER_CALL:
-        raise PaymentError("F400", _("At most %(max)s schedules in one call; this one has %(count)s. "
+        raise PaymentError(Refusal.INVALID, _("At most %(max)s schedules in one call; this one has %(count)s. "
                                      "Send them in several calls.")
                            % {"max": f"{MAX_SCHEDULES_PER_CALL:,}", "count": f"{len(schedules):,}"})
     now = timezone.now()
@@ -129,7 +130,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         except PaymentError as exc:
             raise _numbered(index, exc) from None
         if row.merchant_uid in index_of:
-            raise PaymentError("F400", _("schedules[%(index)d]: the merchant_uid “%(uid)s” is in this call "
+            raise PaymentError(Refusal.INVALID, _("schedules[%(index)d]: the merchant_uid “%(uid)s” is in this call "
                                          "twice (schedules[%(first)d]).")
                                % {"index": index, "uid": row.merchant_uid, "first": index_of[row.merchant_uid]})
         index_of[row.merchant_uid] = index
@@ -145,11 +146,11 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
         require_issuance(channel, catalog.Issuance.API)
         declined = provider().decline(card, issuing=True)
         if declined:
-            raise PaymentError(declined[0], str(declined[1]))
+            raise PaymentError(Refusal.DECLINED, declined[1], pg_code=declined[0])
     with transaction.atomic():
         if live_key(merchant, customer_uid, for_payment=True) is None:
             if channel is None:
-                raise PaymentError("F404", _("No billing key of this merchant has the customer_uid “%(uid)s”: "
+                raise PaymentError(Refusal.NOT_FOUND, _("No billing key of this merchant has the customer_uid “%(uid)s”: "
                                              "issue one first, or send the card with the schedules.")
                                    % {"uid": customer_uid})
             store_billing_key(merchant=merchant, customer_uid=customer_uid, channel=channel, card=card.card,
@@ -159,7 +160,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                         .values_list("merchant_uid", flat=True))
         if scheduled:
             uid = min(scheduled, key=index_of.get)
-            raise PaymentError("F409", _("schedules[%(index)d]: the merchant_uid “%(uid)s” was scheduled "
+            raise PaymentError(Refusal.CONFLICT, _("schedules[%(index)d]: the merchant_uid “%(uid)s” was scheduled "
                                          "already. Each schedule takes a new merchant_uid.")
                                % {"index": index_of[uid], "uid": uid})
         windows_expire(merchant=merchant, merchant_uids=uids)  # a window left open past its hour holds nothing
@@ -167,7 +168,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
                     .exclude(status=Status.FAILED).values_list("merchant_uid", "status"))
         if paid:
             uid = min(paid, key=index_of.get)
-            raise PaymentError("F409", _("schedules[%(index)d]: the merchant_uid “%(uid)s” is already used by "
+            raise PaymentError(Refusal.CONFLICT, _("schedules[%(index)d]: the merchant_uid “%(uid)s” is already used by "
                                          "a payment that is %(status)s. Use a new merchant_uid for a new order.")
                                % {"index": index_of[uid], "uid": uid,
                                   "status": Status(paid[uid]).label.lower()})
@@ -175,7 +176,7 @@ def schedules_create(*, merchant: Merchant, customer_uid: str, schedules, card_n
             with transaction.atomic():
                 Schedule.objects.bulk_create(rows, batch_size=500)
         except IntegrityError as exc:  # the same merchant_uid, scheduled by another call an instant ago
-            raise PaymentError("F409", _("One of these merchant_uids was scheduled by another request an "
+            raise PaymentError(Refusal.CONFLICT, _("One of these merchant_uids was scheduled by another request an "
                                          "instant ago. Each schedule takes a new merchant_uid.")) from exc
     return rows
 
@@ -184,13 +185,13 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
                      merchant_uids=None) -> list[Schedule]:
     """``POST /subscribe/payments/unschedule`` and the console's Cancel: cancel the
     schedules of ``customer_uid``, of these ``merchant_uids``, or of both, that are still to
-    run. ``F404`` when no schedule of this merchant matches, ``F409`` when those that match ran
+    run. ``Refusal.NOT_FOUND`` when no schedule of this merchant matches, ``Refusal.CONFLICT`` when those that match ran
     or were cancelled already. A schedule being run right now is waited for, then left alone.
     One audit row per cancelled schedule."""
     customer_uid = read_text({"customer_uid": customer_uid}, "customer_uid", CUSTOMER_UID_MAX)
     uids = read_merchant_uids(merchant_uids)
     if not customer_uid and not uids:
-        raise PaymentError("F400", _("Name the schedules to cancel: customer_uid, merchant_uid, or both."))
+        raise PaymentError(Refusal.INVALID, _("Name the schedules to cancel: customer_uid, merchant_uid, or both."))
     matching = Schedule.objects.filter(merchant=merchant)
     if customer_uid:
         matching = matching.filter(customer_uid=customer_uid)
@@ -202,9 +203,9 @@ def schedules_revoke(*, actor: Actor, merchant: Merchant, customer_uid: str = ""
         rows = list(lock_rows(matching.filter(status=ScheduleStatus.SCHEDULED)).order_by("id"))
         if not rows:
             if matching.exists():
-                raise PaymentError("F409", _("The schedules named ran or were cancelled already: nothing "
+                raise PaymentError(Refusal.CONFLICT, _("The schedules named ran or were cancelled already: nothing "
                                              "to cancel."))
-            raise PaymentError("F404", _("No schedule of this merchant matches."))
+            raise PaymentError(Refusal.NOT_FOUND, _("No schedule of this merchant matches."))
         now = timezone.now()
         Schedule.objects.filter(pk__in=[row.pk for row in rows]).update(
             status=ScheduleStatus.REVOKED, revoked_at=now, updated_at=now)
@@ -223,14 +224,14 @@ def _locked(merchant: Merchant, merchant_uid: str, *, skip_locked: bool = False)
     after the lock (``schedule.payment``), it is the one the last change committed, where a
     join would give the one from before the wait. With ``skip_locked``, a schedule another
     transaction holds right now (a retry or a run under way, a change of its time) is refused
-    at once (``F409``) instead of waited for."""
+    at once (``Refusal.CONFLICT``) instead of waited for."""
     found = Schedule.objects.select_related("merchant").filter(merchant=merchant, merchant_uid=merchant_uid)
     schedule = lock_rows(found, skip_locked=skip_locked).first()
     if schedule is None:
         if skip_locked and found.exists():
-            raise PaymentError("F409", _("This schedule is being run or changed by another request right now: "
+            raise PaymentError(Refusal.CONFLICT, _("This schedule is being run or changed by another request right now: "
                                          "nothing was done. Read it again in a moment."))
-        raise PaymentError("F404", _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
+        raise PaymentError(Refusal.NOT_FOUND, _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
                            % {"uid": merchant_uid})
     return schedule
 
@@ -242,12 +243,12 @@ def _ran_and_failed(schedule: Schedule) -> bool:
 
 def schedule_update(*, actor: Actor, merchant: Merchant, merchant_uid: str, schedule_at) -> Schedule:
     """``PUT /subscribe/payments/schedule/{merchant_uid}``: a new time for a schedule still
-    to run (``F409`` once it ran or was cancelled)."""
+    to run (``Refusal.CONFLICT`` once it ran or was cancelled)."""
     when = read_schedule_at(schedule_at)
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid)
         if schedule.status != ScheduleStatus.SCHEDULED:
-            raise PaymentError("F409", _("This schedule is %(status)s: only one still to run can change "
+            raise PaymentError(Refusal.CONFLICT, _("This schedule is %(status)s: only one still to run can change "
                                          "its time.") % {"status": schedule.get_status_display().lower()})
         before = schedule.schedule_at
         schedule.schedule_at = when
@@ -264,11 +265,11 @@ def schedule_reschedule(*, actor: Actor, merchant: Merchant, merchant_uid: str, 
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid)
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
-            raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
+            raise PaymentError(Refusal.CONFLICT, _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "scheduled again."))
         taken = order_taken(merchant, merchant_uid, schedule=schedule)
         if taken:
-            raise PaymentError("F409", taken)
+            raise PaymentError(Refusal.CONFLICT, taken)
         before = (schedule.status, schedule.schedule_at)
         schedule.status, schedule.schedule_at = ScheduleStatus.SCHEDULED, when
         schedule.payment, schedule.executed_at, schedule.revoked_at = None, None, None
@@ -287,7 +288,7 @@ def schedule_retry(*, actor: Actor, merchant: Merchant, merchant_uid: str) -> Pa
     with transaction.atomic():
         schedule = _locked(merchant, merchant_uid, skip_locked=True)
         if not (schedule.status == ScheduleStatus.REVOKED or _ran_and_failed(schedule)):
-            raise PaymentError("F409", _("Only a schedule whose payment failed, or a cancelled one, can be "
+            raise PaymentError(Refusal.CONFLICT, _("Only a schedule whose payment failed, or a cancelled one, can be "
                                          "tried again."))
         if live_key(merchant, schedule.customer_uid) is None:
             raise unknown_customer(schedule.customer_uid)

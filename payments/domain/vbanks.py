@@ -23,7 +23,7 @@ from console.tenancy.audit import Actor, audit_record
 from console.tenancy.inputs import ascii_digits
 from console.tenancy.locks import lock_rows
 from payments.audit import AuditAction
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     max_length_of,
     parse_amount,
@@ -51,7 +51,7 @@ def _bank(pg_code: str, vbank_code) -> str:
     code = read_text({"vbank_code": vbank_code}, "vbank_code", 8, required=True)
     bank = codes.bank_for_standard_code(code) or codes.bank_for_code(pg_code, code)
     if bank is None:
-        raise PaymentError("F400", _("Unknown vbank_code “%(code)s”: give the bank's 3-digit code, e.g. "
+        raise PaymentError(Refusal.INVALID, _("Unknown vbank_code “%(code)s”: give the bank's 3-digit code, e.g. "
                                      "004 for KB Kookmin Bank.") % {"code": code})
     return stored_text(bank.name)
 
@@ -68,13 +68,13 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     holder = read_text({"vbank_holder": vbank_holder}, "vbank_holder", max_length_of(Payment, "vbank_holder"))
     number = read_text({"vbank_num": vbank_num}, "vbank_num", max_length_of(Payment, "vbank_num"))
     if number and not ascii_digits(number.replace("-", "")):
-        raise PaymentError("F400", _("vbank_num takes digits and dashes only."))
+        raise PaymentError(Refusal.INVALID, _("vbank_num takes digits and dashes only."))
     order = read_order({"name": name, "buyer_name": buyer_name, "buyer_email": buyer_email,
                         "buyer_tel": buyer_tel, "buyer_addr": buyer_addr, "buyer_postcode": buyer_postcode,
                         "custom_data": custom_data, "notice_url": notice_url}, amount=amount)
     channel = find_channel(merchant, module=Module.API_KEYIN, **read_channel({"pg": pg}))
     if channel.pg_provider not in VBANK_API_PGS:
-        raise PaymentError("F400", _("%(pg)s issues no virtual accounts through the API. PGs that do: "
+        raise PaymentError(Refusal.INVALID, _("%(pg)s issues no virtual accounts through the API. PGs that do: "
                                      "%(pgs)s.") % {"pg": channel.pg_string, "pgs": ", ".join(VBANK_API_PGS)})
     bank_name = _bank(channel.pg_provider, vbank_code)
     now = timezone.now()
@@ -87,12 +87,12 @@ def vbank_issue(*, merchant: Merchant, merchant_uid: str, amount, vbank_code, vb
     with transaction.atomic():
         taken = order_taken(merchant, merchant_uid)
         if taken:
-            raise PaymentError("F409", taken)
+            raise PaymentError(Refusal.CONFLICT, taken)
         try:
             with transaction.atomic():
                 payment.save(force_insert=True)
         except IntegrityError as exc:
-            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
+            raise PaymentError(Refusal.CONFLICT, _("This order is being paid by another request.")) from exc
         notify(payment, "virtual_account_issued")
     return payment
 
@@ -101,11 +101,11 @@ def _locked_vbank(merchant: Merchant, imp_uid: str) -> Payment:
     payment = (lock_rows(Payment.objects.select_related("merchant"))
                .filter(merchant=merchant, imp_uid=imp_uid).first())
     if payment is None:
-        raise PaymentError("F404", _("No payment of this merchant has this imp_uid."))
+        raise PaymentError(Refusal.NOT_FOUND, _("No payment of this merchant has this imp_uid."))
     if payment.pay_method != PayMethod.VBANK or payment.vbank_issued_at is None:
-        raise PaymentError("F400", _("This payment is not a virtual account."))
+        raise PaymentError(Refusal.INVALID, _("This payment is not a virtual account."))
     if not payment.waits_for_deposit:
-        raise PaymentError("F409", _("This virtual account is %(status)s: only one waiting for its deposit "
+        raise PaymentError(Refusal.CONFLICT, _("This virtual account is %(status)s: only one waiting for its deposit "
                                      "can change.") % {"status": payment.get_status_display().lower()})
     return payment
 
@@ -115,13 +115,13 @@ def vbank_update(*, actor: Actor, merchant: Merchant, imp_uid: str, amount=None,
     through ``POST /vbanks`` that waits for its deposit. A new due date may revive an account
     past its old one."""
     if amount in (None, "") and vbank_due in (None, ""):
-        raise PaymentError("F400", _("Give a new amount, a new vbank_due, or both."))
+        raise PaymentError(Refusal.INVALID, _("Give a new amount, a new vbank_due, or both."))
     new_amount = None if amount in (None, "") else parse_amount(amount)
     new_due = None if vbank_due in (None, "") else read_vbank_due(vbank_due)
     with transaction.atomic():
         payment = _locked_vbank(merchant, imp_uid)
         if payment.channel_type != "api":
-            raise PaymentError("F409", _("Only a virtual account issued through POST /vbanks can change; "
+            raise PaymentError(Refusal.CONFLICT, _("Only a virtual account issued through POST /vbanks can change; "
                                          "this one was issued in the payment window."))
         changes = {}
         if new_amount is not None and new_amount != payment.amount:

@@ -29,7 +29,7 @@ from channels import catalog
 from channels.catalog import Module
 from console.tenancy.audit import Actor
 from payments.domain.billing_keys import billing_key_issue_from_window, require_issuance
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     parse_amount,
     read_channel,
@@ -56,7 +56,7 @@ def read_issuance_amount(value) -> int:
         return parse_amount(value)
     except PaymentError as exc:
         raise PaymentError(exc.code, _("%(why)s With customer_uid, an amount of 0 issues the billing key "
-                                       "only.") % {"why": exc.message}) from exc
+                                       "only.") % {"why": exc.message}, pg_code=exc.pg_code) from exc
 
 
 def pays_at_issuance(payment: Payment) -> bool:
@@ -74,7 +74,7 @@ def window_open(*, merchant_code: str, tier_code: str | None, params: dict, user
     asked = read_issuance_amount(params.get("amount"))
     order = read_window_order(params, user_agent=user_agent)
     if order["pay_method"] != PayMethod.CARD:
-        raise PaymentError("F400", _("The sandbox issues billing keys in the window for pay_method "
+        raise PaymentError(Refusal.INVALID, _("The sandbox issues billing keys in the window for pay_method "
                                      "card only."))
     channel = find_channel(
         merchant, module=Module.WINDOW_SUBSCRIPTION, **read_channel(params))
@@ -94,15 +94,15 @@ def window_issue(*, actor: Actor, imp_uid: str, token: str, test_card: str) -> P
     the window pays) fails the window instead."""
     card = cards.BY_KEY.get(str(test_card or ""))
     if card is None:
-        raise PaymentError("F400", _("Choose a test card from the list."))
+        raise PaymentError(Refusal.INVALID, _("Choose a test card from the list."))
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
         if payment.status == Status.PAID:
             return payment  # issued already (double click, second tab): nothing more
         if not payment.customer_uid:
-            raise PaymentError("F409", _("This window pays an order: it issues no billing key."))
+            raise PaymentError(Refusal.CONFLICT, _("This window pays an order: it issues no billing key."))
         if not payment.is_open:
-            raise PaymentError("F409", _("This payment is %(status)s: no billing key can be issued in "
+            raise PaymentError(Refusal.CONFLICT, _("This payment is %(status)s: no billing key can be issued in "
                                          "this window now.") % {"status": payment.get_status_display().lower()})
         if refuse_undecidable(payment):  # an amount paid at issuance that differs from the registered one
             return payment

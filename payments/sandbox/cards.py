@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 
 # The failures a tester can choose in the window (code, label); the label becomes
 # ``fail_reason`` and the callback's ``error_msg``.
@@ -133,18 +133,18 @@ def read_card_number(value) -> TestCard:
     the message never repeats the number, and what is returned holds only its mask."""
     text = "" if value is None else str(value).strip()
     if not text:
-        raise PaymentError("F400", _("card_number is required."))
+        raise PaymentError(Refusal.INVALID, _("card_number is required."))
     if len(text) > 40:
-        raise PaymentError("F400", _("card_number is too long: a card number has 15 or 16 digits."))
+        raise PaymentError(Refusal.INVALID, _("card_number is too long: a card number has 15 or 16 digits."))
     digits = re.sub(r"[ -]", "", text)
     if not re.fullmatch(r"[0-9]+", digits):
-        raise PaymentError("F400", _("card_number takes digits only (spaces or dashes between them "
+        raise PaymentError(Refusal.INVALID, _("card_number takes digits only (spaces or dashes between them "
                                      "are allowed)."))
     if len(digits) not in CARD_NUMBER_LENGTHS:
-        raise PaymentError("F400", _("card_number has %(count)d digits: a card number has 15 or 16.")
+        raise PaymentError(Refusal.INVALID, _("card_number has %(count)d digits: a card number has 15 or 16.")
                            % {"count": len(digits)})
     if not luhn_ok(digits):
-        raise PaymentError("F400", _("card_number is not a card number: its check digit is wrong."))
+        raise PaymentError(Refusal.INVALID, _("card_number is not a card number: its check digit is wrong."))
     return _BY_DIGITS.get(digits) or card_for_masked(mask(digits))
 
 
@@ -154,9 +154,9 @@ def read_expiry(value) -> tuple[int, int]:
     text = "" if value is None else str(value).strip()
     match = re.fullmatch(r"([0-9]{4})-?([0-9]{2})", text)
     if not text:
-        raise PaymentError("F400", _("expiry is required."))
+        raise PaymentError(Refusal.INVALID, _("expiry is required."))
     if match is None or not 1 <= int(match[2]) <= 12:
-        raise PaymentError("F400", _("expiry must be the card's expiry month as YYYY-MM, e.g. 2030-12."))
+        raise PaymentError(Refusal.INVALID, _("expiry must be the card's expiry month as YYYY-MM, e.g. 2030-12."))
     return int(match[1]), int(match[2])
 
 
@@ -167,10 +167,10 @@ def check_holder(*, birth, pwd_2digit) -> None:
     birth = "" if birth is None else str(birth).strip()
     pwd_2digit = "" if pwd_2digit is None else str(pwd_2digit).strip()
     if birth and not re.fullmatch(r"[0-9]{6}|[0-9]{10}", birth):
-        raise PaymentError("F400", _("birth must be 6 digits (YYMMDD), or the 10-digit business "
+        raise PaymentError(Refusal.INVALID, _("birth must be 6 digits (YYMMDD), or the 10-digit business "
                                      "registration number for a corporate card."))
     if pwd_2digit and not re.fullmatch(r"[0-9]{2}", pwd_2digit):
-        raise PaymentError("F400", _("pwd_2digit must be the first 2 digits of the card's password."))
+        raise PaymentError(Refusal.INVALID, _("pwd_2digit must be the first 2 digits of the card's password."))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from channels.models import Channel
 from console.models import Merchant
 from console.tenancy.inputs import ascii_digits, ascii_int
 from console.tenancy.locks import lock_rows
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.domain.inputs import (
     MAX_AMOUNT,
     ORDER_FIELDS,
@@ -76,12 +76,12 @@ def _imp_uid_of(token: str) -> str | None:
 
 def _check_token(imp_uid: str, token: str) -> None:
     if not imp_uid or _imp_uid_of(token) != imp_uid:
-        raise PaymentError("F403", _("This payment window has expired or is not valid. Start the "
+        raise PaymentError(Refusal.EXPIRED, _("This payment window has expired or is not valid. Start the "
                                      "payment again."))
 
 
 def _gone() -> PaymentError:
-    return PaymentError("F404", _("This payment no longer exists."))
+    return PaymentError(Refusal.NOT_FOUND, _("This payment no longer exists."))
 
 
 def payment_get_for_window(imp_uid: str, token: str) -> Payment:
@@ -121,7 +121,7 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
     if pay_method in HUB_PAY_METHODS:
         emb_pg_provider, pay_method = pay_method, PayMethod.CARD
     elif pay_method not in PayMethod.values:
-        raise PaymentError("F400", _("The sandbox takes pay_method %(methods)s.") % {
+        raise PaymentError(Refusal.INVALID, _("The sandbox takes pay_method %(methods)s.") % {
             "methods": ", ".join((*PayMethod.values, *HUB_PAY_METHODS))})
     currency = read_currency(params.get("currency"))
     custom_data = read_custom_data(params.get("custom_data"))
@@ -135,7 +135,7 @@ def read_window_order(params: dict, *, user_agent: str = "") -> dict:
         "notice_urls": read_notice_urls(params.get("notice_url")),
     }
     if order["m_redirect_url"] and not re.match(r"https?://", order["m_redirect_url"]):
-        raise PaymentError("F400", _("m_redirect_url must start with http:// or https://."))
+        raise PaymentError(Refusal.INVALID, _("m_redirect_url must start with http:// or https://."))
     order.update(read_request_extras(params, pay_method=pay_method))
     return order
 
@@ -151,7 +151,7 @@ def _json_param(params: dict, key: str):
         try:
             return json.loads(value) if value.strip()[:1] in ("{", "[") else value
         except ValueError as exc:
-            raise PaymentError("F400", _("%(field)s is not valid JSON.") % {"field": key}) from exc
+            raise PaymentError(Refusal.INVALID, _("%(field)s is not valid JSON.") % {"field": key}) from exc
     return value
 
 
@@ -162,7 +162,7 @@ def _whole(value, field: str, *, low: int = 0, high: int = MAX_AMOUNT) -> int:
     if isinstance(number, str):
         number = ascii_int(number.strip(), max_digits=15)
     if not isinstance(number, int) or not low <= number <= high:
-        raise PaymentError("F400", _("%(field)s must be a whole number from %(low)s to %(high)s.")
+        raise PaymentError(Refusal.INVALID, _("%(field)s must be a whole number from %(low)s to %(high)s.")
                            % {"field": field, "low": f"{low:,}", "high": f"{high:,}"})
     return number
 
@@ -177,7 +177,7 @@ def read_window_vbank_due(value) -> datetime | None:
         try:
             due = datetime.strptime(text + ("2359" if len(text) == 8 else ""), "%Y%m%d%H%M").replace(tzinfo=KST)
         except ValueError as exc:
-            raise PaymentError("F400", _("vbank_due must be YYYYMMDDhhmm, e.g. 202612312359.")) from exc
+            raise PaymentError(Refusal.INVALID, _("vbank_due must be YYYYMMDDhhmm, e.g. 202612312359.")) from exc
         return read_vbank_due(int(due.timestamp()))
     return read_vbank_due(text)
 
@@ -197,7 +197,7 @@ def read_request_extras(params: dict, *, pay_method: str) -> dict:
     if products in (None, ""):
         products = []
     if not isinstance(products, list) or len(json.dumps(products, ensure_ascii=False)) > 10_000:
-        raise PaymentError("F400", _("products must be a list of products (at most 10,000 characters)."))
+        raise PaymentError(Refusal.INVALID, _("products must be a list of products (at most 10,000 characters)."))
     extras["products"] = products
     card = _json_param(params, "card")
     card = card if isinstance(card, dict) else {}
@@ -206,7 +206,7 @@ def read_request_extras(params: dict, *, pay_method: str) -> dict:
     if direct:
         code = str(direct.get("code") or "").strip()
         if code not in CARD_COMPANIES:
-            raise PaymentError("F400", _("card.direct.code “%(code)s” is not a card company code the sandbox "
+            raise PaymentError(Refusal.INVALID, _("card.direct.code “%(code)s” is not a card company code the sandbox "
                                          "knows: %(codes)s.") % {"code": code, "codes": ", ".join(CARD_COMPANIES)})
         extras["card_code"] = code
         quota = direct.get("quota")
@@ -227,7 +227,7 @@ def read_confirm_url(value) -> str:
     try:
         net.check_url_form(url, allowed_networks=allowed_networks())
     except net.UnsafeURL as exc:
-        raise PaymentError("F400", _("confirm_url cannot be used: %(why)s") % {"why": exc.message}) from exc
+        raise PaymentError(Refusal.INVALID, _("confirm_url cannot be used: %(why)s") % {"why": exc.message}) from exc
     return url
 
 
@@ -254,13 +254,13 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
     order; a request that differs in anything it asks (``WINDOW_REQUEST_FIELDS``) replaces that
     open window, which fails (``REPLACED_CODE``, no webhook) and can decide nothing any more. So
     a buyer's window never pays, redirects or notifies where another caller asked. An order
-    paid, cancelled or waiting for its deposit takes no window (``F409``). An order registered
+    paid, cancelled or waiting for its deposit takes no window (``Refusal.CONFLICT``). An order registered
     with /payments/prepare must ask its amount (``asked_amount``: what request_pay asked, when
     the payment keeps another amount)."""
     problem = prepared_amount_problem(merchant, order["merchant_uid"],
                                       amount if asked_amount is None else asked_amount)
     if problem:
-        raise PaymentError("F400", problem)
+        raise PaymentError(Refusal.INVALID, problem)
     payment = Payment(merchant=merchant, channel=channel, amount=amount, pg_provider=channel.pg_provider,
                       pg_id=channel.mid, channel_key=channel.channel_key, mode=channel.mode,
                       customer_uid=customer_uid, customer_uid_usage=customer_uid_usage, **order)
@@ -270,7 +270,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
                     .exclude(status=Status.FAILED).first())
         if existing is not None:
             if not existing.is_open:
-                raise PaymentError("F409", _("This merchant_uid is already used by a payment that is "
+                raise PaymentError(Refusal.CONFLICT, _("This merchant_uid is already used by a payment that is "
                                              "%(status)s. Use a new merchant_uid for a new order.")
                                    % {"status": existing.get_status_display().lower()})
             if not window_expire(existing):  # expired, it is failed and this request opens a new window
@@ -281,7 +281,7 @@ def window_payment_open(*, merchant: Merchant, channel: Channel, order: dict, am
             with transaction.atomic():
                 payment.save(force_insert=True)
         except IntegrityError as exc:  # a key-in payment, say, took the order an instant ago
-            raise PaymentError("F409", _("This order is being paid by another request.")) from exc
+            raise PaymentError(Refusal.CONFLICT, _("This order is being paid by another request.")) from exc
     return payment
 
 
@@ -321,9 +321,9 @@ def window_approve(*, imp_uid: str, token: str) -> Payment:
         if payment.status == Status.PAID:
             return payment  # approved already (double click, second tab): nothing more
         if payment.customer_uid:
-            raise PaymentError("F409", _("This window issues a billing key: use Issue billing key."))
+            raise PaymentError(Refusal.CONFLICT, _("This window issues a billing key: use Issue billing key."))
         if not payment.is_open or payment.pay_method == PayMethod.VBANK:
-            raise PaymentError("F409", _("This payment is %(status)s: it cannot be approved.") % {
+            raise PaymentError(Refusal.CONFLICT, _("This payment is %(status)s: it cannot be approved.") % {
                 "status": payment.get_status_display().lower()})
         if refuse_undecidable(payment):
             return payment
@@ -350,11 +350,11 @@ def window_fail(*, imp_uid: str, token: str, error_code: str) -> Payment:
         payment = locked_open(imp_uid, token)
         labels = dict(failures.for_method(payment.pay_method))  # the failures of its pay method
         if error_code not in labels:
-            raise PaymentError("F400", _("Choose a PG error from the list."))
+            raise PaymentError(Refusal.INVALID, _("Choose a PG error from the list."))
         if payment.status == Status.FAILED:
             return payment
         if not payment.is_open:
-            raise PaymentError("F409", _("This payment is %(status)s: it cannot fail now.") % {
+            raise PaymentError(Refusal.CONFLICT, _("This payment is %(status)s: it cannot fail now.") % {
                 "status": payment.get_status_display().lower()})
         return fail(payment, error_code, labels[error_code])  # no webhook, as PortOne
 
@@ -370,13 +370,13 @@ def window_close(*, imp_uid: str, token: str) -> Payment:
 def window_issue_vbank(*, imp_uid: str, token: str, bank: str) -> Payment:
     banks = dict(VBANK_BANKS)
     if bank not in banks:
-        raise PaymentError("F400", _("Choose a bank from the list."))
+        raise PaymentError(Refusal.INVALID, _("Choose a bank from the list."))
     with transaction.atomic():
         payment = locked_open(imp_uid, token)
         if payment.vbank_issued_at:
             return payment
         if payment.status != Status.READY or payment.pay_method != PayMethod.VBANK:
-            raise PaymentError("F409", _("A virtual account is issued only for a ready vbank payment."))
+            raise PaymentError(Refusal.CONFLICT, _("A virtual account is issued only for a ready vbank payment."))
         if refuse_undecidable(payment):
             return payment
         now = timezone.now()

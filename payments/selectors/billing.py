@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from console.models import AuditEvent
 from console.tenancy.selectors import MerchantAccess
 from payments.audit import AuditAction
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.models import BillingKey, Payment, Schedule, ScheduleStatus, Status
 from payments.selectors.paging import keyset_page
 
@@ -59,12 +59,12 @@ def schedules_between(*, merchant_id: int, start: datetime, end: datetime, statu
     PortOne's ``sorting=scheduled``), of one ``schedule_status`` or all. At most
     ``SCHEDULE_QUERY_MAX_DAYS`` days at a time (``F400`` otherwise)."""
     if end <= start:
-        raise PaymentError("F400", _("The end of the period must come after its start."))
+        raise PaymentError(Refusal.INVALID, _("The end of the period must come after its start."))
     if end - start > timedelta(days=SCHEDULE_QUERY_MAX_DAYS):
-        raise PaymentError("F400", _("Schedules are listed %(days)d days at a time at most: narrow the "
+        raise PaymentError(Refusal.INVALID, _("Schedules are listed %(days)d days at a time at most: narrow the "
                                      "period.") % {"days": SCHEDULE_QUERY_MAX_DAYS})
     if status and status not in ScheduleStatus.values:
-        raise PaymentError("F400", _("schedule_status must be one of %(statuses)s.")
+        raise PaymentError(Refusal.INVALID, _("schedule_status must be one of %(statuses)s.")
                            % {"statuses": ", ".join(ScheduleStatus.values)})
     found = Schedule.objects.filter(merchant_id=merchant_id, schedule_at__gte=start, schedule_at__lt=end)
     if status:

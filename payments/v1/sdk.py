@@ -31,7 +31,7 @@ from django.views.decorators.http import etag, require_safe
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from console.tenancy.inputs import answers_unstorable_input, unstorable_field, unstorable_message
-from payments.domain.errors import PaymentError
+from payments.domain.errors import PaymentError, Refusal
 from payments.models import PayMethod
 from payments.sandbox import billing_window, cards, failures, window
 from payments.v1 import annotation
@@ -145,10 +145,23 @@ def _params(post) -> dict:
     return params
 
 
+# The window's side of the one refusal vocabulary (payments.domain.errors), written once: the
+# ``error_code`` the shop's callback reads (i'mport's window codes; a decline carries the PG's own)
+# and the status of the window's page when the window itself cannot be opened or acted on.
+SDK_ERROR_CODES = {Refusal.INVALID: "F400", Refusal.EXPIRED: "F403", Refusal.NOT_FOUND: "F404",
+                   Refusal.CONFLICT: "F409", Refusal.DECLINED: "F500"}
+SDK_PAGE_STATUSES = {Refusal.INVALID: 400, Refusal.EXPIRED: 403, Refusal.NOT_FOUND: 404,
+                     Refusal.CONFLICT: 409, Refusal.DECLINED: 402}
+
+
+def sdk_error_code(error: PaymentError) -> str:
+    return error.pg_code or SDK_ERROR_CODES[error.code]
+
+
 def _failed_rsp(params: dict, error: PaymentError) -> dict:
     rsp = {"success": False, "imp_success": False, "imp_uid": None,
            "merchant_uid": params.get("merchant_uid") or None,
-           "error_code": error.code, "error_msg": error.message}
+           "error_code": sdk_error_code(error), "error_msg": error.message}
     if _customer_uid(params):
         rsp["customer_uid"] = _customer_uid(params)
     return rsp
@@ -228,7 +241,7 @@ def _open_unstorable(request, message: str):
         post = request.POST
     except (RequestDataTooBig, TooManyFieldsSent):
         post = {}
-    return _open_refused(request, post, _params(post), PaymentError("F400", message))
+    return _open_refused(request, post, _params(post), PaymentError(Refusal.INVALID, message))
 
 
 def _action_unstorable(request, message: str):
@@ -249,7 +262,7 @@ def window_open(request):
     params = _params(post)
     unstorable = unstorable_field(post) or unstorable_field(params)  # the body: this door's own
     if unstorable:
-        return _open_refused(request, post, params, PaymentError("F400", unstorable_message(unstorable)))
+        return _open_refused(request, post, params, PaymentError(Refusal.INVALID, unstorable_message(unstorable)))
     origin = http_origin(post.get("origin"))
     redirect_url = params.get("m_redirect_url", "")
     billing_key = bool(_customer_uid(params))
@@ -296,7 +309,7 @@ def window_action(request, imp_uid):
     try:
         payment = window.payment_get_for_window(imp_uid, token)
     except PaymentError as error:
-        return _refused(request, error.message, status=404 if error.code == "F404" else 403)
+        return _refused(request, error.message, status=SDK_PAGE_STATUSES[error.code])
     with _language(payment):
         return _window_action(request, post, payment, imp_uid, token)
 
@@ -323,7 +336,7 @@ def _window_action(request, post, payment, imp_uid: str, token: str):
             payment = billing_window.window_issue(actor=Actor(ip=client_ip(request)), imp_uid=imp_uid,
                                                   token=token, test_card=post.get("test_card", ""))
         else:
-            raise PaymentError("F400", _("Choose one of the window's buttons."))
+            raise PaymentError(Refusal.INVALID, _("Choose one of the window's buttons."))
     except PaymentError as error:
         payment.refresh_from_db()
         if payment.is_open:

@@ -111,7 +111,7 @@ def test_a_missing_or_bad_tier_name_is_a_400(client, agency, token, method, as_j
                                                   as_json=True), 400)
         bad = client.generic(method.upper(), path, "[1, 2]", content_type="application/json",
                              HTTP_AUTHORIZATION=token)
-        assert "JSON or a form" in refused(bad, 400)
+        assert "JSON 또는 폼" in refused(bad, 400)  # i'mport answers in Korean
     assert not agency.sub_merchants.filter(tier_code="NEW").exists()
     assert agency.sub_merchants.get(tier_code="SEL").name == "Seoul"
 
@@ -119,19 +119,21 @@ def test_a_missing_or_bad_tier_name_is_a_400(client, agency, token, method, as_j
 def test_a_duplicate_code_is_a_400(client, agency, token):
     make_sub_merchant(agency, "SEL", name="Seoul")
     message = refused(call(client, "post", "/tiers/SEL", token, data={"tier_name": "Another"}), 400)
-    assert "The tier code SEL is taken" in message
+    assert "SEL 코드는 이미 사용 중입니다" in message
     assert agency.sub_merchants.get().name == "Seoul"
 
 
 @pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
 def test_a_malformed_code_is_a_400_that_says_why(client, agency, token, method):
+    """A 400 where PortOne documents one (POST, PUT), else i'mport's refusal in a 200."""
     make_sub_merchant(agency, "SEL", name="Seoul")
     data = {"tier_name": "Seoul"} if method in ("post", "put") else None
-    message = refused(call(client, method, "/tiers/sel", token, data=data), 400)
-    assert "Tier codes are upper case" in message and "/tiers/SEL" in message
+    status = 400 if method in ("post", "put") else 200
+    message = refused(call(client, method, "/tiers/sel", token, data=data), status)
+    assert "티어 코드는 대문자입니다" in message and "/tiers/SEL" in message  # i'mport answers in Korean
     for code in ("SE", "SEOL", "S-L", "%EC%84%9C%EC%9A%B8"):
-        assert "exactly 3 uppercase letters or digits" in refused(call(client, method, f"/tiers/{code}", token,
-                                                                       data=data), 400)
+        assert "정확히 3자" in refused(call(client, method, f"/tiers/{code}", token,
+                                                                       data=data), status)
     assert agency.sub_merchants.get().name == "Seoul"
 
 
@@ -159,7 +161,7 @@ def test_a_call_acting_for_a_sub_merchant_may_not_manage_tiers(client, agency, t
     data = {"tier_name": "Renamed"} if method != "delete" else None
     for path in ("/tiers/SEL", "/tiers/BSN", "/tiers/NEW"):
         message = refused(call(client, method, path, token, data=data, HTTP_TIER="SEL"), 403)
-        assert "without the Tier header" in message
+        assert "Tier 헤더 없이" in message
     assert sorted(agency.sub_merchants.values_list("tier_code", "name")) == [("BSN", "Busan"), ("SEL", "Seoul")]
     # Reading stays as it was: its own tier, and nobody else's.
     assert ok(call(client, "get", "/tiers/SEL", token, HTTP_TIER="SEL"))["tier_name"] == "Seoul"
@@ -168,7 +170,7 @@ def test_a_call_acting_for_a_sub_merchant_may_not_manage_tiers(client, agency, t
 
 def test_no_token_is_a_401_and_nothing_changes(client, agency):
     for method in ("post", "put", "delete"):
-        assert "access token" in refused(client.generic(method.upper(), "/tiers/SEL", "tier_name=x",
+        assert "액세스 토큰" in refused(client.generic(method.upper(), "/tiers/SEL", "tier_name=x",
                                                         content_type="application/x-www-form-urlencoded"), 401)
     assert not agency.sub_merchants.exists()
 

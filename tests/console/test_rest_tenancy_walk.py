@@ -117,7 +117,8 @@ QUERY_ADDRESSED = {
 
 def _routes():
     for pattern in rest_api:
-        if not isinstance(pattern, URLPattern) or pattern.name in SKIP or not pattern.name:
+        if (not isinstance(pattern, URLPattern) or pattern.name in SKIP or not pattern.name
+                or pattern.name.startswith("rest_unserved_")):  # those reach no data: test_v1_routes
             continue
         view = pattern.callback.view_class
         methods = [m for m in ("GET", "POST", "PUT", "DELETE") if hasattr(view, m.lower())]
@@ -171,7 +172,8 @@ def test_another_merchants_token_reaches_nothing_of_theirs(client):
         if kind == "list":  # the caller's own list: none of A's in it
             assert response.status_code == 200 and not any(i in response.content.decode() for i in a_ids), url
             continue
-        assert response.status_code == 404 and body["code"] != 0, (method, url, response.status_code, body)
+        # Unknown to B: a 404 where the operation documents one, else i'mport's refusal in a 200.
+        assert response.status_code in (200, 404) and body["code"] != 0, (method, url, response.status_code, body)
         assert body["response"] is None
     assert world.snapshot() == before
     assert sum(kind == "a" for kind, *_rest in calls) >= 20, calls

@@ -47,7 +47,7 @@ def test_a_paid_virtual_account_needs_its_refund_account(agency, owner, fields, 
     paid = _paid_vbank(agency, owner)
     with pytest.raises(PaymentError) as refused:
         cancels.payment_cancel(actor=Actor(user=owner), payment=paid, **fields)
-    assert refused.value.code == "F400" and problem in refused.value.message
+    assert refused.value.code == "invalid" and problem in refused.value.message
     paid.refresh_from_db()
     assert paid.status == "paid" and paid.cancel_amount == 0 and not paid.cancellations.exists()
     assert not AuditEvent.objects.filter(action="payment.cancel").exists()

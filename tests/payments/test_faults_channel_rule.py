@@ -43,7 +43,7 @@ def _window(merchant, uid: str, **params):
 def _refused(call) -> str:
     with pytest.raises(PaymentError) as refused:
         call()
-    assert refused.value.code == "F400"
+    assert refused.value.code == "invalid"
     return refused.value.message
 
 

@@ -141,7 +141,7 @@ def test_a_retry_while_another_runs_is_refused_at_once_even_when_the_run_fails()
             cursor.execute("SET lock_timeout = '5s'")  # waiting for the first retry fails this test
         with pytest.raises(PaymentError) as refused:
             schedules.schedule_retry(actor=SYSTEM, merchant=merchant, merchant_uid="order_1")
-        assert refused.value.code == "F409" and "being run" in refused.value.message
+        assert refused.value.code == "conflict" and "being run" in refused.value.message
         assert Payment.objects.filter(merchant=merchant).count() == 1  # nothing of the second
     finally:
         blocker.rollback()

@@ -83,7 +83,7 @@ def test_an_order_whose_window_expired_is_paid_another_way(shop, pay):  # noqa: 
     imp_uid = opened(shop, "order-2")
     with pytest.raises(PaymentError) as refused:  # while the window is open, it holds its order
         pay(shop, "order-2")
-    assert refused.value.code == "F409"
+    assert refused.value.code == "conflict"
     expire(imp_uid)
     done = pay(shop, "order-2")
     if isinstance(done, Payment):

@@ -282,7 +282,7 @@ def test_a_private_notice_url_fails_the_window():
     for notice_url in ("http://10.0.0.5/hook", "http://user:pw@shop.example/hook", ["https://a.test/"] * 6):
         with pytest.raises(PaymentError) as refused:
             open_payment(merchant, notice_url)
-        assert refused.value.code == "F400" and "notice_url" in refused.value.message
+        assert refused.value.code == "invalid" and "notice_url" in refused.value.message
     assert not Payment.objects.exists()
 
 

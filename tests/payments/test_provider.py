@@ -47,6 +47,7 @@ def test_the_domain_pays_issues_and_refunds_as_its_provider_answers(agency, stri
     with pytest.raises(PaymentError) as refused:
         billing_keys.billing_key_issue(merchant=agency, customer_uid="c1", card_number=APPROVE, expiry="2030-12",
                                        pg="ksnet.2999199990")
-    assert (refused.value.code, refused.value.message) == ("F9001", "No billing keys at this PG")
+    assert (refused.value.code, refused.value.pg_code, refused.value.message) == (
+        "declined", "F9001", "No billing keys at this PG")
     cancellation = cancels.payment_cancel(actor=SYSTEM, payment=payment, amount=400)
     assert cancellation.pg_tid == f"strict_refund_{payment.imp_uid}_400"

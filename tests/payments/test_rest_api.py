@@ -44,16 +44,33 @@ def test_get_token_with_json_and_form_bodies(client, issued, form):
     assert len(token["access_token"]) >= 32
 
 
-@pytest.mark.parametrize(("key", "secret"), [("0000000000000000", "x"), (None, "wrong-secret"), ("", "")])
+@pytest.mark.parametrize(("key", "secret"), [("0000000000000000", "x"), (None, "wrong-secret")])
 def test_bad_key_or_secret_is_a_401_envelope(client, issued, key, secret):
     response = get_token(client, key if key is not None else issued.api_key.key, secret)
     body = response.json()
     assert response.status_code == 401 and body["code"] != 0 and body["response"] is None
-    assert "wrong" in body["message"]
+    assert "올바르지 않거나" in body["message"]
 
 
-def test_malformed_json_is_a_400_envelope(client):
+@pytest.mark.parametrize("body", [{}, {"imp_key": None, "imp_secret": None}, {"imp_key": "", "imp_secret": ""},
+                                  {"imp_key": "1234"}, {"imp_secret": "x"}])
+def test_a_missing_key_or_secret_is_imports_refusal_in_a_200(client, body):
+    """PortOne documents getToken with 200 and 401 only: a missing field is i'mport's refusal,
+    HTTP 200 with a non-zero code and i'mport's own words (issue 23, items 1 and 2)."""
+    response = client.post("/users/getToken", json.dumps(body), content_type="application/json",
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.json() == {"code": -1, "message": "imp_key, imp_secret 파라메터가 누락되었습니다.", "response": None}
+
+
+def test_malformed_json_is_a_refusal_in_the_envelope(client, issued, agency):
+    """A 400 where the operation documents one (PUT /tiers), else i'mport's refusal in a 200:
+    PortOne documents getToken with 200 and 401 only."""
     response = client.post("/users/getToken", "{not json", content_type="application/json")
+    assert response.status_code == 200 and response.json()["code"] != 0
+    make_sub_merchant(agency, "ABC")
+    response = client.put("/tiers/ABC", "{not json", content_type="application/json",
+                          HTTP_AUTHORIZATION=token_of(client, issued))
     assert response.status_code == 400 and response.json()["code"] != 0
 
 
@@ -118,7 +135,7 @@ def test_tier_header_own_and_foreign(client, issued, agency):
     assert assigned.channel_key in keys and unassigned.channel_key not in keys
     for tier in ("FOR", "ZZZ"):
         response = client.get("/users/pg", HTTP_AUTHORIZATION=token, HTTP_TIER=tier)
-        assert response.status_code == 404 and response.json()["code"] != 0
+        assert response.status_code == 200 and response.json()["code"] != 0  # /users/pg documents 200 only
     assert client.get("/tiers/SEL", HTTP_AUTHORIZATION=token).json()["response"] == {
         "tier_code": "SEL", "tier_name": "Seoul"}
     assert client.get(f"/tiers/{foreign.tier_code}", HTTP_AUTHORIZATION=token).status_code == 404
@@ -217,19 +234,19 @@ def test_a_wrong_method_is_a_405_in_the_envelope(client):
                                                       {"GET", "HEAD", "POST", "PUT", "DELETE"})
 
 
-def test_a_body_over_the_upload_limit_is_a_400_in_the_envelope(client, settings):
-    big = b'{"imp_key": "' + b"x" * (3 * 1024 * 1024) + b'"}'
-    response = client.post("/users/getToken", data=big, content_type="application/json")
+def test_a_body_over_the_upload_limit_is_a_refusal_in_the_envelope(client, settings):
+    big = b'{"tier_name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.put("/tiers/ABC", data=big, content_type="application/json")
     assert response.status_code == 400
     body = response.json()
     assert body["code"] != 0 and body["response"] is None
     assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in body["message"]
     form = client.post("/users/getToken", data="imp_key=" + "x" * (3 * 1024 * 1024),
                        content_type="application/x-www-form-urlencoded")
-    assert form.status_code == 400 and form.json()["code"] != 0
+    assert form.status_code == 200 and form.json()["code"] != 0  # getToken documents no 400
 
 
-@pytest.mark.parametrize("path", ["/users/nothing", "/payments/imp_123456789012/balance", "/tiers", "/vbanks/x/y",
+@pytest.mark.parametrize("path", ["/users/nothing", "/payments/imp_123456789012/refund", "/tiers", "/vbanks/x/y",
                                   "/subscribe/nothing", "/subscribe/customers/abc/cards"])
 def test_an_unknown_path_under_the_api_is_a_404_in_the_envelope(client, path):
     for method in ("get", "post"):
@@ -264,8 +281,8 @@ def test_an_answer_is_json_whatever_accept_asks_for(client, issued):
         assert response.json()["code"] == 0
 
 
-def test_a_body_in_neither_json_nor_a_form_is_a_400_in_the_envelope(client):
+def test_a_body_in_neither_json_nor_a_form_is_a_refusal_in_the_envelope(client):
     response = client.post("/users/getToken", "imp_key=1", content_type="text/plain")
-    assert response.status_code == 400
+    assert response.status_code == 200  # getToken documents no 400: i'mport's refusal
     body = response.json()
-    assert body["code"] != 0 and body["response"] is None and "JSON or a form" in body["message"]
+    assert body["code"] != 0 and body["response"] is None and "JSON 또는 폼" in body["message"]  # i'mport answers in Korean

@@ -81,13 +81,13 @@ def test_bad_accounts_are_refused_and_nothing_is_saved(agency):
         ({"vbank_num": "12ab"}, ["digits and dashes"]),
     ]
     for fields, words in cases:
-        _refused(lambda fields=fields: _issue(agency, **fields), *words, code="F400")
+        _refused(lambda fields=fields: _issue(agency, **fields), *words, code="invalid")
     assert not Payment.objects.exists()
 
 
 def test_an_order_takes_one_account(agency):
     _issue(agency)
-    _refused(lambda: _issue(agency), "already used by a payment that is ready", code="F409")
+    _refused(lambda: _issue(agency), "already used by a payment that is ready", code="conflict")
     assert Payment.objects.filter(merchant=agency).count() == 1
 
 
@@ -105,10 +105,10 @@ def test_amount_and_due_date_change_while_the_account_waits(agency, owner):
                                          vbank_due=_due(-2)), "in the past")
     # Another merchant's account is unknown; a paid one changes no more.
     _refused(lambda: vbanks.vbank_update(actor=SYSTEM, merchant=make_merchant("Other"), imp_uid=payment.imp_uid,
-                                         amount=1), code="F404")
+                                         amount=1), code="not_found")
     lifecycle.vbank_deposit(actor=Actor(user=owner), payment=changed)
     _refused(lambda: vbanks.vbank_update(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid, amount=1),
-             "only one waiting for its deposit", code="F409")
+             "only one waiting for its deposit", code="conflict")
 
 
 def test_only_an_account_issued_over_the_api_changes(agency):
@@ -117,12 +117,12 @@ def test_only_an_account_issued_over_the_api_changes(agency):
     window = sandbox_window.window_issue_vbank(imp_uid=opened.imp_uid, token=sandbox_window.window_token(opened),
                                                bank="004")
     _refused(lambda: vbanks.vbank_update(actor=SYSTEM, merchant=agency, imp_uid=window.imp_uid, amount=5),
-             "issued in the payment window", code="F409")
+             "issued in the payment window", code="conflict")
     card = sandbox_window.window_open(merchant_code=agency.code, tier_code=None, params={
         "pg": "kcp.T0000", "merchant_uid": "c1", "amount": 1000})
     sandbox_window.window_approve(imp_uid=card.imp_uid, token=sandbox_window.window_token(card))
     _refused(lambda: vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=card.imp_uid),
-             "not a virtual account", code="F400")
+             "not a virtual account", code="invalid")
 
 
 def test_a_revoked_account_takes_no_deposit_and_notifies_cancelled(agency, owner, endpoint):
@@ -139,9 +139,9 @@ def test_a_revoked_account_takes_no_deposit_and_notifies_cancelled(agency, owner
     # The cancel webhook names its cancellation, as every cancel's does.
     assert "cancellation_id" not in bodies[0] and bodies[1]["cancellation_id"] == cancellation.cancellation_id
     assert payment_annotation(revoked)["cancel_history"][0]["amount"] == revoked.amount
-    _refused(lambda: vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid), code="F409")
+    _refused(lambda: vbanks.vbank_revoke(actor=SYSTEM, merchant=agency, imp_uid=payment.imp_uid), code="conflict")
     _refused(lambda: lifecycle.vbank_deposit(actor=Actor(user=owner), payment=revoked),
-             "waiting for its deposit", code="F409")
+             "waiting for its deposit", code="conflict")
     validator("PaymentAnnotation").validate(payment_annotation(revoked))
 
 
@@ -163,7 +163,7 @@ def test_an_account_past_its_due_date_takes_no_deposit(agency, owner):
     payment = _issue(agency)
     Payment.objects.filter(pk=payment.pk).update(vbank_date=timezone.now() - timedelta(minutes=1))
     _refused(lambda: lifecycle.vbank_deposit(actor=Actor(user=owner), payment=payment),
-             "deadline has passed", code="F409")
+             "deadline has passed", code="conflict")
     payment.refresh_from_db()
     assert payment.status == "ready" and not AuditEvent.objects.filter(action=AuditAction.PAYMENT_DEPOSIT).exists()
     # A new due date revives it.

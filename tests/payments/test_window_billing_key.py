@@ -128,7 +128,7 @@ def test_issue_stores_the_chosen_card_masked_and_records_a_paid_payment_of_0_won
     # 0 won paid: nothing to cancel (the key is deleted instead).
     with pytest.raises(PaymentError) as refused:
         cancels.payment_cancel(actor=SYSTEM, payment=payment)
-    assert refused.value.code == "F409" and "nothing to cancel" in refused.value.message
+    assert refused.value.code == "conflict" and "nothing to cancel" in refused.value.message
 
 
 def test_a_double_click_or_a_second_tab_issues_one_key(client, shop):

@@ -98,7 +98,7 @@ def test_a_notice_url_of_a_bad_form_is_still_refused_in_the_request(lookups, not
     with pytest.raises(PaymentError) as refused:
         window.window_open(merchant_code=merchant.code, tier_code=None, user_agent="pytest", params={
             "pg": "kcp.T0000", "merchant_uid": "order_1", "amount": 1000, "notice_url": notice_url})
-    assert refused.value.code == "F400" and "notice_url" in refused.value.message
+    assert refused.value.code == "invalid" and "notice_url" in refused.value.message
     assert seen == [] and not Payment.objects.exists()
 
 

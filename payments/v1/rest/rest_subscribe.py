@@ -5,38 +5,28 @@ key (``/subscribe/payments/again``), scheduled payments (``/subscribe/payments/s
 
 Same door as the rest (``console.rest.base.ImportView``). The services read and check the fields
 (``payments.domain``: ``billing_keys``, ``charges``, ``schedules``, ``vbanks``) so the API and the console refuse the same
-things in the same words; a refusal is mapped by ``_answer``: input that is wrong (``F400``)
-is a 400, an unknown ``customer_uid``, schedule or payment (``F404``) a 404, and a refusal of
-the state of things (an order paid already, a schedule that ran, a key's channel that cannot
-pay) HTTP 200 with a non-zero code, as PortOne's contract gives these. A declined card is
-not a refusal: the payment is ``failed``, answered with code 0 (check ``status``).
+things in the same words; a refusal is answered as the V1 REST API answers the domain's
+refusals (``refusals``): with a status the operation documents in PortOne's contract (each
+view's ``responses``), else HTTP 200 with a non-zero code, as i'mport answers. A declined card
+is not a refusal: the payment is ``failed``, answered with code 0 (check ``status``).
 """
 
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 
-from console.rest.base import ImportView, Refusal, envelope, operation, responses
+from console.rest.base import ImportView, envelope, operation, responses
 from console.tenancy.audit import Actor
 from console.tenancy.client_ip import client_ip
 from payments.domain import billing_keys, charges, schedules, vbanks
-from payments.domain.errors import PaymentError
+from payments.domain.errors import Refusal
 from payments.selectors import billing as selectors
 from payments.v1.annotation import customer_annotation, payment_annotation, schedule_annotation
 
 from . import serializers as s
-
-
-def _answer(call):
-    """``call()``'s result, or its ``PaymentError`` as the API answers it (see the module)."""
-    try:
-        return call()
-    except PaymentError as exc:
-        if exc.code == "F400":
-            raise Refusal(400, exc.message) from None
-        if exc.code == "F404":
-            raise Refusal(404, exc.message) from None
-        raise Refusal(200, exc.message, code=1) from None
+from .refusals import answer
+from .refusals import answered as _answer
 
 
 def _path(name: str, example: str) -> OpenApiParameter:
@@ -69,7 +59,7 @@ def _actor(view: ImportView, request) -> Actor:
            summary="A key-in payment (card data, no window) on a test channel of the API key-in module",
            description="With customer_uid, a paid payment also stores the card as that billing key. "
                        "A declined test card is a failed payment, answered with code 0.",
-           responses=responses(s.PaymentAnswer, 400, 401, 403, 404))
+           responses=responses(s.PaymentAnswer, 401, 403))
 class Onetime(ImportView):
     sensitive_fields = CARD_FIELDS
 
@@ -94,7 +84,7 @@ class Foreign(Onetime):
 @operation("post", operation_id="payAgain", request=s.AgainRequest,
            summary="A payment with the billing key of customer_uid",
            description="A declined card is a failed payment, answered with code 0.",
-           responses=responses(s.PaymentAnswer, 400, 401, 403, 404))
+           responses=responses(s.PaymentAnswer, 401, 403))
 class Again(ImportView):
     def post(self, request):
         data = self.valid(s.AgainRequest, self.body(request))
@@ -110,7 +100,8 @@ class Again(ImportView):
 def _customer(view: ImportView, customer_uid: str):
     key = selectors.billing_key_for_api(merchant_id=view.merchant.pk, customer_uid=customer_uid)
     if key is None:
-        raise Refusal(404, f"No billing key of this merchant has the customer_uid {customer_uid!r}.")
+        raise answer(Refusal.NOT_FOUND, _("No billing key of this merchant has the customer_uid “%(uid)s”.")
+                     % {"uid": customer_uid})
     return key
 
 
@@ -119,14 +110,14 @@ class Customer(ImportView):
 
     @extend_schema(operation_id="getBillingKey", parameters=[CUSTOMER_UID],
                    summary="The billing key of customer_uid (a deleted one is unknown)",
-                   responses=responses(s.CustomerAnswer, 400, 401, 403, 404))
+                   responses=responses(s.CustomerAnswer, 401, 403, 404))
     def get(self, request, customer_uid):
         return envelope(customer_annotation(_customer(self, customer_uid)))
 
     @extend_schema(operation_id="issueBillingKey", parameters=[CUSTOMER_UID], request=s.CustomerRequest,
                    summary="Issue a billing key from card data on a test channel of the API subscription "
                            "module (issuing again under a customer_uid replaces its card)",
-                   responses=responses(s.CustomerAnswer, 400, 401, 403, 404))
+                   responses=responses(s.CustomerAnswer, 401, 403))
     def post(self, request, customer_uid):
         data = self.valid(s.CustomerRequest, self.body(request))
         key = _answer(lambda: billing_keys.billing_key_issue(
@@ -137,7 +128,7 @@ class Customer(ImportView):
     @extend_schema(operation_id="deleteBillingKey", parameters=[
         CUSTOMER_UID, OpenApiParameter("reason", str, OpenApiParameter.QUERY, required=False)],
         summary="Delete a billing key: it pays no more and its customer_uid is unknown from now on",
-        responses=responses(s.CustomerAnswer, 400, 401, 403, 404))
+        responses=responses(s.CustomerAnswer, 401, 403, 404))
     def delete(self, request, customer_uid):
         key = _customer(self, customer_uid)
         reason = self.valid(s.ReasonQuery, request.query_params).get("reason", "")
@@ -148,17 +139,17 @@ class Customer(ImportView):
 
 @operation("get", operation_id="getBillingKeys", parameters=[s.CustomerUidsQuery],
            summary="The billing keys among these customer_uid[] (207 when some are unknown)",
-           responses={**responses(s.CustomersAnswer, 400, 401, 403, 404), 207: s.CustomersAnswer})
+           responses={**responses(s.CustomersAnswer, 401, 403, 404), 207: s.CustomersAnswer})
 class Customers(ImportView):
     def get(self, request):
         uids = request.query_params.getlist("customer_uid[]") or request.query_params.getlist("customer_uid")
         if not uids:
-            raise Refusal(400, "Give at least one customer_uid[].")
+            raise answer(Refusal.INVALID, _("Give at least one customer_uid[]."))
         if len(uids) > selectors.UIDS_MAX:
-            raise Refusal(400, f"At most {selectors.UIDS_MAX} customer_uid[] in one call.")
+            raise answer(Refusal.INVALID, _("At most %(max)s customer_uid[] in one call.") % {"max": selectors.UIDS_MAX})
         found = selectors.billing_keys_by_uids(merchant_id=self.merchant.pk, customer_uids=uids)
         if not found:
-            raise Refusal(404, "No billing key of this merchant has these customer_uid[].")
+            raise answer(Refusal.NOT_FOUND, _("No billing key of this merchant has these customer_uid[]."))
         missing = set(uids) - {key.customer_uid for key in found}
         return envelope([customer_annotation(key) for key in found], status=207 if missing else 200)
 
@@ -170,14 +161,15 @@ def _page(query: dict, queryset, annotate) -> dict:
     total = queryset.count()
     start = (page - 1) * limit
     if total and start >= total:
-        raise Refusal(400, f"page {page} is past the last page ({-(-total // limit)}).")
+        raise answer(Refusal.INVALID, _("page %(page)s is past the last page (%(last)s).")
+                     % {"page": page, "last": -(-total // limit)})
     return {"total": total, "previous": page - 1 if page > 1 else 0, "next": page + 1 if page * limit < total else 0,
             "list": [annotate(row) for row in queryset[start:start + limit]]}
 
 
 @operation("get", operation_id="getBillingKeyPayments", parameters=[CUSTOMER_UID, s.PageOnlyQuery],
            summary="The payments made with (or that issued) the billing key of customer_uid, page by page",
-           responses=responses(s.PagedPaymentsAnswer, 400, 401, 403, 404))
+           responses=responses(s.PagedPaymentsAnswer, 401, 403, 404))
 class CustomerPayments(ImportView):
     def get(self, request, customer_uid):
         _customer(self, customer_uid)
@@ -206,7 +198,7 @@ class Schedule(ImportView):
     @extend_schema(operation_id="getSchedules", parameters=[s.ScheduleRangeQuery],
                    summary="The schedules due between schedule_from and schedule_to (UNIX seconds, at "
                            "most 92 days apart), page by page",
-                   responses=responses(s.PagedSchedulesAnswer, 400, 401, 403, 404))
+                   responses=responses(s.PagedSchedulesAnswer, 400, 401, 403))
     def get(self, request):
         query = self.valid(s.ScheduleRangeQuery, request.query_params)
         return _schedules(self, query, start=query["schedule_from"], end=query["schedule_to"])
@@ -214,7 +206,7 @@ class Schedule(ImportView):
     @extend_schema(operation_id="schedulePayments", request=s.ScheduleRequest,
                    summary="Schedule payments with the billing key of customer_uid (all or none; card "
                            "data issue the key first when there is none)",
-                   responses=responses(s.SchedulesAnswer, 400, 401, 403, 404))
+                   responses=responses(s.SchedulesAnswer, 401, 403))
     def post(self, request):
         data = self.valid(s.ScheduleRequest, self.body(request))
         created = _answer(lambda: schedules.schedules_create(
@@ -225,7 +217,7 @@ class Schedule(ImportView):
 
 @operation("post", operation_id="unschedulePayments", request=s.UnscheduleRequest,
            summary="Cancel the schedules still to run of customer_uid, of merchant_uid, or of both",
-           responses=responses(s.SchedulesAnswer, 400, 401, 403, 404))
+           responses=responses(s.SchedulesAnswer, 401, 403))
 class Unschedule(ImportView):
     def post(self, request):
         data = self.valid(s.UnscheduleRequest, self.body(request))
@@ -238,11 +230,12 @@ class Unschedule(ImportView):
 class ScheduleOfOrder(ImportView):
     @extend_schema(operation_id="getSchedule", parameters=[MERCHANT_UID],
                    summary="The schedule of merchant_uid",
-                   responses=responses(s.ScheduleAnswer, 400, 401, 403, 404))
+                   responses=responses(s.ScheduleAnswer, 401, 403, 404))
     def get(self, request, merchant_uid):
         found = selectors.schedule_for_api(merchant_id=self.merchant.pk, merchant_uid=merchant_uid)
         if found is None:
-            raise Refusal(404, f"No schedule of this merchant has the merchant_uid {merchant_uid!r}.")
+            raise answer(Refusal.NOT_FOUND, _("No schedule of this merchant has the merchant_uid “%(uid)s”.")
+                         % {"uid": merchant_uid})
         return envelope(schedule_annotation(found))
 
     @extend_schema(operation_id="updateSchedule", parameters=[MERCHANT_UID], request=s.ScheduleAtRequest,
@@ -281,7 +274,7 @@ class Retry(ImportView):
 @operation("get", operation_id="getSchedulesOfCustomer", parameters=[CUSTOMER_UID, s.CustomerSchedulesQuery],
            summary="The schedules of customer_uid due between from and to (UNIX seconds, at most 92 days "
                    "apart), page by page",
-           responses=responses(s.PagedSchedulesAnswer, 400, 401, 403, 404))
+           responses=responses(s.PagedSchedulesAnswer, 400, 401, 403))
 class CustomerSchedules(ImportView):
     def get(self, request, customer_uid):
         query = self.valid(s.CustomerSchedulesQuery, request.query_params)
@@ -294,7 +287,7 @@ class CustomerSchedules(ImportView):
 
 @operation("post", operation_id="issueVbank", request=s.VbankRequest,
            summary="Issue a virtual account (ready; a webhook says so) on a test channel",
-           responses=responses(s.PaymentAnswer, 400, 401, 403, 404))
+           responses=responses(s.PaymentAnswer, 401, 403))
 class Vbanks(ImportView):
     def post(self, request):
         data = self.valid(s.VbankRequest, self.body(request))

@@ -9,6 +9,7 @@ they cannot drift apart). drf-spectacular turns both into /api/openapi.json.
 import copy
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -116,7 +117,8 @@ REQUIRED_BODIES = (("/payments/cancel", "post"),)
 
 
 class CancelRequest(serializers.Serializer):
-    imp_uid = order_field(max_length=16, required=False, help_text="The payment; else merchant_uid")
+    # Any length: an imp_uid longer than the sandbox's is simply no payment (i'mport's refusal).
+    imp_uid = order_field(required=False, help_text="The payment; else merchant_uid")
     merchant_uid = order_field(required=False, help_text="The order's latest payment that did not fail")
     amount = AmountOrZeroField(required=False, allow_null=True)
     tax_free = AmountOrZeroField(required=False, allow_null=True)
@@ -135,7 +137,7 @@ class CancelRequest(serializers.Serializer):
 
     def validate(self, attrs):
         if not (attrs.get("imp_uid") or "").strip() and not (attrs.get("merchant_uid") or "").strip():
-            raise serializers.ValidationError("Give imp_uid or merchant_uid of the payment to cancel.")
+            raise serializers.ValidationError(_("Give imp_uid or merchant_uid of the payment to cancel."))
         return attrs
 
 

@@ -3,6 +3,9 @@
 other apps' REST routes, in i'mport's order."""
 
 from django.urls import path
+from django.utils.translation import gettext_lazy
+
+from console.rest.unserved import unserved_view
 
 from . import rest_payments
 from . import rest_subscribe as sub
@@ -43,5 +46,9 @@ urlpatterns = [
     path("subscribe/customers/<str:customer_uid>/schedules", sub.CustomerSchedules.as_view(),
          name="rest_subscribe_customer_schedules"),
     path("vbanks", sub.Vbanks.as_view(), name="rest_vbanks"),
+    # PortOne's bank account holder lookup, which the sandbox cannot do: refused in the envelope
+    # (404, "lookup failed", as documented), not taken for an imp_uid.
+    path("vbanks/holder", unserved_view({"get": 404}, gettext_lazy("bank account holders")),
+         name="rest_unserved_vbank_holder"),
     path("vbanks/<str:imp_uid>", sub.Vbank.as_view(), name="rest_vbank"),
 ]
