@@ -326,5 +326,5 @@ def test_rows_from_before_values_were_kept_still_show(client, agency, owner):
     response = client.get(reverse("console:audit_log", kwargs={"merchant_code": agency.code}))
     html = response.content.decode()
     assert response.status_code == 200
-    assert re.search(r"name</span>: <em>changed</em>", html)
+    assert re.search(r'title="name">[^<]+</span>: <em>changed</em>', html)  # by its label, the code on hover
     assert "retired.code" in html  # an unknown code shows as it is

@@ -117,7 +117,7 @@ def test_a_key_in_payment_pays_or_fails_as_the_test_card_says(shop, merchant):
 
 
 @pytest.mark.parametrize(("card_number", "words"), [
-    ("9410-0000-ABCD-0000", "card_number"), ("1" * 30, "card_number"), ("4111-1111-1111-1112", "card_number")])
+    ("9410-0000-ABCD-0000", "card_number"), ("1" * 30, "card_number"), ("4111-1111-1111-1112", "카드번호")])
 def test_a_card_number_that_is_no_card_number_is_refused_and_saves_nothing(shop, merchant, card_number, words):
     """onetime is documented with 200 and 401 only: i'mport's refusal, HTTP 200 and code -1."""
     failed = _api_error(lambda: shop.create_payment(
