@@ -137,7 +137,11 @@ def _walk(patterns, prefix_ns=(), prefix_params=frozenset()):
     """Every URL pattern with its namespaces and the parameters of its whole path (a
     merchant's pages take ``merchant_code`` from the ``m/<merchant_code>/`` they sit under)."""
     for entry in patterns:
-        params = prefix_params | set(entry.pattern.converters)
+        # Its own regex, not `converters`: Django caches _route_to_regex, so every path("", include())
+        # shares one converters dict, which the resolver's populate (again per language, e.g. after
+        # translation.override("ko")) updates in place with m/<merchant_code>/'s converters: the
+        # root include of "home" then seemed to take merchant_code (an order-dependent failure).
+        params = prefix_params | set(entry.pattern.regex.groupindex)
         if isinstance(entry, URLResolver):
             ns = prefix_ns + ((entry.namespace,) if entry.namespace else ())
             yield from _walk(entry.url_patterns, ns, params)
