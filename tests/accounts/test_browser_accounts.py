@@ -163,7 +163,7 @@ def test_add_and_edit_a_sub_merchant_then_find_it_in_the_audit_log(page):
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("1 event", exact=True)).to_be_visible()
     expect(page.locator("tbody tr")).to_have_count(1)
-    expect(page.locator("tbody tr")).to_contain_text("contact_name")
+    expect(page.locator("tbody tr")).to_contain_text("Contact name")  # the field by its label
     page.get_by_role("link", name="Clear filters").click()
     expect(page.get_by_label("Action")).to_have_value("")
     # The refused tier code answered 400 on purpose; nothing else went wrong.

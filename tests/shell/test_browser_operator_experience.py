@@ -191,12 +191,12 @@ def test_a_developer_reads_the_audit_log_and_is_told_who_creates_api_keys(page, 
 
 
 def test_the_schedule_cancel_page_keeps_the_schedule_in_its_own_words(page, lang, demo):
-    from payments import billing, schedules
+    from payments.domain import billing_keys, schedules
 
     SharedTestCredential.objects.get_or_create(provider="ksnet", module="api_subscription", mid="2999199990",
                                                defaults={"pg_provider": "ksnet"})
     agency = demo.agency
-    billing.billing_key_issue(merchant=agency, customer_uid="gildong_0001", card_number="9410-0000-7000-0000",
+    billing_keys.billing_key_issue(merchant=agency, customer_uid="gildong_0001", card_number="9410-0000-7000-0000",
                               expiry="2030-12", birth="900101", pg="ksnet.2999199990")
     (schedule,) = schedules.schedules_create(merchant=agency, customer_uid="gildong_0001", schedules=[
         {"merchant_uid": "plan-1", "schedule_at": int(time.time()) + 86_400, "amount": 9900, "name": "Plan"}])

@@ -65,13 +65,19 @@ WORDS = {
 }
 
 
+# A tablet in landscape (1280 px): the popup by default, and the redirect when the Try page asks
+# for it, as PortOne's SDK goes to m_redirect_url only on a phone or a tablet (on a PC the callback runs).
+TABLET_UA = ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+             "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
 @pytest.fixture(params=["en", "ko"])
 def walk(request, browser, live_server, settings, shared_worker):
     language = request.param
     settings.WEBHOOK_QUEUE = shared_worker.queue  # the session's (tests/worker.py, hooks.FAST)
     context = browser.new_context(base_url=live_server.url, locale="ko-KR" if language == "ko" else "en-US",
                                   extra_http_headers={"Accept-Language": language},
-                                  viewport={"width": 1280, "height": 800})
+                                  viewport={"width": 1280, "height": 800}, user_agent=TABLET_UA)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.problems = PageProblems(page)
