@@ -65,13 +65,25 @@ def payment_list(request, access):
         page = selectors.payments_page(access=access, filters=form.filters(),
                                        after=request.GET.get("after"), before=request.GET.get("before"))
     filters = form.filters() if status == 200 else None
-    totals = selectors.payment_totals(access=access, filters=filters) if page and page.payments else []
     return render(request, "payments/activity.html", {
-        "access": access, "nav": "payments", "form": form, "page": page, "totals": totals,
+        "access": access, "nav": "payments", "form": form, "page": page,
         "filtered": bool(filters and filters.active) or bool(form.errors),
         "csv_max_rows": selectors.CSV_MAX_ROWS,
         "export_query": _without_paging(request.GET),
     }, status=status)
+
+
+@merchant_view(VIEW_PERM)
+@require_GET
+def payment_totals(request, access):
+    """The totals of what the list's filters show, asked by the Payments page once it is drawn
+    (htmx): the sum reads every filtered row, so the list does not wait for it."""
+    form = _filter_form(request, access)
+    if form.is_bound and not form.is_valid():
+        return render(request, "payments/_totals_failed.html", status=400)
+    filters = form.filters()
+    return render(request, "payments/_totals.html", {
+        "totals": selectors.payment_totals(access=access, filters=filters), "filtered": bool(filters.active)})
 
 
 def _without_paging(query) -> str:

@@ -169,7 +169,7 @@ def test_the_walk_finds_the_console():
     names = {name for name, _, _ in ROUTES}
     assert {"home", "console:overview", "console:audit_log"} <= names
     assert {"payment_activity:list", "payment_activity:export", "payment_activity:detail",
-            "payment_activity:cancel", "payment_activity:deposit"} <= names
+            "payment_activity:cancel", "payment_activity:deposit", "payment_activity:totals"} <= names
     assert {"billing_keys:list", "billing_keys:detail", "billing_keys:delete", "schedules:list",
             "schedules:cancel"} <= names
     assert len(MERCHANT_ROUTES) >= 2

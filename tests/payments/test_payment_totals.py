@@ -64,31 +64,43 @@ def _list(merchant, **query):
     return reverse("payment_activity:list", kwargs={"merchant_code": merchant.code}), query
 
 
+def _totals_url(world):
+    return reverse("payment_activity:totals", kwargs={"merchant_code": world.code})
+
+
 def test_the_page_shows_the_totals_and_filters_by_mode(client, owner, world):
+    """The list asks for its totals once drawn (htmx, the same filters); they add up its rows."""
     client.force_login(owner)
     url, _ = _list(world)
     html = client.get(url).content.decode()
-    assert "Totals of all payments" in html
-    assert "20,900 won" in html and "5,000 won" in html and "15,900 won" in html and "25 USD" in html
-    live = client.get(url, {"mode": "live"}).content.decode()
-    assert "Totals of the filtered payments" in live and live.count('href="/m/') >= 1
-    assert "order_7" in live and "order_1<" not in live
+    assert f'hx-get="{_totals_url(world)}"' in html and "SUM" not in html
+    assert "20,900 won" not in html  # the list does not wait for the sum
+    totals = client.get(_totals_url(world)).content.decode()
+    assert "Totals of all payments" in totals
+    assert "20,900 won" in totals and "5,000 won" in totals and "15,900 won" in totals and "25 USD" in totals
+    live_page = client.get(url, {"mode": "live"}).content.decode()
+    assert f'hx-get="{_totals_url(world)}?mode=live"' in live_page
+    assert "order_7" in live_page and "order_1<" not in live_page
+    live = client.get(_totals_url(world), {"mode": "live"}).content.decode()
+    assert "Totals of the filtered payments" in live and "20,900 won" not in live
     assert client.get(url, {"mode": "nonsense"}).status_code == 400
+    assert client.get(_totals_url(world), {"mode": "nonsense"}).status_code == 400
 
 
-def test_the_page_costs_the_same_queries_with_its_totals(client, owner, agency):
+def test_the_totals_cost_one_aggregate_query_whatever_the_rows(client, owner, agency):
     client.force_login(owner)
     url, _ = _list(agency)
     _many(agency, 5, status=Status.PAID)
 
-    def count(query=None):
+    def count(target, query=None):
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url, query or {}).status_code == 200
+            assert client.get(target, query or {}).status_code == 200
         return ctx.captured_queries
 
-    few = count()
+    few, few_totals = count(url), count(_totals_url(agency))
     _many(agency, 300, start=100, status=Status.PAID, cancel_amount=1, mode="live")
-    many = count({"mode": "live"})
-    assert len(few) == len(many)
-    sums = [q["sql"] for q in many if "SUM(" in q["sql"].upper()]
+    many, many_totals = count(url, {"mode": "live"}), count(_totals_url(agency), {"mode": "live"})
+    assert len(few) == len(many) and len(few_totals) == len(many_totals)
+    assert not [q for q in many if "SUM(" in q["sql"].upper()]  # the list itself sums nothing
+    sums = [q["sql"] for q in many_totals if "SUM(" in q["sql"].upper()]
     assert len(sums) == 1  # one aggregate query, whatever the number of rows
