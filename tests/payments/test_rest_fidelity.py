@@ -143,3 +143,12 @@ def test_a_hub_type_simple_payment_names_its_provider_and_a_simple_channel_is_it
     # The shared test channel kakaopay.TC0ONETIME (Payment window · simple).
     own = _paid(agency, "simple_1", pg="kakaopay.TC0ONETIME", pay_method="kakaopay")
     assert (own.pg_provider, own.emb_pg_provider) == ("kakaopay", "")
+
+
+def test_the_older_foreign_card_door_refuses_as_onetime_does(client, agency, auth):
+    """iamport-rest-client's own test: an expired card on pay_foreign is i'mport's refusal,
+    HTTP 200 with code -1 (onetime's documented statuses), not a 400."""
+    answer = _post(client, auth, "/subscribe/payments/foreign", {
+        "merchant_uid": "foreign_2", "amount": 100, "card_number": "card-number", "expiry": "2016-08"})
+    body = answer.json()
+    assert answer.status_code == 200 and body["code"] == -1 and body["message"], body

@@ -78,7 +78,10 @@ class Foreign(Onetime):
     ``payForeign``, iamport-rest-client's ``pay_foreign``): ``merchant_uid``, ``amount``,
     ``card_number`` and ``expiry`` (no ``birth`` or ``pwd_2digit``, which a foreign card has
     not), the order's fields. The sandbox takes it as ``onetime`` does, on the API key-in
-    module. Left out of the description (``openapi.SKIP``)."""
+    module. Left out of the description (``openapi.SKIP``); its refusals answer as onetime's
+    documented statuses say (HTTP 200 with i'mport's non-zero code)."""
+
+    documented_like = "subscribe/payments/onetime"
 
 
 @operation("post", operation_id="payAgain", request=s.AgainRequest,
